@@ -1,0 +1,121 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { pino } from 'pino'
+import { Registrar } from '../core/registration.js'
+import { createRequestRouter } from '../http/handler.js'
+import { createNodeListener, listen } from '../http/node.js'
+import { openStore } from '../storage/open-store.js'
+import { type Command, loadConfig, parse } from './common.js'
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'run the registration server',
+  help: `Usage: registrar serve [options]
+
+Runs the RFC 7591 / RFC 7592 registration server.
+
+Options:
+  --port N               port to listen on; 0 picks a free one        (default 3000)
+  --host H               address to listen on                          (default 127.0.0.1)
+  --issuer URL           issuer identifier; endpoints live under it    (default http://HOST:PORT)
+  --store URL            memory | sqlite:PATH | postgres://…           (default sqlite:./data/registrar.db)
+  --registration MODE    open: anyone may register; token: an initial access token is required
+                                                                       (default token)
+  --config FILE          JSON configuration file (see README "Configuration")
+  -h, --help             show this help
+
+Precedence: flags > REGISTRAR_* environment (REGISTRAR_PORT, _HOST, _ISSUER, _STORE,
+_REGISTRATION, _CONFIG) > config file > defaults. Prints "listening on http://HOST:PORT" to
+stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
+
+  async run(args) {
+    const { values } = parse(args, {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      issuer: { type: 'string' },
+      store: { type: 'string' },
+      registration: { type: 'string' },
+      config: { type: 'string' },
+    })
+    if (values.help) {
+      process.stdout.write(`${this.help}\n`)
+      return 0
+    }
+    let config = loadConfig(values)
+    const logger = pino(
+      { level: config.log.level, base: undefined },
+      pino.destination({ dest: 2, sync: false }),
+    )
+    const store = await openStore(config.store, { postgres: config.postgres })
+
+    // the listener is installed once the issuer is known, which may depend on the port picked
+    let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
+    const running = await listen((req, res) => listener?.(req, res), {
+      port: config.port,
+      host: config.host,
+    })
+    const displayHost = displayHostFor(config.host)
+    if (!config.issuer) {
+      config = loadConfig({ ...values, issuer: `http://${displayHost}:${running.port}` })
+    }
+    const registrar = new Registrar({ config, store })
+    registrar.on('registration.created', (e) =>
+      logger.info({ event: 'registration.created', ...e }),
+    )
+    registrar.on('registration.updated', (e) =>
+      logger.info({ event: 'registration.updated', ...e }),
+    )
+    registrar.on('registration.deleted', (e) =>
+      logger.info({ event: 'registration.deleted', ...e }),
+    )
+    registrar.on('registration.error', (e) => logger.debug({ event: 'registration.error', ...e }))
+    listener = createNodeListener(createRequestRouter(registrar, { logger }), {
+      maxBodyBytes: config.limits.maxBodyBytes,
+    })
+
+    for (const key of ['authorization_endpoint', 'token_endpoint']) {
+      if (config.metadata[key] === undefined) {
+        logger.warn(`metadata.${key} is not configured; discovery will not name the AS's ${key}`)
+      }
+    }
+    logger.info(
+      {
+        issuer: config.issuer,
+        store: redactStore(config.store),
+        registration: config.registration.mode,
+      },
+      'started',
+    )
+    process.stdout.write(
+      `listening on http://${displayHost}:${running.port} (issuer ${config.issuer})\n`,
+    )
+
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.info({ signal }, 'stopping')
+        process.off('SIGTERM', stop)
+        process.off('SIGINT', stop)
+        running
+          .close()
+          .then(() => store.close())
+          .catch((err) => logger.error({ err }, 'error while stopping'))
+          .finally(() => {
+            logger.flush()
+            resolve()
+          })
+      }
+      process.on('SIGTERM', stop)
+      process.on('SIGINT', stop)
+    })
+    return 0
+  },
+}
+
+function displayHostFor(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+/** Store URLs may carry a database password. */
+function redactStore(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')
+}

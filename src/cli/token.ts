@@ -1,0 +1,115 @@
+import { createInitialAccessToken } from '../core/initial-access-token.js'
+import {
+  type Command,
+  isoTime,
+  loadConfig,
+  parse,
+  positiveInt,
+  STORE_OPTION,
+  table,
+  UsageError,
+  withStore,
+} from './common.js'
+
+const HELP = `Usage: registrar token <create|list|revoke> [options]
+
+Initial access tokens (RFC 7591 §3) authorize registrations when the server runs with
+--registration token. Tokens are stored as SHA-256 hashes: a token is shown once, at creation.
+
+  registrar token create [--max-uses N] [--expires-in SECONDS] [--policy NAME] [--description TEXT]
+      Prints the new token as the last line of stdout.
+  registrar token list [--json]
+      Lists tokens: id, created, expires, uses / max uses (never the token itself).
+  registrar token revoke ID
+      Deletes the token with that id; registrations already made stay.
+
+Common options:
+  --store URL     memory | sqlite:PATH | postgres://…   (default sqlite:./data/registrar.db)
+  --config FILE   JSON configuration file (its "store" is used)
+  -h, --help      show this help`
+
+export const token: Command = {
+  name: 'token',
+  summary: 'create, list and revoke initial access tokens',
+  help: HELP,
+  async run(args) {
+    const [sub, ...rest] = args
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      process.stdout.write(`${HELP}\n`)
+      return sub === undefined ? 2 : 0
+    }
+    if (sub === 'create') {
+      const { values } = parse(rest, {
+        ...STORE_OPTION,
+        'max-uses': { type: 'string' },
+        'expires-in': { type: 'string' },
+        policy: { type: 'string' },
+        description: { type: 'string' },
+      })
+      if (values.help) return help()
+      const config = loadConfig(values)
+      const maxUses = positiveInt('--max-uses', values['max-uses'])
+      const expiresIn = positiveInt('--expires-in', values['expires-in'])
+      if (values.policy !== undefined && !config.policies.definitions[values.policy]) {
+        throw new UsageError(`--policy ${values.policy} names no policy in the configuration`)
+      }
+      const { token: value, record } = await withStore(config, (store) =>
+        createInitialAccessToken(store, {
+          ...(maxUses !== undefined && { maxUses }),
+          ...(expiresIn !== undefined && { expiresIn }),
+          ...(values.policy !== undefined && { policy: values.policy }),
+          ...(values.description !== undefined && { description: values.description }),
+        }),
+      )
+      process.stderr.write(
+        `created initial access token ${record.id} (max uses: ${record.maxUses ?? 'unlimited'}, expires: ${isoTime(record.expiresAt)}); it is shown only once:\n`,
+      )
+      process.stdout.write(`${value}\n`)
+      return 0
+    }
+    if (sub === 'list') {
+      const { values } = parse(rest, { ...STORE_OPTION, json: { type: 'boolean' } })
+      if (values.help) return help()
+      const tokens = await withStore(loadConfig(values), (store) => store.listInitialAccessTokens())
+      if (values.json) {
+        const out = tokens.map(({ tokenHash: _hash, ...t }) => t)
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
+        return 0
+      }
+      const rows = tokens.map((t) => [
+        t.id,
+        isoTime(t.createdAt),
+        t.expiresAt === null ? 'never' : isoTime(t.expiresAt),
+        `${t.uses} / ${t.maxUses ?? 'unlimited'}`,
+        t.policy ?? '-',
+        t.description ?? '',
+      ])
+      process.stdout.write(
+        `${table(['ID', 'CREATED', 'EXPIRES', 'USES', 'POLICY', 'DESCRIPTION'], rows)}\n`,
+      )
+      return 0
+    }
+    if (sub === 'revoke') {
+      const { values, positionals } = parse(rest, { ...STORE_OPTION }, true)
+      if (values.help) return help()
+      if (positionals.length !== 1)
+        throw new UsageError('registrar token revoke takes exactly one token id')
+      const id = positionals[0] as string
+      const revoked = await withStore(loadConfig(values), (store) =>
+        store.revokeInitialAccessToken(id),
+      )
+      if (!revoked) {
+        process.stderr.write(`no initial access token with id ${id}\n`)
+        return 1
+      }
+      process.stdout.write(`revoked ${id}\n`)
+      return 0
+    }
+    throw new UsageError(`unknown token command '${sub}'`)
+  },
+}
+
+function help(): number {
+  process.stdout.write(`${HELP}\n`)
+  return 0
+}

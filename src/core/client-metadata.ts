@@ -1,0 +1,935 @@
+import { X509Certificate } from 'node:crypto'
+import { calculateJwkThumbprint, importJWK, type JWK } from 'jose'
+import { invalidMetadata, invalidRedirectUri, RegistrationError } from './errors.js'
+import { isIpLiteral, isSpecialUseAddress } from './network-address.js'
+
+/**
+ * Client metadata as registered: RFC 7591 §2, OpenID Connect Dynamic Client Registration 1.0 §2,
+ * RP-Initiated / Front- / Back-Channel Logout, and the RFC 8705 / 9449 / 9126 / 9101 extensions.
+ * Wire names are kept verbatim. Language-tagged members (`client_name#ja-Jpan-JP`, RFC 7591 §2.2)
+ * and configured extension fields sit beside them.
+ *
+ * @see [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591.html#section-2)
+ * @see [OIDC Registration §2](https://openid.net/specs/openid-connect-registration-1_0.html#ClientMetadata)
+ */
+export interface ClientMetadata {
+  redirect_uris?: string[]
+  token_endpoint_auth_method: string
+  grant_types: string[]
+  response_types: string[]
+  client_name?: string
+  client_uri?: string
+  logo_uri?: string
+  scope?: string
+  contacts?: string[]
+  tos_uri?: string
+  policy_uri?: string
+  jwks_uri?: string
+  jwks?: { keys: JWK[] }
+  software_id?: string
+  software_version?: string
+  // OIDC Registration §2
+  application_type: 'web' | 'native'
+  sector_identifier_uri?: string
+  subject_type?: string
+  id_token_signed_response_alg?: string
+  id_token_encrypted_response_alg?: string
+  id_token_encrypted_response_enc?: string
+  userinfo_signed_response_alg?: string
+  userinfo_encrypted_response_alg?: string
+  userinfo_encrypted_response_enc?: string
+  request_object_signing_alg?: string
+  request_object_encryption_alg?: string
+  request_object_encryption_enc?: string
+  token_endpoint_auth_signing_alg?: string
+  default_max_age?: number
+  require_auth_time?: boolean
+  default_acr_values?: string[]
+  initiate_login_uri?: string
+  request_uris?: string[]
+  // RP-Initiated Logout §3.1, Front-Channel Logout §2.2, Back-Channel Logout §2.2
+  post_logout_redirect_uris?: string[]
+  frontchannel_logout_uri?: string
+  frontchannel_logout_session_required?: boolean
+  backchannel_logout_uri?: string
+  backchannel_logout_session_required?: boolean
+  // RFC 8705 §2.1.2, §3.4; RFC 9449 §5.2; RFC 9126 §6; RFC 9101 §10.5
+  tls_client_auth_subject_dn?: string
+  tls_client_auth_san_dns?: string
+  tls_client_auth_san_uri?: string
+  tls_client_auth_san_ip?: string
+  tls_client_auth_san_email?: string
+  tls_client_certificate_bound_access_tokens?: boolean
+  dpop_bound_access_tokens?: boolean
+  require_pushed_authorization_requests?: boolean
+  require_signed_request_object?: boolean
+  /** `field#lang` members (RFC 7591 §2.2) and configured extension fields. */
+  [member: string]: unknown
+}
+
+/**
+ * What this server accepts at registration. The same lists are advertised by discovery, so a
+ * client never sees a `*_supported` value that registration refuses (checklist RDISC-X-a).
+ */
+export interface ClientMetadataRules {
+  grant_types_supported: readonly string[]
+  response_types_supported: readonly string[]
+  token_endpoint_auth_methods_supported: readonly string[]
+  token_endpoint_auth_signing_alg_values_supported: readonly string[]
+  subject_types_supported: readonly string[]
+  id_token_signing_alg_values_supported: readonly string[]
+  id_token_encryption_alg_values_supported: readonly string[]
+  id_token_encryption_enc_values_supported: readonly string[]
+  userinfo_signing_alg_values_supported: readonly string[]
+  userinfo_encryption_alg_values_supported: readonly string[]
+  userinfo_encryption_enc_values_supported: readonly string[]
+  request_object_signing_alg_values_supported: readonly string[]
+  request_object_encryption_alg_values_supported: readonly string[]
+  request_object_encryption_enc_values_supported: readonly string[]
+  acr_values_supported?: readonly string[]
+  /** When set, `scope` is checked against it (see `scopePolicy`). */
+  scopes_supported?: readonly string[]
+  /** `intersect`: unsupported scopes are dropped and the result echoed; `reject`: 400. */
+  scopePolicy: 'intersect' | 'reject'
+  /** Private-use URI schemes without a period that native clients may use (RFC 8252 §8.4). */
+  allowedPrivateUseSchemes: readonly string[]
+  /** Extra top-level members to keep verbatim (design §4: "configured extension fields"). */
+  extensionFields: readonly string[]
+  /** CIDRs that client-supplied fetchable URLs may name despite being special-use. */
+  allowedFetchAddresses: readonly string[]
+}
+
+/** Human-readable members that may carry a `#lang` suffix (RFC 7591 §2.2, OIDR §2.1). */
+export const LANGUAGE_TAGGED_FIELDS = [
+  'client_name',
+  'client_uri',
+  'logo_uri',
+  'tos_uri',
+  'policy_uri',
+] as const
+
+/** RFC 7591 §2.1 and OIDR §2: which grant each response type component needs. */
+const RESPONSE_TYPE_GRANT: Readonly<Record<string, string>> = {
+  code: 'authorization_code',
+  token: 'implicit',
+  id_token: 'implicit',
+}
+
+/** Methods for which a client_secret is issued (design §4). */
+export const SECRET_METHODS: ReadonlySet<string> = new Set([
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+])
+
+/** Symmetric JWA algorithms: using one needs the client_secret in plaintext at the AS. */
+export function isSymmetricAlg(alg: string): boolean {
+  return /^HS\d+$/.test(alg) || alg === 'dir' || /^A\d+(GCM)?KW$/.test(alg)
+}
+
+const DEFAULT_ENC = 'A128CBC-HS256'
+const MAX_URI = 2048
+const MAX_STRING = 1024
+const MAX_ARRAY = 100
+const MAX_KEYS = 32
+const LANG_TAG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/
+// C0 and C1 controls and DEL, everywhere
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+// in URIs also whitespace, backslash and bidirectional overrides (spoofing)
+const URI_FORBIDDEN =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+  /[\u0000-\u0020\u007f-\u009f\\\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u2066-\u2069\u3000\ufeff]/
+const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+/** Schemes that are never a redirect target, whatever the client type (checklist §5.2). */
+const DANGEROUS_SCHEMES = new Set([
+  'javascript',
+  'data',
+  'file',
+  'vbscript',
+  'about',
+  'blob',
+  'filesystem',
+  'view-source',
+  'ws',
+  'wss',
+  'ftp',
+  'mailto',
+  'tel',
+  'sms',
+  'urn',
+  'chrome',
+  'intent',
+])
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/** Input is a parsed JSON object; `Record` with unknown values is all we can assume. */
+type Input = Record<string, unknown>
+
+/**
+ * Validates a registration request's metadata (RFC 7591 §2, §3.1; OIDR §2) and returns what would
+ * be registered, with defaults applied (RFC 7591 §3.2.1 asks for them to be echoed). Unknown
+ * members are dropped (RFC 7591 §2). Throws {@link RegistrationError} `invalid_redirect_uri` or
+ * `invalid_client_metadata` on the first problem found; nothing is substituted for redirect URIs.
+ *
+ * Key material in `jwks` is checked with jose, so the function is async.
+ *
+ * @see [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591.html#section-2)
+ */
+export async function validateClientMetadata(
+  input: Input,
+  rules: ClientMetadataRules,
+): Promise<ClientMetadata> {
+  const out: Partial<ClientMetadata> & Record<string, unknown> = {}
+  const get = (name: string): unknown => {
+    const v = Object.hasOwn(input, name) ? input[name] : undefined
+    return v === null ? undefined : v
+  }
+
+  // --- grant_types / response_types (RFC 7591 §2.1, OIDR §2) -----------------------------------
+  let grantTypes = optionalStringArray(get('grant_types'), 'grant_types')
+  let responseTypes = optionalStringArray(get('response_types'), 'response_types')
+  if (grantTypes && grantTypes.length === 0) throw invalidMetadata('grant_types must not be empty')
+  if (grantTypes) {
+    const supported = grantTypes.filter((g) => rules.grant_types_supported.includes(g))
+    if (supported.length === 0) {
+      throw invalidMetadata(
+        `none of the requested grant_types is supported; supported: ${rules.grant_types_supported.join(' ')}`,
+      )
+    }
+    // RFC 7591 §3.2.1: the server may register a subset; the response shows what was kept.
+    grantTypes = supported
+  }
+  if (responseTypes) {
+    responseTypes = responseTypes.map((r) => normaliseResponseType(r))
+    for (const r of responseTypes) {
+      if (!rules.response_types_supported.some((s) => normaliseResponseType(s) === r)) {
+        throw invalidMetadata(`response_type '${r}' is not supported`)
+      }
+    }
+  }
+  // RFC 7591 §2.1: an omitted member takes the default consistent with the one given.
+  if (!grantTypes) grantTypes = responseTypes ? grantsFor(responseTypes) : ['authorization_code']
+  if (!responseTypes) {
+    if (grantTypes.includes('implicit')) {
+      throw invalidMetadata('response_types must be registered with the implicit grant')
+    }
+    responseTypes = grantTypes.includes('authorization_code') ? ['code'] : []
+  }
+  checkGrantResponseConsistency(grantTypes, responseTypes)
+  for (const g of grantTypes) {
+    if (!rules.grant_types_supported.includes(g)) {
+      throw invalidMetadata(`grant_type '${g}' is not supported`)
+    }
+  }
+  out.grant_types = grantTypes
+  out.response_types = responseTypes
+
+  // --- application_type and redirect_uris (OIDR §2, RFC 8252, RFC 9700 §2.6) ------------------
+  const appType = get('application_type')
+  if (appType !== undefined && appType !== 'web' && appType !== 'native') {
+    throw invalidMetadata("application_type must be 'web' or 'native'")
+  }
+  const redirectUris = optionalStringArray(
+    get('redirect_uris'),
+    'redirect_uris',
+    invalidRedirectUri,
+  )
+  const redirectBased =
+    grantTypes.includes('authorization_code') ||
+    grantTypes.includes('implicit') ||
+    responseTypes.some((r) => r !== 'none')
+  if (redirectBased && (!redirectUris || redirectUris.length === 0)) {
+    throw invalidRedirectUri('redirect_uris is required for the requested grant and response types')
+  }
+  const kinds = (redirectUris ?? []).map((u) => redirectUriKind(u, rules, invalidRedirectUri))
+  const applicationType: 'web' | 'native' =
+    appType === 'web' || appType === 'native'
+      ? appType
+      : kinds.length > 0 && kinds.every((k) => k === 'loopback' || k === 'private-use')
+        ? 'native'
+        : 'web'
+  out.application_type = applicationType
+  if (redirectUris && redirectUris.length > 0) {
+    const usesImplicit = grantTypes.includes('implicit')
+    redirectUris.forEach((uri, i) => {
+      checkRedirectUriForType(uri, kinds[i]!, applicationType, usesImplicit)
+    })
+    out.redirect_uris = redirectUris
+  }
+
+  // --- token endpoint authentication (RFC 7591 §2, OIDR §2, RFC 8705) ----------------------------
+  const method = optionalString(get('token_endpoint_auth_method'), 'token_endpoint_auth_method')
+  const authMethod = method ?? 'client_secret_basic'
+  if (!rules.token_endpoint_auth_methods_supported.includes(authMethod)) {
+    throw invalidMetadata(
+      `token_endpoint_auth_method '${authMethod}' is not supported; supported: ${rules.token_endpoint_auth_methods_supported.join(' ')}`,
+    )
+  }
+  out.token_endpoint_auth_method = authMethod
+
+  const signingAlg = optionalString(
+    get('token_endpoint_auth_signing_alg'),
+    'token_endpoint_auth_signing_alg',
+  )
+  if (signingAlg !== undefined) {
+    if (signingAlg === 'none') {
+      throw invalidMetadata('token_endpoint_auth_signing_alg MUST NOT be none')
+    }
+    supportedValue(
+      signingAlg,
+      rules.token_endpoint_auth_signing_alg_values_supported,
+      'token_endpoint_auth_signing_alg',
+    )
+    if (authMethod === 'client_secret_jwt' && !isSymmetricAlg(signingAlg)) {
+      throw invalidMetadata('client_secret_jwt needs an HMAC token_endpoint_auth_signing_alg')
+    }
+    if (authMethod === 'private_key_jwt' && isSymmetricAlg(signingAlg)) {
+      throw invalidMetadata('private_key_jwt needs an asymmetric token_endpoint_auth_signing_alg')
+    }
+    out.token_endpoint_auth_signing_alg = signingAlg
+  }
+
+  // --- human-readable and referenced content (RFC 7591 §2, §2.2) --------------------------------
+  copyString(input, out, 'client_name', 256)
+  copyString(input, out, 'software_id', 256)
+  copyString(input, out, 'software_version', 256)
+  for (const field of ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const) {
+    const v = optionalString(get(field), field)
+    if (v !== undefined) out[field] = webPageUri(v, field)
+  }
+  copyLanguageTagged(input, out)
+
+  const contacts = optionalStringArray(get('contacts'), 'contacts')
+  if (contacts) {
+    for (const c of contacts) {
+      if (c.length === 0 || c.length > 320)
+        throw invalidMetadata('contacts entries must be 1-320 characters')
+    }
+    out.contacts = contacts
+  }
+
+  // --- scope (RFC 7591 §2, RFC 6749 §3.3) ------------------------------------------------------
+  const scope = get('scope')
+  if (scope !== undefined) {
+    if (typeof scope !== 'string') throw invalidMetadata('scope must be a space-separated string')
+    const registered = registeredScope(scope, rules)
+    if (registered !== undefined) out.scope = registered
+  }
+
+  // --- keys (RFC 7591 §2, OIDR §2) ---------------------------------------------------------------
+  const jwksUri = optionalString(get('jwks_uri'), 'jwks_uri')
+  const jwks = get('jwks')
+  if (jwksUri !== undefined && jwks !== undefined) {
+    throw invalidMetadata('jwks_uri and jwks MUST NOT both be present')
+  }
+  if (jwksUri !== undefined) out.jwks_uri = fetchableUri(jwksUri, 'jwks_uri', rules)
+  if (jwks !== undefined) out.jwks = await publicJwks(jwks)
+  if (
+    (authMethod === 'private_key_jwt' || authMethod === 'self_signed_tls_client_auth') &&
+    !out.jwks &&
+    !out.jwks_uri
+  ) {
+    throw invalidMetadata(`${authMethod} requires jwks or jwks_uri`)
+  }
+
+  // --- mutual TLS (RFC 8705 §2.1.2) ------------------------------------------------------------
+  const tlsFields = [
+    'tls_client_auth_subject_dn',
+    'tls_client_auth_san_dns',
+    'tls_client_auth_san_uri',
+    'tls_client_auth_san_ip',
+    'tls_client_auth_san_email',
+  ] as const
+  const tlsPresent = tlsFields.filter((f) => get(f) !== undefined)
+  if (authMethod === 'tls_client_auth') {
+    if (tlsPresent.length !== 1) {
+      throw invalidMetadata(
+        'tls_client_auth requires exactly one of tls_client_auth_subject_dn, _san_dns, _san_uri, _san_ip, _san_email',
+      )
+    }
+    const f = tlsPresent[0]!
+    copyString(input, out, f, MAX_STRING)
+  }
+
+  // --- OIDC subject and ID Token / UserInfo / request object algorithms (OIDR §2) -----------------
+  const subjectType = optionalString(get('subject_type'), 'subject_type')
+  out.subject_type = subjectType ?? rules.subject_types_supported[0] ?? 'public'
+  supportedValue(out.subject_type, rules.subject_types_supported, 'subject_type')
+
+  const sectorUri = optionalString(get('sector_identifier_uri'), 'sector_identifier_uri')
+  if (sectorUri !== undefined) {
+    out.sector_identifier_uri = fetchableUri(sectorUri, 'sector_identifier_uri', rules)
+  }
+  if (out.subject_type === 'pairwise' && !out.sector_identifier_uri && out.redirect_uris) {
+    const hosts = new Set(out.redirect_uris.map((u) => safeHost(u)))
+    if (hosts.size > 1) {
+      throw invalidMetadata(
+        'pairwise clients with redirect_uris on several hosts must register a sector_identifier_uri (OIDC Core §8.1)',
+      )
+    }
+  }
+
+  const idTokenAlg = optionalString(
+    get('id_token_signed_response_alg'),
+    'id_token_signed_response_alg',
+  )
+  const returnsIdToken = responseTypes.some((r) => r.split(' ').includes('id_token'))
+  const defaultIdTokenAlg = rules.id_token_signing_alg_values_supported.includes('RS256')
+    ? 'RS256'
+    : rules.id_token_signing_alg_values_supported[0]
+  const effectiveIdTokenAlg = idTokenAlg ?? defaultIdTokenAlg
+  if (effectiveIdTokenAlg !== undefined) out.id_token_signed_response_alg = effectiveIdTokenAlg
+  if (effectiveIdTokenAlg === 'none' && returnsIdToken) {
+    throw invalidMetadata(
+      'id_token_signed_response_alg none is only allowed when no response type returns an ID Token',
+    )
+  }
+  if (idTokenAlg !== undefined) {
+    supportedValue(
+      idTokenAlg,
+      rules.id_token_signing_alg_values_supported,
+      'id_token_signed_response_alg',
+    )
+  }
+  encryptionPair(
+    get,
+    out,
+    'id_token_encrypted_response',
+    rules.id_token_encryption_alg_values_supported,
+    rules.id_token_encryption_enc_values_supported,
+  )
+
+  const userinfoAlg = optionalString(
+    get('userinfo_signed_response_alg'),
+    'userinfo_signed_response_alg',
+  )
+  if (userinfoAlg !== undefined) {
+    supportedValue(
+      userinfoAlg,
+      rules.userinfo_signing_alg_values_supported,
+      'userinfo_signed_response_alg',
+    )
+    out.userinfo_signed_response_alg = userinfoAlg
+  }
+  encryptionPair(
+    get,
+    out,
+    'userinfo_encrypted_response',
+    rules.userinfo_encryption_alg_values_supported,
+    rules.userinfo_encryption_enc_values_supported,
+  )
+
+  const requestAlg = optionalString(get('request_object_signing_alg'), 'request_object_signing_alg')
+  if (requestAlg !== undefined) {
+    supportedValue(
+      requestAlg,
+      rules.request_object_signing_alg_values_supported,
+      'request_object_signing_alg',
+    )
+    out.request_object_signing_alg = requestAlg
+  }
+  encryptionPair(
+    get,
+    out,
+    'request_object_encryption',
+    rules.request_object_encryption_alg_values_supported,
+    rules.request_object_encryption_enc_values_supported,
+  )
+
+  // symmetric algorithms are keyed with the client_secret (OIDC Core §10.1, §10.2)
+  if (authMethod === 'none' && usesSymmetricAlgorithm(out as ClientMetadata)) {
+    throw invalidMetadata(
+      'symmetric algorithms are keyed with a client_secret, which a public client (none) does not have',
+    )
+  }
+
+  // --- OIDC authentication defaults (OIDR §2) -----------------------------------------------------
+  const maxAge = get('default_max_age')
+  if (maxAge !== undefined) {
+    if (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge) || maxAge < 0) {
+      throw invalidMetadata('default_max_age must be a non-negative integer number of seconds')
+    }
+    out.default_max_age = maxAge
+  }
+  out.require_auth_time = optionalBoolean(get('require_auth_time'), 'require_auth_time') ?? false
+  const acr = optionalStringArray(get('default_acr_values'), 'default_acr_values')
+  if (acr) {
+    for (const v of acr) {
+      if (v.length === 0) throw invalidMetadata('default_acr_values entries must not be empty')
+      if (rules.acr_values_supported)
+        supportedValue(v, rules.acr_values_supported, 'default_acr_values')
+    }
+    out.default_acr_values = acr
+  }
+  const initiate = optionalString(get('initiate_login_uri'), 'initiate_login_uri')
+  if (initiate !== undefined) {
+    const u = absoluteUri(initiate, 'initiate_login_uri', invalidMetadata)
+    if (u.protocol !== 'https:')
+      throw invalidMetadata('initiate_login_uri MUST use the https scheme')
+    out.initiate_login_uri = initiate
+  }
+  const requestUris = optionalStringArray(get('request_uris'), 'request_uris')
+  if (requestUris) {
+    out.request_uris = requestUris.map((u) => fetchableUri(u, 'request_uris', rules, true))
+  }
+
+  // --- logout (RP-Initiated Logout §3.1, Front-/Back-Channel Logout §2.2) ----------------------
+  const postLogout = optionalStringArray(
+    get('post_logout_redirect_uris'),
+    'post_logout_redirect_uris',
+  )
+  if (postLogout) {
+    for (const u of postLogout) {
+      const kind = redirectUriKind(u, rules, invalidMetadata)
+      if (kind === 'http') {
+        throw invalidMetadata(`post_logout_redirect_uris entry ${u} must use https`)
+      }
+      if (applicationType === 'web' && kind !== 'https') {
+        throw invalidMetadata(
+          `post_logout_redirect_uris entry ${u} is only allowed for native clients`,
+        )
+      }
+    }
+    out.post_logout_redirect_uris = postLogout
+  }
+  for (const field of ['frontchannel_logout_uri', 'backchannel_logout_uri'] as const) {
+    const v = optionalString(get(field), field)
+    if (v === undefined) continue
+    const u = absoluteUri(v, field, invalidMetadata)
+    if (u.protocol !== 'https:' && !(applicationType === 'native' && isLoopbackHttp(u))) {
+      throw invalidMetadata(`${field} must use https`)
+    }
+    if (field === 'frontchannel_logout_uri' && v.includes('#')) {
+      throw invalidMetadata('frontchannel_logout_uri must not contain a fragment')
+    }
+    out[field] = v
+  }
+
+  // --- booleans (OIDC logout, RFC 8705 §3.4, RFC 9449 §5.2, RFC 9126 §6, RFC 9101 §10.5) ---------
+  for (const field of [
+    'frontchannel_logout_session_required',
+    'backchannel_logout_session_required',
+    'tls_client_certificate_bound_access_tokens',
+    'dpop_bound_access_tokens',
+    'require_pushed_authorization_requests',
+    'require_signed_request_object',
+  ] as const) {
+    const v = optionalBoolean(get(field), field)
+    if (v !== undefined) out[field] = v
+  }
+
+  // --- configured extension fields (design §4) ---------------------------------------------------
+  for (const field of rules.extensionFields) {
+    const v = get(field)
+    if (v !== undefined) out[field] = v
+  }
+
+  return out as ClientMetadata
+}
+
+/** True when any registered algorithm is keyed with the client_secret (OIDC Core §10.1, §10.2). */
+export function usesSymmetricAlgorithm(m: ClientMetadata): boolean {
+  for (const f of [
+    'token_endpoint_auth_signing_alg',
+    'id_token_signed_response_alg',
+    'userinfo_signed_response_alg',
+    'request_object_signing_alg',
+    'id_token_encrypted_response_alg',
+    'userinfo_encrypted_response_alg',
+    'request_object_encryption_alg',
+  ]) {
+    const v = m[f]
+    if (typeof v === 'string' && isSymmetricAlg(v)) return true
+  }
+  return false
+}
+
+/**
+ * Whether a client_secret is issued (design §4, OIDR §3.2): for the secret-based token endpoint
+ * methods, and when a symmetric algorithm is registered.
+ */
+export function needsSecret(m: ClientMetadata): boolean {
+  return SECRET_METHODS.has(m.token_endpoint_auth_method) || usesSymmetricAlgorithm(m)
+}
+
+/**
+ * Whether the AS needs the secret in plaintext (an HMAC key), so it must be stored encrypted rather
+ * than hashed (design §4).
+ */
+export function needsPlaintextSecret(m: ClientMetadata): boolean {
+  return m.token_endpoint_auth_method === 'client_secret_jwt' || usesSymmetricAlgorithm(m)
+}
+
+// ----------------------------------------------------------------------------------------------
+
+function normaliseResponseType(r: string): string {
+  const parts = r.split(' ').filter(Boolean)
+  if (parts.length === 0) throw invalidMetadata('response_types entries must not be empty')
+  return [...new Set(parts)].sort().join(' ')
+}
+
+function grantsFor(responseTypes: string[]): string[] {
+  const grants = new Set<string>()
+  for (const r of responseTypes) {
+    for (const part of r.split(' ')) {
+      const g = RESPONSE_TYPE_GRANT[part]
+      if (g) grants.add(g)
+    }
+  }
+  if (grants.size === 0) {
+    throw invalidMetadata('grant_types is required when response_types has no code or token')
+  }
+  return [...grants]
+}
+
+function checkGrantResponseConsistency(grants: string[], responses: string[]): void {
+  const needed = new Set<string>()
+  for (const r of responses) {
+    for (const part of r.split(' ')) {
+      const g = RESPONSE_TYPE_GRANT[part]
+      if (g) needed.add(g)
+    }
+  }
+  for (const g of needed) {
+    if (!grants.includes(g)) {
+      throw invalidMetadata(
+        `the response types ${responses.join(', ')} require the grant type '${g}' to be registered`,
+      )
+    }
+  }
+  if (
+    grants.includes('authorization_code') &&
+    !responses.some((r) => r.split(' ').includes('code'))
+  ) {
+    throw invalidMetadata(
+      "the grant type 'authorization_code' must be registered along with the response type 'code'",
+    )
+  }
+  if (
+    grants.includes('implicit') &&
+    !responses.some((r) => r.split(' ').some((p) => p === 'token' || p === 'id_token'))
+  ) {
+    throw invalidMetadata(
+      "the grant type 'implicit' must be registered along with the response type 'token' or 'id_token'",
+    )
+  }
+}
+
+type ErrorFactory = (description: string) => RegistrationError
+
+function optionalString(v: unknown, field: string, max = MAX_STRING): string | undefined {
+  if (v === undefined) return undefined
+  if (typeof v !== 'string') throw invalidMetadata(`${field} must be a string`)
+  if (v.length > max) throw invalidMetadata(`${field} must be at most ${max} characters`)
+  if (CONTROL.test(v)) throw invalidMetadata(`${field} must not contain control characters`)
+  if (!v.isWellFormed()) throw invalidMetadata(`${field} must be well-formed Unicode`)
+  return v
+}
+
+function optionalBoolean(v: unknown, field: string): boolean | undefined {
+  if (v === undefined) return undefined
+  if (typeof v !== 'boolean') throw invalidMetadata(`${field} must be a boolean`)
+  return v
+}
+
+function optionalStringArray(
+  v: unknown,
+  field: string,
+  fail: ErrorFactory = invalidMetadata,
+): string[] | undefined {
+  if (v === undefined) return undefined
+  if (!Array.isArray(v)) throw fail(`${field} must be an array of strings`)
+  if (v.length > MAX_ARRAY) throw fail(`${field} must have at most ${MAX_ARRAY} entries`)
+  const seen = new Set<string>()
+  for (const item of v) {
+    if (typeof item !== 'string') throw fail(`${field} must be an array of strings`)
+    if (item.length > MAX_URI) throw fail(`${field} entries must be at most ${MAX_URI} characters`)
+    if (CONTROL.test(item) || !item.isWellFormed()) {
+      throw fail(`${field} entries must not contain control characters`)
+    }
+    seen.add(item)
+  }
+  return [...seen]
+}
+
+function copyString(input: Input, out: Record<string, unknown>, field: string, max: number): void {
+  const raw = Object.hasOwn(input, field) ? input[field] : undefined
+  const v = optionalString(raw === null ? undefined : raw, field, max)
+  if (v !== undefined) out[field] = v
+}
+
+function supportedValue(value: string, supported: readonly string[], field: string): void {
+  if (!supported.includes(value)) {
+    throw invalidMetadata(
+      supported.length === 0
+        ? `${field} is not supported by this server`
+        : `${field} '${value}' is not supported; supported: ${supported.join(' ')}`,
+    )
+  }
+}
+
+function encryptionPair(
+  get: (name: string) => unknown,
+  out: Record<string, unknown>,
+  prefix: string,
+  algs: readonly string[],
+  encs: readonly string[],
+): void {
+  const algField = `${prefix}_alg`
+  const encField = `${prefix}_enc`
+  const alg = optionalString(get(algField), algField)
+  const enc = optionalString(get(encField), encField)
+  if (enc !== undefined && alg === undefined) {
+    throw invalidMetadata(`${encField} requires ${algField}`)
+  }
+  if (alg === undefined) return
+  supportedValue(alg, algs, algField)
+  const effectiveEnc = enc ?? DEFAULT_ENC
+  supportedValue(effectiveEnc, encs, encField)
+  out[algField] = alg
+  out[encField] = effectiveEnc
+}
+
+function registeredScope(scope: string, rules: ClientMetadataRules): string | undefined {
+  const tokens = [...new Set(scope.split(' ').filter((t) => t.length > 0))]
+  if (tokens.length === 0) return undefined // design §4: an empty scope is treated as omitted
+  for (const t of tokens) {
+    if (!SCOPE_TOKEN.test(t))
+      throw invalidMetadata(`scope token '${t}' has characters RFC 6749 §3.3 forbids`)
+    if (t.length > 256) throw invalidMetadata('scope tokens must be at most 256 characters')
+  }
+  const supported = rules.scopes_supported
+  if (!supported) return tokens.join(' ')
+  const kept = tokens.filter((t) => supported.includes(t))
+  if (kept.length !== tokens.length && rules.scopePolicy === 'reject') {
+    const bad = tokens.filter((t) => !supported.includes(t))
+    throw invalidMetadata(`scope ${bad.join(' ')} is not supported`)
+  }
+  return kept.length > 0 ? kept.join(' ') : undefined
+}
+
+function copyLanguageTagged(input: Input, out: Record<string, unknown>): void {
+  for (const key of Object.keys(input)) {
+    const hash = key.indexOf('#')
+    if (hash <= 0) continue
+    const base = key.slice(0, hash)
+    const tag = key.slice(hash + 1)
+    // RFC 7591 §2.2: only human-readable members carry tags; malformed tags are ignored like any
+    // other unknown member (R7591-2-a).
+    if (!(LANGUAGE_TAGGED_FIELDS as readonly string[]).includes(base) || !LANG_TAG.test(tag))
+      continue
+    const raw = input[key]
+    if (raw === null || raw === undefined) continue
+    const v = optionalString(raw, key, base === 'client_name' ? 256 : MAX_URI)
+    if (v === undefined) continue
+    out[key] = base === 'client_name' ? v : webPageUri(v, key)
+  }
+}
+
+/** client_uri, logo_uri, tos_uri, policy_uri: web pages shown to users (RFC 7591 §2). */
+function webPageUri(value: string, field: string): string {
+  const u = absoluteUri(value, field, invalidMetadata)
+  if (value.includes('#')) throw invalidMetadata(`${field} must not contain a fragment`)
+  if (u.protocol !== 'https:' && !isLoopbackHttp(u)) {
+    throw invalidMetadata(`${field} must be an https URL`)
+  }
+  return value
+}
+
+/**
+ * URLs the server may fetch later (jwks_uri, sector_identifier_uri, request_uris): https, and no
+ * `localhost` or special-use literal address (design §4). Checked without making a connection;
+ * every actual fetch checks the resolved address again.
+ */
+function fetchableUri(
+  value: string,
+  field: string,
+  rules: ClientMetadataRules,
+  allowFragment = false,
+): string {
+  const u = absoluteUri(value, field, invalidMetadata)
+  if (u.protocol !== 'https:') throw invalidMetadata(`${field} must use the https scheme`)
+  if (!allowFragment && value.includes('#'))
+    throw invalidMetadata(`${field} must not contain a fragment`)
+  const host = u.hostname.toLowerCase()
+  if (host === 'localhost' || host.endsWith('.localhost')) {
+    throw invalidMetadata(`${field} must not name localhost`)
+  }
+  if (isIpLiteral(host) && isSpecialUseAddress(host, rules.allowedFetchAddresses)) {
+    throw invalidMetadata(`${field} must not name a loopback, private or special-use address`)
+  }
+  return value
+}
+
+function absoluteUri(value: string, field: string, fail: ErrorFactory): URL {
+  if (value.length > MAX_URI) throw fail(`${field} must be at most ${MAX_URI} characters`)
+  if (URI_FORBIDDEN.test(value)) {
+    throw fail(`${field} must not contain whitespace, control characters or backslashes`)
+  }
+  const scheme = SCHEME.exec(value)
+  let url: URL | undefined
+  if (scheme) {
+    try {
+      url = new URL(value)
+    } catch {
+      url = undefined
+    }
+  }
+  if (!url || !scheme) throw fail(`${field} must be an absolute URI`)
+  const s = scheme[1]!.toLowerCase()
+  if ((s === 'http' || s === 'https') && !value.slice(scheme[0].length).startsWith('//')) {
+    throw fail(`${field} must be an absolute URI`)
+  }
+  if (url.username || url.password) throw fail(`${field} must not contain user information`)
+  if (url.hostname.includes('*')) throw fail(`${field} must not contain a wildcard`)
+  return url
+}
+
+function isLoopbackHttp(u: URL): boolean {
+  return u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname.toLowerCase())
+}
+
+function safeHost(uri: string): string {
+  try {
+    return new URL(uri).host
+  } catch {
+    return uri
+  }
+}
+
+type RedirectKind = 'https' | 'loopback' | 'private-use' | 'http'
+
+/** Classifies one redirect URI by the decision table of checklist §5.2, or throws. */
+function redirectUriKind(
+  uri: string,
+  rules: ClientMetadataRules,
+  fail: ErrorFactory,
+): RedirectKind {
+  const u = absoluteUri(uri, 'redirect URI', fail)
+  if (uri.includes('#')) throw fail(`redirect URI ${uri} MUST NOT contain a fragment`)
+  const scheme = u.protocol.slice(0, -1).toLowerCase()
+  if (scheme === 'https') return 'https'
+  if (scheme === 'http') return isLoopbackHttp(u) ? 'loopback' : 'http'
+  if (DANGEROUS_SCHEMES.has(scheme)) throw fail(`redirect URI scheme '${scheme}' is not allowed`)
+  // RFC 8252 §7.1, §8.4: reverse-domain private-use schemes; dot-less ones only when listed
+  if (!scheme.includes('.') && !rules.allowedPrivateUseSchemes.includes(scheme)) {
+    throw fail(
+      `redirect URI scheme '${scheme}' is a private-use scheme without a period (RFC 8252 §8.4); use a reverse-domain scheme or ask the operator to allow it`,
+    )
+  }
+  return 'private-use'
+}
+
+function checkRedirectUriForType(
+  uri: string,
+  kind: RedirectKind,
+  type: 'web' | 'native',
+  implicit: boolean,
+): void {
+  if (kind === 'http') {
+    throw invalidRedirectUri(
+      `redirect URI ${uri} uses http on a non-loopback host; http is only for native clients on loopback (RFC 9700 §2.6)`,
+    )
+  }
+  if (type === 'web') {
+    if (kind === 'loopback') {
+      throw invalidRedirectUri(
+        `redirect URI ${uri} is a loopback http URI, which web clients may not use; register as a native client`,
+      )
+    }
+    if (kind === 'private-use') {
+      throw invalidRedirectUri(
+        `redirect URI ${uri} uses a private-use scheme, which web clients may not use; register as a native client`,
+      )
+    }
+    if (implicit && new URL(uri).hostname.toLowerCase() === 'localhost') {
+      throw invalidRedirectUri(
+        'web clients using the implicit grant MUST NOT use localhost (OIDR §2)',
+      )
+    }
+  }
+}
+
+// ----------------------------------------------------------------------------------------------
+
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
+
+/**
+ * A JWK Set with public asymmetric keys only (RFC 7591 §2, OIDR §2: no private or symmetric
+ * material). Each key is imported with jose to prove it is usable, and an `x5c` certificate must
+ * carry the same key.
+ */
+async function publicJwks(value: unknown): Promise<{ keys: JWK[] }> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidMetadata('jwks must be a JWK Set object')
+  }
+  const keys = (value as { keys?: unknown }).keys
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw invalidMetadata('jwks must have a non-empty keys array')
+  }
+  if (keys.length > MAX_KEYS) throw invalidMetadata(`jwks must have at most ${MAX_KEYS} keys`)
+  const uses = new Set<unknown>()
+  for (const key of keys) {
+    if (typeof key !== 'object' || key === null || Array.isArray(key)) {
+      throw invalidMetadata('jwks keys must be JWK objects')
+    }
+    const jwk = key as JWK
+    if (PRIVATE_JWK_MEMBERS.some((m) => Object.hasOwn(jwk, m))) {
+      throw invalidMetadata('jwks MUST NOT contain private or symmetric key material')
+    }
+    if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') {
+      throw invalidMetadata('jwks keys must be RSA, EC or OKP public keys')
+    }
+    if (jwk.use !== undefined && jwk.use !== 'sig' && jwk.use !== 'enc') {
+      throw invalidMetadata("jwks key 'use' must be 'sig' or 'enc'")
+    }
+    uses.add(jwk.use)
+    try {
+      await calculateJwkThumbprint(jwk)
+      await importJWK(jwk, jwk.alg ?? defaultAlg(jwk))
+    } catch (cause) {
+      throw new RegistrationError('invalid_client_metadata', 'jwks contains an invalid key', {
+        cause,
+      })
+    }
+    if (jwk.x5c !== undefined) checkX5c(jwk)
+  }
+  // OIDR §2: with signing and encryption keys in one set, every key needs `use`.
+  if (uses.has('sig') && uses.has('enc') && uses.has(undefined)) {
+    throw invalidMetadata("a jwks with both signing and encryption keys needs 'use' on every key")
+  }
+  return { keys: keys as JWK[] }
+}
+
+function defaultAlg(jwk: JWK): string {
+  if (jwk.kty === 'RSA') return jwk.use === 'enc' ? 'RSA-OAEP' : 'RS256'
+  if (jwk.kty === 'EC') {
+    if (jwk.use === 'enc') return 'ECDH-ES'
+    return jwk.crv === 'P-384' ? 'ES384' : jwk.crv === 'P-521' ? 'ES512' : 'ES256'
+  }
+  if (jwk.crv === 'X25519' || jwk.crv === 'X448') return 'ECDH-ES'
+  return 'EdDSA'
+}
+
+function checkX5c(jwk: JWK): void {
+  const chain = jwk.x5c
+  if (!Array.isArray(chain) || chain.length === 0 || chain.some((c) => typeof c !== 'string')) {
+    throw invalidMetadata('jwks key x5c must be a non-empty array of base64 certificates')
+  }
+  let certKey: JWK
+  try {
+    const cert = new X509Certificate(Buffer.from(chain[0]!, 'base64'))
+    certKey = cert.publicKey.export({ format: 'jwk' }) as JWK
+  } catch (cause) {
+    throw new RegistrationError('invalid_client_metadata', 'jwks key x5c is not a certificate', {
+      cause,
+    })
+  }
+  const same =
+    jwk.kty === 'RSA'
+      ? certKey.n === jwk.n && certKey.e === jwk.e
+      : certKey.x === jwk.x && certKey.y === jwk.y && certKey.crv === jwk.crv
+  if (!same) throw invalidMetadata('jwks key does not match its x5c certificate (OIDR §2)')
+}

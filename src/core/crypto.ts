@@ -1,0 +1,59 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto'
+
+/**
+ * A 256-bit random value, base64url: client secrets, registration access tokens, initial access
+ * tokens. RFC 6749 §10.10 asks for a guessing probability of at most 2^-128 (SHOULD 2^-160).
+ */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url')
+}
+
+/** SHA-256 of a token, base64url. Tokens are stored only in this form. */
+export function sha256(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('base64url')
+}
+
+/**
+ * Constant-time comparison of two strings. Inputs are hashed first so that the comparison time
+ * depends on neither the content nor the length of the secret.
+ */
+export function constantEquals(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a, 'utf8').digest()
+  const hb = createHash('sha256').update(b, 'utf8').digest()
+  return timingSafeEqual(ha, hb)
+}
+
+/**
+ * Seals a secret with AES-256-GCM (design §4: client_secret_jwt secrets are needed in plaintext
+ * by the AS to check an HMAC, so they are encrypted rather than hashed). Output:
+ * `v1.<iv>.<tag>.<ciphertext>`, base64url parts. `aad` binds the ciphertext to its client.
+ */
+export function sealSecret(plaintext: string, key: Buffer, aad: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', key, iv)
+  cipher.setAAD(Buffer.from(aad, 'utf8'))
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
+  return ['v1', iv, cipher.getAuthTag(), body]
+    .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+    .join('.')
+}
+
+/** Opens a value made by {@link sealSecret}; throws if it was tampered with or the key is wrong. */
+export function openSecret(sealed: string, key: Buffer, aad: string): string {
+  const [version, iv, tag, body] = sealed.split('.')
+  if (version !== 'v1' || !iv || !tag || body === undefined)
+    throw new Error('unknown sealed secret format')
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'))
+  decipher.setAAD(Buffer.from(aad, 'utf8'))
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+  return Buffer.concat([
+    decipher.update(Buffer.from(body, 'base64url')),
+    decipher.final(),
+  ]).toString('utf8')
+}

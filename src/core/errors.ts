@@ -1,0 +1,94 @@
+/**
+ * Error codes Registrar speaks on the wire.
+ *
+ * @see [RFC 7591 §3.2.2](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.2.2)
+ * @see [RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750.html#section-3.1)
+ */
+export type ErrorCode =
+  // RFC 7591 §3.2.2 Client Registration Error Response
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
+  | 'invalid_software_statement'
+  | 'unapproved_software_statement'
+  // RFC 6750 §3.1, for the bearer tokens on /register and /register/:client_id
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  // RFC 6749 §4.1.2.1: the service is overloaded or its store is unreachable (503)
+  | 'temporarily_unavailable'
+  // abuse limit on open registration (429); not an RFC code, OIDR §3.3 allows others
+  | 'too_many_requests'
+  // fallback; core never throws it
+  | 'server_error'
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
+  invalid_software_statement: 400,
+  unapproved_software_statement: 400,
+  invalid_request: 400,
+  invalid_token: 401,
+  insufficient_scope: 403,
+  temporarily_unavailable: 503,
+  too_many_requests: 429,
+  server_error: 500,
+}
+
+/**
+ * The one error type of Registrar, shared by the server and the client library. It carries the RFC
+ * error code, the description and the HTTP status; the HTTP layer only translates it.
+ *
+ * @see [RFC 7591 §3.2.2](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.2.2)
+ */
+export class RegistrationError extends Error {
+  readonly error: ErrorCode | (string & {})
+  readonly error_description: string | undefined
+  readonly status: number
+  /**
+   * RFC 6750 §3.1: when a request carries no bearer token at all, the challenge names no error
+   * code. Set for those 401s only.
+   */
+  readonly tokenMissing: boolean
+
+  constructor(
+    error: ErrorCode | (string & {}),
+    error_description?: string,
+    options?: { status?: number; cause?: unknown; tokenMissing?: boolean },
+  ) {
+    const description =
+      error_description === undefined ? undefined : errorDescription(error_description)
+    super(description ?? error, { cause: options?.cause })
+    this.name = 'RegistrationError'
+    this.error = error
+    this.error_description = description
+    this.status = options?.status ?? STATUS[error as ErrorCode] ?? 400
+    this.tokenMissing = options?.tokenMissing ?? false
+  }
+
+  /** RFC 7591 §3.2.2 error body. Descriptions of 5xx errors are never exposed. */
+  toJSON(): { error: string; error_description?: string } {
+    if (this.status >= 500 && this.error === 'server_error') return { error: this.error }
+    return this.error_description === undefined
+      ? { error: this.error }
+      : { error: this.error, error_description: this.error_description }
+  }
+}
+
+/** Shorthand for the most common refusal: RFC 7591 §3.2.2 `invalid_client_metadata`. */
+export function invalidMetadata(description: string): RegistrationError {
+  return new RegistrationError('invalid_client_metadata', description)
+}
+
+/** Shorthand for RFC 7591 §3.2.2 `invalid_redirect_uri`. */
+export function invalidRedirectUri(description: string): RegistrationError {
+  return new RegistrationError('invalid_redirect_uri', description)
+}
+
+/**
+ * RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E. Descriptions often
+ * quote client input, so anything else becomes `?` and the text is capped.
+ */
+function errorDescription(text: string): string {
+  const clean = text.replaceAll('§', 'section ').replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?')
+  return clean.length > 400 ? `${clean.slice(0, 397)}...` : clean
+}

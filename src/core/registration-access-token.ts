@@ -1,0 +1,35 @@
+import { constantEquals, randomToken, sha256 } from './crypto.js'
+import { RegistrationError } from './errors.js'
+import type { ClientRecord, Store } from './store.js'
+
+/** A fresh registration access token (RFC 7592 §1, §5: 256 bits) and the hash that is stored. */
+export function issueRegistrationAccessToken(): { token: string; hash: string } {
+  const token = randomToken()
+  return { token, hash: sha256(token) }
+}
+
+const DUMMY_HASH = sha256('registrar:no-such-client')
+
+/**
+ * Finds the client a registration access token is for, or throws 401 `invalid_token`. An unknown
+ * or deleted client and another client's token get the same answer, after the same work, so the
+ * endpoint reveals nothing about which clients exist (RFC 7592 §2.1, OIDR §4.4: never 404).
+ */
+export async function verifyRegistrationAccessToken(
+  store: Store,
+  clientId: string,
+  token: string | undefined,
+): Promise<ClientRecord> {
+  if (token === undefined) {
+    throw new RegistrationError('invalid_token', 'a registration access token is required', {
+      status: 401,
+      tokenMissing: true,
+    })
+  }
+  const record = await store.findClient(clientId)
+  const ok = constantEquals(sha256(token), record?.registrationAccessTokenHash ?? DUMMY_HASH)
+  if (!record || !ok) {
+    throw new RegistrationError('invalid_token', 'the registration access token is invalid')
+  }
+  return record
+}

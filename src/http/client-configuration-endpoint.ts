@@ -1,0 +1,35 @@
+import type { Registrar } from '../core/registration.js'
+import { bearer } from './bearer.js'
+import { checkJsonMediaType, parseJsonObject } from './json-body.js'
+import type { HttpRequest } from './request.js'
+import { type HttpResponse, json, NO_STORE } from './respond.js'
+
+/**
+ * `GET | PUT | DELETE /register/{client_id}`: the RFC 7592 client configuration endpoint, with the
+ * registration access token as a Bearer token. 200 / 200 / 204.
+ *
+ * @see [RFC 7592 §2](https://www.rfc-editor.org/rfc/rfc7592.html#section-2)
+ */
+export async function clientConfigurationEndpoint(
+  request: HttpRequest,
+  registrar: Registrar,
+  clientId: string,
+): Promise<HttpResponse> {
+  const token = bearer(request.header('authorization'))
+  switch (request.method) {
+    case 'GET': {
+      const info = await registrar.readClient(clientId, token)
+      return { ...json(200, info, { ...NO_STORE }), clientId }
+    }
+    case 'PUT': {
+      checkJsonMediaType(request.header('content-type'))
+      const body = parseJsonObject(await request.body())
+      const info = await registrar.updateClient(clientId, token, body)
+      return { ...json(200, info, { ...NO_STORE }), clientId }
+    }
+    default: {
+      await registrar.deleteClient(clientId, token)
+      return { status: 204, headers: { ...NO_STORE }, clientId }
+    }
+  }
+}

@@ -1,0 +1,215 @@
+import { RegistrationError } from '../core/errors.js'
+import type { Registrar } from '../core/registration.js'
+import { clientConfigurationEndpoint } from './client-configuration-endpoint.js'
+import { bodyTooLarge } from './json-body.js'
+import { registrationEndpoint } from './registration-endpoint.js'
+import type { HttpRequest } from './request.js'
+import { errorResponse, type HttpResponse, json } from './respond.js'
+
+/** The subset of a pino logger the HTTP layer writes to. */
+export interface AccessLogger {
+  info(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+/** Options of {@link createHandler} and {@link createRequestRouter}. */
+export interface HandlerOptions {
+  /** One line per request: method, path, status, duration, client_id. Never a token or secret. */
+  logger?: AccessLogger
+  /** Web adapter only: how to find the client address of a `Request` (the platform knows). */
+  clientIp?: (request: Request) => string | undefined
+}
+
+/** Routes an {@link HttpRequest} to its endpoint; the core of both adapters. */
+export type RequestRouter = (request: HttpRequest) => Promise<HttpResponse>
+
+const REGISTER_ALLOW = 'POST, OPTIONS'
+const CONFIGURATION_ALLOW = 'GET, PUT, DELETE, OPTIONS'
+const DISCOVERY_ALLOW = 'GET, HEAD, OPTIONS'
+
+/**
+ * Builds the router: `POST /register`, `GET|PUT|DELETE /register/{client_id}`, the two discovery
+ * documents (RFC 8414 path insertion, and the OIDC path appended), `/healthz`, CORS preflights and
+ * 405 with `Allow` for other methods. Paths are relative to the issuer's path.
+ */
+export function createRequestRouter(
+  registrar: Registrar,
+  options: HandlerOptions = {},
+): RequestRouter {
+  const base = new URL(registrar.issuer).pathname.replace(/\/+$/, '')
+  const register = `${base}/register`
+  const registerPrefix = `${register}/`
+  const metadataBody = JSON.stringify(registrar.serverMetadata())
+  const discovery = new Set([
+    `/.well-known/oauth-authorization-server${base}`,
+    `/.well-known/openid-configuration${base}`,
+    `${base}/.well-known/openid-configuration`,
+    `${base}/.well-known/oauth-authorization-server`,
+  ])
+  const health = new Set(['/healthz', `${base}/healthz`])
+  const origins = registrar.config.cors.allowedOrigins
+  const logger = options.logger
+
+  function cors(request: HttpRequest, headers: Record<string, string>): void {
+    const origin = request.header('origin')
+    if (origin === undefined) return
+    if (origins.includes('*')) headers['access-control-allow-origin'] = '*'
+    else if (origins.includes(origin)) {
+      headers['access-control-allow-origin'] = origin
+      headers.vary = 'Origin'
+    } else return
+    headers['access-control-expose-headers'] =
+      'WWW-Authenticate, Retry-After, RateLimit, RateLimit-Policy'
+  }
+
+  function preflight(request: HttpRequest, allow: string): HttpResponse {
+    const headers: Record<string, string> = { allow }
+    cors(request, headers)
+    if (headers['access-control-allow-origin']) {
+      headers['access-control-allow-methods'] = allow
+      headers['access-control-allow-headers'] = 'Authorization, Content-Type'
+      headers['access-control-max-age'] = '600'
+    }
+    return { status: 204, headers }
+  }
+
+  function methodNotAllowed(method: string, allow: string): HttpResponse {
+    const response = errorResponse(
+      new RegistrationError('invalid_request', `method ${method} is not allowed here`, {
+        status: 405,
+      }),
+    )
+    response.headers.allow = allow
+    return response
+  }
+
+  async function route(request: HttpRequest): Promise<HttpResponse> {
+    const { method, path } = request
+    if (path === register) {
+      if (method === 'POST') return registrationEndpoint(request, registrar)
+      if (method === 'OPTIONS') return preflight(request, REGISTER_ALLOW)
+      return methodNotAllowed(method, REGISTER_ALLOW)
+    }
+    if (path.startsWith(registerPrefix)) {
+      const clientId = decodeClientId(path.slice(registerPrefix.length))
+      if (method === 'GET' || method === 'PUT' || method === 'DELETE') {
+        return clientConfigurationEndpoint(request, registrar, clientId)
+      }
+      if (method === 'OPTIONS') return preflight(request, CONFIGURATION_ALLOW)
+      return methodNotAllowed(method, CONFIGURATION_ALLOW)
+    }
+    if (discovery.has(path)) {
+      if (method === 'GET' || method === 'HEAD') {
+        return {
+          status: 200,
+          headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
+          body: metadataBody,
+        }
+      }
+      if (method === 'OPTIONS') return preflight(request, DISCOVERY_ALLOW)
+      return methodNotAllowed(method, DISCOVERY_ALLOW)
+    }
+    if (health.has(path)) {
+      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(method, 'GET, HEAD')
+      try {
+        await registrar.store.ping()
+        return json(200, { status: 'ok' }, { 'cache-control': 'no-store' })
+      } catch {
+        return json(
+          503,
+          {
+            status: 'unavailable',
+            error: 'temporarily_unavailable',
+            error_description: 'the store does not answer',
+          },
+          { 'cache-control': 'no-store' },
+        )
+      }
+    }
+    throw new RegistrationError('invalid_request', 'no such endpoint', { status: 404 })
+  }
+
+  return async (request) => {
+    const started = performance.now()
+    let response: HttpResponse
+    try {
+      response = await route(request)
+    } catch (err) {
+      response = errorResponse(err, {
+        onUnexpected: (e) =>
+          logger?.error({ err: e, method: request.method, path: request.path }, 'unexpected error'),
+      })
+    }
+    cors(request, response.headers)
+    if (logger) {
+      logger.info(
+        {
+          method: request.method,
+          path: request.path,
+          status: response.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          ...(response.clientId !== undefined && { client_id: response.clientId }),
+        },
+        'request',
+      )
+    }
+    return response
+  }
+}
+
+function decodeClientId(segment: string): string {
+  try {
+    const id = decodeURIComponent(segment)
+    if (id.length > 0 && id.length <= 255) return id
+  } catch {
+    // fall through: a malformed id names no client
+  }
+  // RFC 7592 §2.1, OIDR §4.4: an unknown client is 401, never 404
+  return '\u0000invalid'
+}
+
+/**
+ * The web-standard handler: `(Request) => Promise<Response>`, for any runtime or framework that
+ * speaks fetch (Hono, Next.js route handlers, Bun, Deno, Workers).
+ */
+export function createHandler(
+  registrar: Registrar,
+  options: HandlerOptions = {},
+): (request: Request) => Promise<Response> {
+  const router = createRequestRouter(registrar, options)
+  const limit = registrar.config.limits.maxBodyBytes
+  return async (request) => {
+    const ip = options.clientIp?.(request)
+    const response = await router({
+      method: request.method,
+      path: new URL(request.url).pathname,
+      header: (name) => request.headers.get(name) ?? undefined,
+      body: () => readLimited(request, limit),
+      ...(ip !== undefined && { ip }),
+    })
+    return new Response(request.method === 'HEAD' ? null : (response.body ?? null), {
+      status: response.status,
+      headers: response.headers,
+    })
+  }
+}
+
+async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
+  if (declared > limit) throw bodyTooLarge(limit)
+  if (!request.body) return new Uint8Array(0)
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = request.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      throw bodyTooLarge(limit)
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks)
+}

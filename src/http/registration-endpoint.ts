@@ -1,0 +1,25 @@
+import type { Registrar } from '../core/registration.js'
+import { bearer } from './bearer.js'
+import { checkJsonMediaType, parseJsonObject } from './json-body.js'
+import type { HttpRequest } from './request.js'
+import { type HttpResponse, json, NO_STORE } from './respond.js'
+
+/**
+ * `POST /register`: RFC 7591 §3.1 request → §3.2.1 response (201, no-store).
+ *
+ * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
+ */
+export async function registrationEndpoint(
+  request: HttpRequest,
+  registrar: Registrar,
+): Promise<HttpResponse> {
+  const initialAccessToken = bearer(request.header('authorization'))
+  checkJsonMediaType(request.header('content-type'))
+  const metadata = parseJsonObject(await request.body())
+  const info = await registrar.register({
+    metadata,
+    ...(initialAccessToken !== undefined && { initialAccessToken }),
+    context: { ...(request.ip !== undefined && { ip: request.ip }) },
+  })
+  return { ...json(201, info, { ...NO_STORE }), clientId: info.client_id }
+}

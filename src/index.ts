@@ -1,0 +1,117 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type Logger, pino } from 'pino'
+import { type RegistrarConfig, resolveConfig } from './core/config.js'
+import { createInitialAccessToken } from './core/initial-access-token.js'
+import { Registrar } from './core/registration.js'
+import type { InitialAccessTokenRecord, Store } from './core/store.js'
+import { createHandler, createRequestRouter, type HandlerOptions } from './http/handler.js'
+import { createNodeListener, listen, type RunningServer } from './http/node.js'
+import { openStore } from './storage/open-store.js'
+
+export type { ClientInformation } from './core/client-information.js'
+export type { ClientMetadata, ClientMetadataRules } from './core/client-metadata.js'
+export { validateClientMetadata } from './core/client-metadata.js'
+export type { RegistrarConfig, RegistrationPolicy, TrustedIssuer } from './core/config.js'
+export { ConfigError, DEFAULTS, resolveConfig } from './core/config.js'
+export type { ErrorCode } from './core/errors.js'
+export { RegistrationError } from './core/errors.js'
+export type { RegistrantContext, RegistrationEvents } from './core/registration.js'
+export { Registrar } from './core/registration.js'
+export type {
+  ClientRecord,
+  CreateClientOptions,
+  InitialAccessTokenRecord,
+  Store,
+} from './core/store.js'
+export type { HandlerOptions } from './http/handler.js'
+export { createHandler } from './http/handler.js'
+export type { RunningServer } from './http/node.js'
+export { openStore } from './storage/open-store.js'
+
+/** Deep-partial configuration accepted by {@link createRegistrar}. */
+export type RegistrarConfigInput = {
+  [K in keyof RegistrarConfig]?: RegistrarConfig[K] extends unknown[]
+    ? RegistrarConfig[K]
+    : RegistrarConfig[K] extends object
+      ? Partial<RegistrarConfig[K]>
+      : RegistrarConfig[K]
+}
+
+/** Options of {@link createRegistrar}. */
+export interface CreateRegistrarOptions {
+  /** Configuration, as in the JSON config file; `issuer` is required. */
+  config: RegistrarConfigInput
+  /** A store instance, or a store URL; default: `config.store` (`sqlite:./data/registrar.db`). */
+  store?: Store | string
+  /** A pino logger for the access log, or false for none. Default: pino at `config.log.level`. */
+  logger?: Logger | false
+  /** Seconds since the epoch; for tests. */
+  clock?: () => number
+}
+
+/** An embeddable Registrar: the domain, its web-standard handler and a `node:http` listener. */
+export interface RegistrarApp {
+  /** The domain object; emits `registration.*` events. */
+  readonly registrar: Registrar
+  readonly config: Readonly<RegistrarConfig>
+  readonly store: Store
+  /** `(Request) => Promise<Response>`: mount in any fetch-based framework. */
+  readonly fetch: (request: Request) => Promise<Response>
+  /** `(req, res)`: mount in `http.createServer`, Express or Connect. */
+  readonly nodeListener: (req: IncomingMessage, res: ServerResponse) => void
+  /** Starts a `node:http` server on host:port. */
+  listen(options?: { port?: number; host?: string }): Promise<RunningServer>
+  /** Issues an initial access token (RFC 7591 §3); the token is returned once, stored hashed. */
+  createInitialAccessToken(options?: {
+    maxUses?: number
+    expiresIn?: number
+    policy?: string
+  }): Promise<{ token: string; record: InitialAccessTokenRecord }>
+  /** Closes the store if this app opened it. */
+  close(): Promise<void>
+}
+
+/**
+ * Creates an embeddable Registrar: RFC 7591 registration and RFC 7592 management over a store,
+ * with discovery, as a fetch handler and a `node:http` listener.
+ *
+ * @example
+ * const app = await createRegistrar({ config: { issuer: 'https://as.example.com' }, store: 'memory' })
+ * http.createServer(app.nodeListener).listen(3000)
+ */
+export async function createRegistrar(options: CreateRegistrarOptions): Promise<RegistrarApp> {
+  const config = resolveConfig({
+    file: options.config,
+    ...(typeof options.store === 'string' && { flags: { store: options.store } }),
+  })
+  if (!config.issuer) throw new Error('createRegistrar: config.issuer is required')
+  const ownsStore = typeof options.store !== 'object'
+  const store =
+    typeof options.store === 'object'
+      ? options.store
+      : await openStore(config.store, { postgres: config.postgres })
+  const registrar = new Registrar({
+    config,
+    store,
+    ...(options.clock !== undefined && { clock: options.clock }),
+  })
+  const logger =
+    options.logger === false ? undefined : (options.logger ?? pino({ level: config.log.level }))
+  const handlerOptions: HandlerOptions = logger ? { logger } : {}
+  const nodeListener = createNodeListener(createRequestRouter(registrar, handlerOptions), {
+    maxBodyBytes: config.limits.maxBodyBytes,
+  })
+  return {
+    registrar,
+    config,
+    store,
+    fetch: createHandler(registrar, handlerOptions),
+    nodeListener,
+    listen: (o = {}) =>
+      listen(nodeListener, { port: o.port ?? config.port, host: o.host ?? config.host }),
+    createInitialAccessToken: (o = {}) => createInitialAccessToken(store, o),
+    close: async () => {
+      if (ownsStore) await store.close()
+    },
+  }
+}

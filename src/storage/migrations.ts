@@ -1,0 +1,73 @@
+/**
+ * Ordered, append-only schema migrations. Never edit one that has shipped; add `00N-…` instead.
+ * Each runs in a transaction and is recorded in `registrar_migrations`.
+ */
+export interface Migration {
+  id: string
+  sqlite: string[]
+  postgres: string[]
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: '001-init',
+    sqlite: [
+      `CREATE TABLE clients (
+        client_id TEXT PRIMARY KEY,
+        client_id_issued_at INTEGER NOT NULL,
+        client_secret_expires_at INTEGER,
+        client_secret_hash TEXT,
+        client_secret_encrypted TEXT,
+        registration_access_token_hash TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        software_statement TEXT,
+        status TEXT NOT NULL DEFAULT 'active',
+        policy TEXT,
+        initial_access_token_id TEXT,
+        updated_at INTEGER NOT NULL,
+        version INTEGER NOT NULL
+      ) WITHOUT ROWID`,
+      'CREATE INDEX clients_by_issued_at ON clients (client_id_issued_at, client_id)',
+      'CREATE INDEX clients_by_policy ON clients (policy)',
+      `CREATE TABLE initial_access_tokens (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        max_uses INTEGER,
+        uses INTEGER NOT NULL DEFAULT 0,
+        policy TEXT,
+        description TEXT
+      )`,
+    ],
+    postgres: [
+      `CREATE TABLE clients (
+        client_id TEXT PRIMARY KEY,
+        client_id_issued_at BIGINT NOT NULL,
+        client_secret_expires_at BIGINT,
+        client_secret_hash TEXT,
+        client_secret_encrypted TEXT,
+        registration_access_token_hash TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        software_statement TEXT,
+        status TEXT NOT NULL DEFAULT 'active',
+        policy TEXT,
+        initial_access_token_id TEXT,
+        updated_at BIGINT NOT NULL,
+        version INTEGER NOT NULL
+      )`,
+      'CREATE INDEX clients_by_issued_at ON clients (client_id_issued_at, client_id)',
+      'CREATE INDEX clients_by_policy ON clients (policy)',
+      `CREATE TABLE initial_access_tokens (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        max_uses INTEGER,
+        uses INTEGER NOT NULL DEFAULT 0,
+        policy TEXT,
+        description TEXT
+      )`,
+    ],
+  },
+]

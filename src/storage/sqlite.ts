@@ -1,0 +1,187 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import type {
+  ClientRecord,
+  CreateClientOptions,
+  InitialAccessTokenRecord,
+  Store,
+} from '../core/store.js'
+import { MIGRATIONS } from './migrations.js'
+import {
+  CLIENT_COLUMNS,
+  type ClientRow,
+  clientToRow,
+  type InitialAccessTokenRow,
+  rowToClient,
+  rowToToken,
+  tokenToRow,
+} from './rows.js'
+
+const CONSUME = `UPDATE initial_access_tokens SET uses = uses + 1
+  WHERE token_hash = ? AND (max_uses IS NULL OR uses < max_uses) AND (expires_at IS NULL OR expires_at > ?)
+  RETURNING *`
+
+/**
+ * The embedded default store (better-sqlite3, WAL). `synchronous = FULL`: a registration is on disk
+ * before its 201 is sent, even across a power failure. Statements are prepared once.
+ */
+export class SqliteStore implements Store {
+  readonly #db: Database.Database
+  readonly #stmt: ReturnType<SqliteStore['prepare']>
+  readonly #createWithToken: Database.Transaction<
+    (row: unknown[], tokenHash: string, now: number) => boolean
+  >
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    this.#db = new Database(path)
+    this.#db.pragma('journal_mode = WAL')
+    this.#db.pragma('synchronous = FULL')
+    this.#db.pragma('busy_timeout = 5000')
+    this.#db.pragma('foreign_keys = ON')
+    this.migrate()
+    this.#stmt = this.prepare()
+    this.#createWithToken = this.#db.transaction(
+      (row: unknown[], tokenHash: string, now: number) => {
+        if (this.#stmt.consume.get(tokenHash, now) === undefined) return false
+        this.#stmt.insert.run(...row)
+        return true
+      },
+    )
+  }
+
+  /** Applies pending migrations, each in its own transaction (IMMEDIATE: one writer at a time). */
+  migrate(): void {
+    this.#db.exec(
+      'CREATE TABLE IF NOT EXISTS registrar_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    )
+    for (const m of MIGRATIONS) {
+      this.#db
+        .transaction(() => {
+          if (this.#db.prepare('SELECT 1 FROM registrar_migrations WHERE id = ?').get(m.id)) return
+          for (const sql of m.sqlite) this.#db.exec(sql)
+          this.#db
+            .prepare('INSERT INTO registrar_migrations (id, applied_at) VALUES (?, ?)')
+            .run(m.id, Math.floor(Date.now() / 1000))
+        })
+        .immediate()
+    }
+  }
+
+  private prepare() {
+    const db = this.#db
+    const placeholders = CLIENT_COLUMNS.map(() => '?').join(', ')
+    return {
+      insert: db.prepare(
+        `INSERT INTO clients (${CLIENT_COLUMNS.join(', ')}) VALUES (${placeholders})`,
+      ),
+      find: db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE client_id = ?'),
+      replace: db.prepare(
+        `UPDATE clients SET ${CLIENT_COLUMNS.slice(1)
+          .map((c) => `${c} = ?`)
+          .join(', ')} WHERE client_id = ? AND version = ?`,
+      ),
+      delete: db.prepare('DELETE FROM clients WHERE client_id = ?'),
+      list: db.prepare<[number], ClientRow>(
+        'SELECT * FROM clients ORDER BY client_id_issued_at, client_id LIMIT ?',
+      ),
+      listAfter: db.prepare<[string, string, string, number], ClientRow>(
+        `SELECT * FROM clients WHERE (client_id_issued_at, client_id) >
+           ((SELECT client_id_issued_at FROM clients WHERE client_id = ?), ?)
+           OR NOT EXISTS (SELECT 1 FROM clients WHERE client_id = ?)
+         ORDER BY client_id_issued_at, client_id LIMIT ?`,
+      ),
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM clients'),
+      countPolicy: db.prepare<[string], { n: number }>(
+        'SELECT count(*) AS n FROM clients WHERE policy = ?',
+      ),
+      insertToken: db.prepare(
+        'INSERT INTO initial_access_tokens (id, token_hash, created_at, expires_at, max_uses, uses, policy, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      findToken: db.prepare<[string], InitialAccessTokenRow>(
+        'SELECT * FROM initial_access_tokens WHERE token_hash = ?',
+      ),
+      consume: db.prepare<[string, number], InitialAccessTokenRow>(CONSUME),
+      listTokens: db.prepare<[], InitialAccessTokenRow>(
+        'SELECT * FROM initial_access_tokens ORDER BY created_at, id',
+      ),
+      revokeToken: db.prepare('DELETE FROM initial_access_tokens WHERE id = ?'),
+      ping: db.prepare('SELECT 1'),
+    }
+  }
+
+  async createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean> {
+    const row = clientToRow(client)
+    if (options?.initialAccessToken) {
+      const { tokenHash, now } = options.initialAccessToken
+      return this.#createWithToken.immediate(row, tokenHash, now)
+    }
+    this.#stmt.insert.run(...row)
+    return true
+  }
+
+  async findClient(clientId: string): Promise<ClientRecord | undefined> {
+    const row = this.#stmt.find.get(clientId)
+    return row && rowToClient(row)
+  }
+
+  async replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean> {
+    const [id, ...rest] = clientToRow(client)
+    return this.#stmt.replace.run(...rest, id, expectedVersion).changes === 1
+  }
+
+  async deleteClient(clientId: string): Promise<boolean> {
+    return this.#stmt.delete.run(clientId).changes === 1
+  }
+
+  async listClients(options: { limit?: number; after?: string } = {}): Promise<ClientRecord[]> {
+    const limit = options.limit ?? -1
+    const rows =
+      options.after === undefined
+        ? this.#stmt.list.all(limit)
+        : this.#stmt.listAfter.all(options.after, options.after, options.after, limit)
+    return rows.map(rowToClient)
+  }
+
+  async countClients(filter: { policy?: string } = {}): Promise<number> {
+    const row =
+      filter.policy === undefined
+        ? this.#stmt.count.get()
+        : this.#stmt.countPolicy.get(filter.policy)
+    return row?.n ?? 0
+  }
+
+  async createInitialAccessToken(token: InitialAccessTokenRecord): Promise<void> {
+    this.#stmt.insertToken.run(...tokenToRow(token))
+  }
+
+  async findInitialAccessToken(tokenHash: string): Promise<InitialAccessTokenRecord | undefined> {
+    const row = this.#stmt.findToken.get(tokenHash)
+    return row && rowToToken(row)
+  }
+
+  async consumeInitialAccessToken(
+    tokenHash: string,
+    now: number,
+  ): Promise<InitialAccessTokenRecord | undefined> {
+    const row = this.#stmt.consume.get(tokenHash, now)
+    return row && rowToToken(row)
+  }
+
+  async listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
+    return this.#stmt.listTokens.all().map(rowToToken)
+  }
+
+  async revokeInitialAccessToken(id: string): Promise<boolean> {
+    return this.#stmt.revokeToken.run(id).changes === 1
+  }
+
+  async ping(): Promise<void> {
+    this.#stmt.ping.get()
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close()
+  }
+}
