@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type Logger, pino } from 'pino'
 import { type RegistrarConfig, resolveConfig } from './core/config.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
-import { Registrar } from './core/registration.js'
+import type { Registrar } from './core/registration.js'
 import type { InitialAccessTokenRecord, Store } from './core/store.js'
-import { createHandler, createRequestRouter, type HandlerOptions } from './http/handler.js'
-import { createNodeListener, listen, type RunningServer } from './http/node.js'
+import { listen, type RunningServer } from './http/node.js'
+import { buildRuntime } from './runtime.js'
 import { openStore } from './storage/open-store.js'
 
 export type { ClientInformation } from './core/client-information.js'
@@ -15,7 +15,13 @@ export type { RegistrarConfig, RegistrationPolicy, TrustedIssuer } from './core/
 export { ConfigError, DEFAULTS, resolveConfig } from './core/config.js'
 export type { ErrorCode } from './core/errors.js'
 export { RegistrationError } from './core/errors.js'
-export type { RegistrantContext, RegistrationEvents } from './core/registration.js'
+export type { OutboundFetch } from './core/outbound-fetch.js'
+export { OutboundFetchError } from './core/outbound-fetch.js'
+export type {
+  RegistrantContext,
+  RegistrationEvaluation,
+  RegistrationEvents,
+} from './core/registration.js'
 export { Registrar } from './core/registration.js'
 export type {
   ClientRecord,
@@ -26,6 +32,8 @@ export type {
 export type { HandlerOptions } from './http/handler.js'
 export { createHandler } from './http/handler.js'
 export type { RunningServer } from './http/node.js'
+export type { RateLimiter } from './http/rate-limit.js'
+export { createSafeFetch, type SafeFetchOptions } from './net/safe-fetch.js'
 export { openStore } from './storage/open-store.js'
 
 /** Deep-partial configuration accepted by {@link createRegistrar}. */
@@ -90,27 +98,24 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
     typeof options.store === 'object'
       ? options.store
       : await openStore(config.store, { postgres: config.postgres })
-  const registrar = new Registrar({
-    config,
-    store,
-    ...(options.clock !== undefined && { clock: options.clock }),
-  })
   const logger =
     options.logger === false ? undefined : (options.logger ?? pino({ level: config.log.level }))
-  const handlerOptions: HandlerOptions = logger ? { logger } : {}
-  const nodeListener = createNodeListener(createRequestRouter(registrar, handlerOptions), {
-    maxBodyBytes: config.limits.maxBodyBytes,
+  const runtime = await buildRuntime(config, store, {
+    ...(logger && { logger }),
+    ...(options.clock !== undefined && { clock: options.clock }),
   })
+  const { registrar, nodeListener } = runtime
   return {
     registrar,
     config,
     store,
-    fetch: createHandler(registrar, handlerOptions),
+    fetch: runtime.fetch,
     nodeListener,
     listen: (o = {}) =>
       listen(nodeListener, { port: o.port ?? config.port, host: o.host ?? config.host }),
     createInitialAccessToken: (o = {}) => createInitialAccessToken(store, o),
     close: async () => {
+      await runtime.close()
       if (ownsStore) await store.close()
     },
   }

@@ -10,13 +10,14 @@ import {
   withStore,
 } from './common.js'
 
-const HELP = `Usage: registrar clients <list|show|delete> [options]
+const HELP = `Usage: registrar clients <list|show|approve|delete> [options]
 
 Administration of registered clients, straight on the store (no server needed).
 
   registrar clients list [--json]     client_id, name, created, auth method, redirect hosts
   registrar clients show ID           the client's registration as JSON (credentials never shown)
   registrar clients delete ID         deletes the client, its secret and its registration access token
+  registrar clients approve ID        activates a client that a policy created disabled (requireApproval)
 
 Common options:
   --store URL     memory | sqlite:PATH | postgres://…   (default sqlite:./data/registrar.db)
@@ -57,7 +58,7 @@ function redirectHosts(c: ClientRecord): string {
 
 export const clients: Command = {
   name: 'clients',
-  summary: 'list, show and delete registered clients',
+  summary: 'list, show, approve and delete registered clients',
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args
@@ -83,6 +84,32 @@ export const clients: Command = {
       ])
       process.stdout.write(
         `${table(['CLIENT_ID', 'NAME', 'CREATED', 'AUTH METHOD', 'REDIRECT HOSTS', 'STATUS'], rows)}\n`,
+      )
+      return 0
+    }
+    if (sub === 'approve') {
+      const { values, positionals } = parse(rest, { ...STORE_OPTION }, true)
+      if (values.help) return help()
+      if (positionals.length !== 1)
+        throw new UsageError('registrar clients approve takes exactly one client_id')
+      const id = positionals[0] as string
+      const outcome = await withStore(loadConfig(values), async (store) => {
+        for (;;) {
+          const client = await store.findClient(id)
+          if (!client) return 'missing'
+          if (client.status === 'active') return 'already'
+          const approved = {
+            ...client,
+            status: 'active' as const,
+            updatedAt: Math.floor(Date.now() / 1000),
+            version: client.version + 1,
+          }
+          if (await store.replaceClient(approved, client.version)) return 'approved'
+        }
+      })
+      if (outcome === 'missing') return notFound(id)
+      process.stdout.write(
+        outcome === 'approved' ? `approved ${id}\n` : `${id} is already active\n`,
       )
       return 0
     }

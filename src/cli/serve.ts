@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
-import { Registrar } from '../core/registration.js'
-import { createRequestRouter } from '../http/handler.js'
-import { createNodeListener, listen } from '../http/node.js'
+import { listen } from '../http/node.js'
+import { buildRuntime } from '../runtime.js'
 import { openStore } from '../storage/open-store.js'
 import { type Command, loadConfig, parse } from './common.js'
 
@@ -57,7 +56,8 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
     if (!config.issuer) {
       config = loadConfig({ ...values, issuer: `http://${displayHost}:${running.port}` })
     }
-    const registrar = new Registrar({ config, store })
+    const runtime = await buildRuntime(config, store, { logger })
+    const { registrar } = runtime
     registrar.on('registration.created', (e) =>
       logger.info({ event: 'registration.created', ...e }),
     )
@@ -68,9 +68,7 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       logger.info({ event: 'registration.deleted', ...e }),
     )
     registrar.on('registration.error', (e) => logger.debug({ event: 'registration.error', ...e }))
-    listener = createNodeListener(createRequestRouter(registrar, { logger }), {
-      maxBodyBytes: config.limits.maxBodyBytes,
-    })
+    listener = runtime.nodeListener
 
     for (const key of ['authorization_endpoint', 'token_endpoint']) {
       if (config.metadata[key] === undefined) {
@@ -96,6 +94,7 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
         process.off('SIGINT', stop)
         running
           .close()
+          .then(() => runtime.close())
           .then(() => store.close())
           .catch((err) => logger.error({ err }, 'error while stopping'))
           .finally(() => {

@@ -861,7 +861,7 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
  * material). Each key is imported with jose to prove it is usable, and an `x5c` certificate must
  * carry the same key.
  */
-async function publicJwks(value: unknown): Promise<{ keys: JWK[] }> {
+export async function publicJwks(value: unknown): Promise<{ keys: JWK[] }> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidMetadata('jwks must be a JWK Set object')
   }

@@ -101,6 +101,8 @@ export interface RegistrarConfig {
     maxRedirects: number
     /** CIDRs that fetches may reach despite being special-use (e.g. an internal directory). */
     allowedAddresses: string[]
+    /** PEM file of extra CA certificates to trust (issuers behind a private CA). */
+    caFile?: string
   }
   /** Merged into both discovery documents; its `*_supported` lists also bound registration. */
   metadata: Record<string, unknown>
@@ -306,6 +308,12 @@ export function validateConfig(c: RegistrarConfig): void {
   nonNegativeInt('fetch.maxBytes', c.fetch.maxBytes)
   nonNegativeInt('fetch.maxRedirects', c.fetch.maxRedirects)
   cidrs('fetch.allowedAddresses', c.fetch.allowedAddresses)
+  if (
+    c.fetch.caFile !== undefined &&
+    (typeof c.fetch.caFile !== 'string' || c.fetch.caFile === '')
+  ) {
+    throw new ConfigError('fetch.caFile', 'must be a file path')
+  }
 
   if (!isObject(c.metadata)) throw new ConfigError('metadata', 'must be an object')
   checkMetadata(c)

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
+  // RFC 6749 §4.1.2.1: refused by policy (a registration ceiling), not for its metadata
+  | 'access_denied'
   // RFC 6749 §4.1.2.1: the service is overloaded or its store is unreachable (503)
   | 'temporarily_unavailable'
   // abuse limit on open registration (429); not an RFC code, OIDR §3.3 allows others
@@ -29,6 +31,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_token: 401,
   insufficient_scope: 403,
+  access_denied: 403,
   temporarily_unavailable: 503,
   too_many_requests: 429,
   server_error: 500,
@@ -49,11 +52,18 @@ export class RegistrationError extends Error {
    * code. Set for those 401s only.
    */
   readonly tokenMissing: boolean
+  /** Extra response headers the transport should send with this error (e.g. Retry-After). */
+  readonly headers: Readonly<Record<string, string>> | undefined
 
   constructor(
     error: ErrorCode | (string & {}),
     error_description?: string,
-    options?: { status?: number; cause?: unknown; tokenMissing?: boolean },
+    options?: {
+      status?: number
+      cause?: unknown
+      tokenMissing?: boolean
+      headers?: Record<string, string>
+    },
   ) {
     const description =
       error_description === undefined ? undefined : errorDescription(error_description)
@@ -63,6 +73,7 @@ export class RegistrationError extends Error {
     this.error_description = description
     this.status = options?.status ?? STATUS[error as ErrorCode] ?? 400
     this.tokenMissing = options?.tokenMissing ?? false
+    this.headers = options?.headers
   }
 
   /** RFC 7591 §3.2.2 error body. Descriptions of 5xx errors are never exposed. */

@@ -118,10 +118,7 @@ const SIX_TO_FOUR = parseCidr('2002::/16') as Cidr
 export function isSpecialUseAddress(ip: string, allow: readonly string[] = []): boolean {
   const parsed = parseIp(ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip)
   if (!parsed) return true
-  for (const a of allow) {
-    const cidr = parseCidr(a)
-    if (cidr && contains(cidr, parsed)) return false
-  }
+  if (allow.length > 0 && inCidrs(ip, allow)) return false
   if (!parsed.v6) return V4_RANGES.some((r) => contains(r, parsed))
   if (V6_RANGES.some((r) => contains(r, parsed))) return true
   if (contains(NAT64, parsed)) {
@@ -142,4 +139,14 @@ function v4FromBits(bits: bigint): string {
 export function isIpLiteral(host: string): boolean {
   const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
   return isIPv4(h) || isIPv6(h)
+}
+
+/** True when the address `ip` lies in one of `cidrs` (addresses or `a.b.c.d/n`, `x::/n`). */
+export function inCidrs(ip: string, cidrs: readonly string[]): boolean {
+  const parsed = parseIp(ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip)
+  if (!parsed) return false
+  return cidrs.some((c) => {
+    const cidr = parseCidr(c)
+    return cidr !== undefined && contains(cidr, parsed)
+  })
 }

@@ -5,20 +5,30 @@ import {
   type ClientMetadataRules,
   needsPlaintextSecret,
   needsSecret,
+  publicJwks,
   validateClientMetadata,
 } from './client-metadata.js'
 import { type RegistrarConfig, secretKeyBytes } from './config.js'
 import { constantEquals, openSecret, randomToken, sealSecret, sha256 } from './crypto.js'
 import { invalidMetadata, RegistrationError } from './errors.js'
+import { fetchJson, type OutboundFetch, OutboundFetchError } from './outbound-fetch.js'
 import {
   issueRegistrationAccessToken,
   verifyRegistrationAccessToken,
 } from './registration-access-token.js'
 import {
+  applyRegistrationPolicy,
+  type PolicyNote,
+  policyFor,
+  policyFull,
+  type Registrant,
+} from './registration-policy.js'
+import {
   authorizationServerMetadata,
   clientMetadataRules,
   registrationClientUri,
 } from './server-metadata.js'
+import { SoftwareStatementVerifier, type VerifiedSoftwareStatement } from './software-statement.js'
 import {
   type ClientRecord,
   type InitialAccessTokenRecord,
@@ -54,6 +64,24 @@ export interface RegistrarCoreOptions {
   store: Store
   /** Seconds since the epoch; injectable for tests. */
   clock?: () => number
+  /**
+   * Fetches client- and issuer-supplied URLs (sector_identifier_uri, jwks_uri, issuer JWKS). Pass
+   * the SSRF-safe fetcher (`createSafeFetch`); without one such URLs cannot be checked and are
+   * refused.
+   */
+  fetch?: OutboundFetch
+}
+
+/** What a registration request would become: the result of the whole admission pipeline. */
+export interface RegistrationEvaluation {
+  metadata: ClientMetadata
+  registrant: Registrant
+  /** Name of the policy that applied, if any. */
+  policy?: string
+  status: ClientRecord['status']
+  softwareStatement?: VerifiedSoftwareStatement
+  /** Where each registered member came from (`request`, `software_statement`, `default`, a policy rule). */
+  decisions: Record<string, string>
 }
 
 /** Members of a PUT body that the server manages (RFC 7592 §2.2). */
@@ -75,6 +103,8 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   readonly rules: ClientMetadataRules
   readonly #secretKey: Buffer | undefined
   readonly #now: () => number
+  readonly #fetch: OutboundFetch
+  readonly #statements: SoftwareStatementVerifier
 
   constructor(options: RegistrarCoreOptions) {
     super()
@@ -86,6 +116,18 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     const key = options.config.registration.secretEncryptionKey
     this.#secretKey = key === undefined ? undefined : secretKeyBytes(key)
     this.#now = options.clock ?? (() => Math.floor(Date.now() / 1000))
+    this.#fetch =
+      options.fetch ??
+      (() =>
+        Promise.reject(
+          new OutboundFetchError('outbound fetching is not configured on this server'),
+        ))
+    this.#statements = new SoftwareStatementVerifier({
+      trustedIssuers: options.config.softwareStatement.trustedIssuers,
+      clockSkew: options.config.softwareStatement.clockSkew,
+      fetch: this.#fetch,
+      now: this.#now,
+    })
   }
 
   /** RFC 8414 / OIDC Discovery metadata advertising this registration endpoint. */
@@ -107,7 +149,9 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     try {
       const now = this.#now()
       const iat = await this.#initialAccessToken(request.initialAccessToken, now)
-      const metadata = await validateClientMetadata(request.metadata, this.rules)
+      const evaluation = await this.#evaluate(request.metadata, iat)
+      const { metadata } = evaluation
+      if (evaluation.policy !== undefined) await this.#checkCeiling(evaluation.policy)
       const clientId = randomToken(16)
       const rat = issueRegistrationAccessToken()
       const secret = this.#issueSecret(metadata, clientId, now)
@@ -117,7 +161,11 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         ...secret.stored,
         registrationAccessTokenHash: rat.hash,
         metadata,
-        status: 'active',
+        ...(evaluation.softwareStatement && {
+          software_statement: evaluation.softwareStatement.jwt,
+        }),
+        status: evaluation.status,
+        ...(evaluation.policy !== undefined && { policy: evaluation.policy }),
         ...(iat && { initialAccessTokenId: iat.id }),
         updatedAt: now,
         version: 1,
@@ -128,7 +176,11 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       )
       if (!created)
         throw new RegistrationError('invalid_token', 'the initial access token is invalid')
-      this.emit('registration.created', { client_id: clientId, status: record.status })
+      this.emit('registration.created', {
+        client_id: clientId,
+        status: record.status,
+        ...(record.policy !== undefined && { policy: record.policy }),
+      })
       return clientInformation(record, {
         registration_access_token: rat.token,
         registration_client_uri: registrationClientUri(this.issuer, clientId),
@@ -136,6 +188,123 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       })
     } catch (err) {
       throw this.#failed('register', err)
+    }
+  }
+
+  /**
+   * What a registration request would be registered as, without registering it (the dry run of
+   * `registrar policy dry-run`): software statement, policy and every check of {@link register},
+   * with where each member came from. An initial access token, if given, is checked, not consumed.
+   */
+  async evaluate(request: {
+    metadata: Record<string, unknown>
+    initialAccessToken?: string
+  }): Promise<RegistrationEvaluation> {
+    const iat = await this.#initialAccessToken(request.initialAccessToken, this.#now())
+    return this.#evaluate(request.metadata, iat)
+  }
+
+  /**
+   * The admission pipeline shared by registration and its dry run: verify the software statement
+   * and let its claims take precedence (RFC 7591 §3.1.1), validate, apply the registrant's policy,
+   * then the checks that need a fetch (OIDR §5 sector_identifier_uri, optionally jwks_uri).
+   */
+  async #evaluate(
+    body: Record<string, unknown>,
+    iat: InitialAccessTokenRecord | undefined,
+  ): Promise<RegistrationEvaluation> {
+    const presented = Object.hasOwn(body, 'software_statement')
+      ? body.software_statement
+      : undefined
+    const settings = this.config.softwareStatement
+    let statement: VerifiedSoftwareStatement | undefined
+    if (presented !== undefined && presented !== null && this.#statements.enabled) {
+      statement = await this.#statements.verify(presented)
+    } else if (settings.required) {
+      throw new RegistrationError(
+        'invalid_software_statement',
+        'this server requires a software statement from a trusted issuer',
+      )
+    }
+    // RFC 7591 §3.1.1: statement claims take precedence over the same members in the JSON body
+    const input = statement ? { ...body, ...statement.metadata } : body
+    const validated = await validateClientMetadata(input, this.rules)
+    const registrant: Registrant = statement
+      ? {
+          class: 'software_statement',
+          softwareStatement: statement,
+          ...(iat && { initialAccessToken: iat }),
+        }
+      : iat
+        ? { class: 'initial_access_token', initialAccessToken: iat }
+        : { class: 'anonymous' }
+    const named = policyFor(this.config, registrant)
+    let metadata = validated
+    let notes: PolicyNote[] = []
+    if (named) {
+      ;({ metadata, notes } = applyRegistrationPolicy(validated, named, {
+        vouched: statement !== undefined,
+      }))
+    }
+    await this.#checkFetchedMetadata(metadata)
+    return {
+      metadata,
+      registrant,
+      ...(named && { policy: named.name }),
+      status: named?.policy.requireApproval ? 'disabled' : 'active',
+      ...(statement && { softwareStatement: statement }),
+      decisions: decisions(body, statement, metadata, notes),
+    }
+  }
+
+  /** RFC 7591 §5 abuse limit: a policy's client ceiling. */
+  async #checkCeiling(policyName: string): Promise<void> {
+    const max = this.config.policies.definitions[policyName]?.maxClients
+    if (max === undefined) return
+    if ((await this.store.countClients({ policy: policyName })) >= max)
+      throw policyFull(policyName, max)
+  }
+
+  /**
+   * OIDR §5: every redirect URI must appear in the sector_identifier_uri document, checked at
+   * registration. With `registration.verifyJwksUri`, the client's jwks_uri must serve usable public
+   * keys. Both fetches go through the SSRF-safe fetcher.
+   */
+  async #checkFetchedMetadata(metadata: ClientMetadata): Promise<void> {
+    const sector = metadata.sector_identifier_uri
+    if (sector !== undefined) {
+      let doc: unknown
+      try {
+        doc = await fetchJson(this.#fetch, sector)
+      } catch (err) {
+        throw invalidMetadata(`sector_identifier_uri could not be used: ${fetchReason(err)}`)
+      }
+      if (!Array.isArray(doc) || doc.some((u) => typeof u !== 'string')) {
+        throw invalidMetadata(
+          'sector_identifier_uri must serve a JSON array of redirect URIs (OIDR section 5)',
+        )
+      }
+      const missing = (metadata.redirect_uris ?? []).filter((u) => !doc.includes(u))
+      if (missing.length > 0) {
+        throw invalidMetadata(
+          `redirect URI ${missing[0]} is not listed in the sector_identifier_uri document (OIDR section 5)`,
+        )
+      }
+    }
+    if (this.config.registration.verifyJwksUri && metadata.jwks_uri !== undefined) {
+      let doc: unknown
+      try {
+        doc = await fetchJson(this.#fetch, metadata.jwks_uri)
+      } catch (err) {
+        throw invalidMetadata(`jwks_uri could not be used: ${fetchReason(err)}`)
+      }
+      try {
+        await publicJwks(doc)
+      } catch (err) {
+        throw invalidMetadata(
+          `jwks_uri does not serve a usable JWK Set: ${err instanceof RegistrationError ? err.error_description : 'invalid'}`,
+        )
+      }
     }
   }
 
@@ -177,7 +346,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         throw invalidMetadata('client_id MUST be included in the request')
       if (body.client_id !== clientId)
         throw invalidMetadata('client_id does not match the client being updated')
-      const metadata = await validateClientMetadata(body, this.rules)
+      const { metadata, softwareStatement } = await this.#updatedMetadata(body, current)
       for (let attempt = 0; ; attempt++) {
         const now = this.#now()
         this.#checkManagedMembers(body, current, token as string)
@@ -190,9 +359,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
           ...secret.stored,
           registrationAccessTokenHash: rat?.hash ?? current.registrationAccessTokenHash,
           metadata,
-          ...(current.software_statement !== undefined && {
-            software_statement: current.software_statement,
-          }),
+          ...(softwareStatement !== undefined && { software_statement: softwareStatement }),
           status: current.status,
           ...(current.policy !== undefined && { policy: current.policy }),
           ...(current.initialAccessTokenId !== undefined && {
@@ -241,6 +408,58 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     } catch (err) {
       throw this.#failed('delete', err, clientId)
     }
+  }
+
+  /**
+   * RFC 7592 §2.2 with the registration pipeline: a statement sent with the update is verified; one
+   * registered earlier keeps its claims' precedence (it is not re-verified, so its expiry does not
+   * lock the client out); the client's policy is applied again.
+   */
+  async #updatedMetadata(
+    body: Record<string, unknown>,
+    current: ClientRecord,
+  ): Promise<{ metadata: ClientMetadata; softwareStatement?: string }> {
+    const presented = Object.hasOwn(body, 'software_statement')
+      ? body.software_statement
+      : undefined
+    let statementJwt: string | undefined
+    let statementMetadata: Record<string, unknown> | undefined
+    if (
+      presented !== undefined &&
+      presented !== null &&
+      presented !== current.software_statement &&
+      this.#statements.enabled
+    ) {
+      const verified = await this.#statements.verify(presented)
+      statementJwt = verified.jwt
+      statementMetadata = verified.metadata
+    } else if (current.software_statement !== undefined) {
+      statementMetadata = this.#statements.storedStatementMetadata(current.software_statement)
+      if (statementMetadata) statementJwt = current.software_statement
+    }
+    if (!statementMetadata && this.config.softwareStatement.required) {
+      throw new RegistrationError(
+        'invalid_software_statement',
+        'this server requires a software statement from a trusted issuer',
+      )
+    }
+    const validated = await validateClientMetadata(
+      statementMetadata ? { ...body, ...statementMetadata } : body,
+      this.rules,
+    )
+    const policy =
+      current.policy === undefined ? undefined : this.config.policies.definitions[current.policy]
+    const metadata = policy
+      ? applyRegistrationPolicy(
+          validated,
+          { name: current.policy as string, policy },
+          {
+            vouched: statementMetadata !== undefined,
+          },
+        ).metadata
+      : validated
+    await this.#checkFetchedMetadata(metadata)
+    return { metadata, ...(statementJwt !== undefined && { softwareStatement: statementJwt }) }
   }
 
   async #initialAccessToken(
@@ -382,4 +601,36 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     })
     return err
   }
+}
+
+function fetchReason(err: unknown): string {
+  return err instanceof OutboundFetchError ? err.reason : 'the fetch failed'
+}
+
+/**
+ * Where each registered member came from, for the dry run: the software statement, the request as
+ * sent, a policy rule, or a server default / substitution.
+ */
+function decisions(
+  body: Record<string, unknown>,
+  statement: VerifiedSoftwareStatement | undefined,
+  metadata: ClientMetadata,
+  notes: PolicyNote[],
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [member, value] of Object.entries(metadata)) {
+    const note = notes.find((n) => n.member === member)
+    if (note) out[member] = `policy rule ${note.rule}: ${note.note}`
+    else if (statement && Object.hasOwn(statement.metadata, member)) {
+      out[member] = `software statement of ${statement.issuer.iss}`
+    } else if (
+      Object.hasOwn(body, member) &&
+      JSON.stringify(body[member]) === JSON.stringify(value)
+    ) {
+      out[member] = 'request'
+    } else if (Object.hasOwn(body, member) && body[member] !== null) {
+      out[member] = 'request, normalised or narrowed by the server'
+    } else out[member] = 'server default'
+  }
+  return out
 }

@@ -2,6 +2,7 @@ import { RegistrationError } from '../core/errors.js'
 import type { Registrar } from '../core/registration.js'
 import { clientConfigurationEndpoint } from './client-configuration-endpoint.js'
 import { bodyTooLarge } from './json-body.js'
+import type { RateLimiter } from './rate-limit.js'
 import { registrationEndpoint } from './registration-endpoint.js'
 import type { HttpRequest } from './request.js'
 import { errorResponse, type HttpResponse, json } from './respond.js'
@@ -18,6 +19,8 @@ export interface HandlerOptions {
   logger?: AccessLogger
   /** Web adapter only: how to find the client address of a `Request` (the platform knows). */
   clientIp?: (request: Request) => string | undefined
+  /** Per-IP limit on anonymous `POST /register` (`rateLimit.*` in the config). */
+  rateLimiter?: RateLimiter
 }
 
 /** Routes an {@link HttpRequest} to its endpoint; the core of both adapters. */
@@ -86,7 +89,7 @@ export function createRequestRouter(
   async function route(request: HttpRequest): Promise<HttpResponse> {
     const { method, path } = request
     if (path === register) {
-      if (method === 'POST') return registrationEndpoint(request, registrar)
+      if (method === 'POST') return registrationEndpoint(request, registrar, options.rateLimiter)
       if (method === 'OPTIONS') return preflight(request, REGISTER_ALLOW)
       return methodNotAllowed(method, REGISTER_ALLOW)
     }

@@ -1,6 +1,7 @@
 import type { Registrar } from '../core/registration.js'
 import { bearer } from './bearer.js'
 import { checkJsonMediaType, parseJsonObject } from './json-body.js'
+import { limitAnonymousRegistration, type RateLimiter } from './rate-limit.js'
 import type { HttpRequest } from './request.js'
 import { type HttpResponse, json, NO_STORE } from './respond.js'
 
@@ -12,8 +13,14 @@ import { type HttpResponse, json, NO_STORE } from './respond.js'
 export async function registrationEndpoint(
   request: HttpRequest,
   registrar: Registrar,
+  rateLimiter?: RateLimiter,
 ): Promise<HttpResponse> {
   const initialAccessToken = bearer(request.header('authorization'))
+  // RFC 7591 §3: open registration MAY be rate-limited; requests with a token are not anonymous
+  const limitHeaders =
+    rateLimiter && initialAccessToken === undefined
+      ? await limitAnonymousRegistration(rateLimiter, request.ip ?? 'unknown')
+      : {}
   checkJsonMediaType(request.header('content-type'))
   const metadata = parseJsonObject(await request.body())
   const info = await registrar.register({
@@ -21,5 +28,5 @@ export async function registrationEndpoint(
     ...(initialAccessToken !== undefined && { initialAccessToken }),
     context: { ...(request.ip !== undefined && { ip: request.ip }) },
   })
-  return { ...json(201, info, { ...NO_STORE }), clientId: info.client_id }
+  return { ...json(201, info, { ...NO_STORE, ...limitHeaders }), clientId: info.client_id }
 }

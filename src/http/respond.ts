@@ -41,7 +41,7 @@ export function errorResponse(
     options.onUnexpected?.(err)
     return json(500, { error: 'server_error' }, { ...NO_STORE })
   }
-  const headers: Record<string, string> = { ...NO_STORE }
+  const headers: Record<string, string> = { ...NO_STORE, ...err.headers }
   if (err.status === 401) {
     const realm = `realm="${options.realm ?? 'registrar'}"`
     // RFC 6750 §3.1: no error code when the request carried no token at all

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs'
+import { RegistrationError } from '../core/errors.js'
+import { buildRuntime } from '../runtime.js'
+import { type Command, loadConfig, parse, STORE_OPTION, UsageError, withStore } from './common.js'
+
+const HELP = `Usage: registrar policy dry-run --metadata FILE [options]
+
+Shows what a registration request would be registered as, without registering it: the software
+statement check, the registration policy that applies, every validation, and where each
+registered member came from (request, software statement, policy rule, server default).
+
+Options:
+  --metadata FILE   the JSON body a client would POST to /register ("-" for stdin)
+  --iat TOKEN       evaluate as a registration with this initial access token (checked, not used)
+  --store URL       memory | sqlite:PATH | postgres://…  (needed to check an --iat)
+  --config FILE     JSON configuration file (policies, trusted issuers, …)
+  -h, --help        show this help
+
+Exit codes: 0 the request would be accepted, 1 it would be refused (the error is printed), 2 usage.`
+
+export const policy: Command = {
+  name: 'policy',
+  summary: 'dry-run a registration request against the configured policies',
+  help: HELP,
+  async run(args) {
+    const [sub, ...rest] = args
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      process.stdout.write(`${HELP}\n`)
+      return sub === undefined ? 2 : 0
+    }
+    if (sub !== 'dry-run') throw new UsageError(`unknown policy command '${sub}'`)
+    const { values } = parse(rest, {
+      ...STORE_OPTION,
+      metadata: { type: 'string' },
+      iat: { type: 'string' },
+    })
+    if (values.help) {
+      process.stdout.write(`${HELP}\n`)
+      return 0
+    }
+    if (values.metadata === undefined) throw new UsageError('--metadata FILE is required')
+    let body: unknown
+    try {
+      body = JSON.parse(readFileSync(values.metadata === '-' ? 0 : values.metadata, 'utf8'))
+    } catch (err) {
+      throw new UsageError(`--metadata: ${(err as Error).message}`)
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new UsageError('--metadata must hold a JSON object')
+    }
+    const base = loadConfig(values)
+    // a dry run needs an issuer only to build URLs; never serves
+    const config = base.issuer ? base : loadConfig({ ...values, issuer: 'http://localhost' })
+    return withStore(config, async (store) => {
+      const runtime = await buildRuntime(config, store)
+      try {
+        const evaluation = await runtime.registrar.evaluate({
+          metadata: body as Record<string, unknown>,
+          ...(values.iat !== undefined && { initialAccessToken: values.iat }),
+        })
+        const out = {
+          result: 'accepted',
+          registrant: evaluation.registrant.class,
+          ...(evaluation.registrant.softwareStatement && {
+            software_statement_issuer: evaluation.registrant.softwareStatement.issuer.iss,
+          }),
+          policy: evaluation.policy ?? null,
+          status: evaluation.status,
+          registered_as: evaluation.metadata,
+          decided_by: evaluation.decisions,
+        }
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
+        return 0
+      } catch (err) {
+        if (!(err instanceof RegistrationError)) throw err
+        process.stdout.write(
+          `${JSON.stringify({ result: 'refused', status: err.status, ...err.toJSON() }, null, 2)}\n`,
+        )
+        return 1
+      } finally {
+        await runtime.close()
+      }
+    })
+  },
+}

@@ -1,0 +1,207 @@
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose'
+import type { TrustedIssuer } from './config.js'
+import { RegistrationError } from './errors.js'
+import type { OutboundFetch } from './outbound-fetch.js'
+
+/** A software statement that verified against a trusted issuer (RFC 7591 §2.3). */
+export interface VerifiedSoftwareStatement {
+  /** The statement exactly as presented; echoed unmodified (RFC 7591 §3.2.1). */
+  jwt: string
+  issuer: TrustedIssuer
+  /** Client metadata asserted by the statement, after the issuer's claim mapping. */
+  metadata: Record<string, unknown>
+}
+
+/** JWT claims that describe the statement itself, never client metadata (RFC 7519 §4.1). */
+const REGISTERED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'])
+/** Members a statement may never set: they are the server's to issue. */
+const SERVER_MEMBERS = new Set([
+  'client_id',
+  'client_secret',
+  'client_id_issued_at',
+  'client_secret_expires_at',
+  'registration_access_token',
+  'registration_client_uri',
+  'software_statement',
+])
+
+function invalid(description: string, cause?: unknown): RegistrationError {
+  return new RegistrationError('invalid_software_statement', description, { cause })
+}
+
+/**
+ * Verifies software statements against the configured trusted issuers: signed JWS only (`none`
+ * refused), `iss` required and trusted, the issuer's own keys only (never keys or key URLs carried
+ * in the statement), the issuer's algorithm allow-list, `exp` / `nbf` / `iat` with a small clock
+ * skew. Keys by `jwks_uri` are fetched through the SSRF-safe fetcher, cached, and re-fetched when
+ * a statement names an unknown `kid`.
+ *
+ * Errors: malformed, unsigned, badly signed, expired or unverifiable → `invalid_software_statement`;
+ * well-formed but from an issuer that is not trusted → `unapproved_software_statement` (design §4,
+ * checklist R7591-3.2.2-sw, RSSA-b/c).
+ *
+ * @see [RFC 7591 §2.3](https://www.rfc-editor.org/rfc/rfc7591.html#section-2.3)
+ */
+export class SoftwareStatementVerifier {
+  readonly #issuers: Map<string, { issuer: TrustedIssuer; keys: JWTVerifyGetKey }>
+  readonly #clockSkew: number
+  readonly #now: () => number
+
+  constructor(options: {
+    trustedIssuers: readonly TrustedIssuer[]
+    clockSkew: number
+    fetch: OutboundFetch
+    now?: () => number
+  }) {
+    this.#clockSkew = options.clockSkew
+    this.#now = options.now ?? (() => Math.floor(Date.now() / 1000))
+    this.#issuers = new Map(
+      options.trustedIssuers.map((issuer) => [
+        issuer.iss,
+        {
+          issuer,
+          keys: issuer.jwks
+            ? (createLocalJWKSet(issuer.jwks as never) as JWTVerifyGetKey)
+            : (createRemoteJWKSet(new URL(issuer.jwks_uri as string), {
+                [customFetch]: options.fetch as never,
+                cooldownDuration: 30_000,
+                cacheMaxAge: 10 * 60_000,
+              }) as JWTVerifyGetKey),
+        },
+      ]),
+    )
+  }
+
+  /** True when at least one issuer is trusted, i.e. statements are processed at all. */
+  get enabled(): boolean {
+    return this.#issuers.size > 0
+  }
+
+  async verify(jwt: unknown): Promise<VerifiedSoftwareStatement> {
+    if (typeof jwt !== 'string' || jwt.length > 16_384) {
+      throw invalid('software_statement must be a JWT string')
+    }
+    const parts = jwt.split('.')
+    if (parts.length !== 3) {
+      // five parts is a JWE: RFC 7591 §2.3 requires a JWS (signed or MACed)
+      throw invalid('software_statement must be a signed JWT (JWS compact serialization)')
+    }
+    let header: ReturnType<typeof decodeProtectedHeader>
+    let claims: JWTPayload
+    try {
+      header = decodeProtectedHeader(jwt)
+      claims = decodeJwt(jwt)
+    } catch (cause) {
+      throw invalid('software_statement is not a well-formed JWT', cause)
+    }
+    if (typeof header.alg !== 'string' || header.alg === 'none') {
+      throw invalid('software_statement must be signed; alg none is not accepted')
+    }
+    if (
+      header.jku !== undefined ||
+      header.jwk !== undefined ||
+      header.x5u !== undefined ||
+      header.x5c !== undefined
+    ) {
+      throw invalid(
+        'software_statement must not carry keys or key URLs in its header; keys come from the trusted issuer',
+      )
+    }
+    if (typeof claims.iss !== 'string' || claims.iss === '') {
+      throw invalid('software_statement must contain an iss claim (RFC 7591 §2.3)')
+    }
+    const trusted = this.#issuers.get(claims.iss)
+    if (!trusted) {
+      throw new RegistrationError(
+        'unapproved_software_statement',
+        `software statements issued by ${claims.iss} are not approved by this server`,
+      )
+    }
+    const { issuer, keys } = trusted
+    if (!issuer.algorithms.includes(header.alg)) {
+      throw invalid(`software_statement algorithm ${header.alg} is not accepted from ${issuer.iss}`)
+    }
+    let payload: JWTPayload
+    try {
+      const result = await jwtVerify(jwt, keys, {
+        issuer: issuer.iss,
+        algorithms: issuer.algorithms,
+        clockTolerance: this.#clockSkew,
+        currentDate: new Date(this.#now() * 1000),
+        ...(issuer.maxAge !== undefined && { maxTokenAge: issuer.maxAge }),
+      })
+      payload = result.payload
+    } catch (cause) {
+      throw invalid(describeJoseError(cause), cause)
+    }
+    if (typeof payload.iat === 'number' && payload.iat > this.#now() + this.#clockSkew) {
+      throw invalid('software_statement was issued in the future (iat)')
+    }
+    return { jwt, issuer, metadata: statementMetadata(payload, issuer) }
+  }
+
+  /**
+   * The metadata of a statement that was verified when it was registered. Used on RFC 7592 updates
+   * so the statement's values keep precedence after it has expired; not a verification.
+   */
+  storedStatementMetadata(jwt: string): Record<string, unknown> | undefined {
+    try {
+      const claims = decodeJwt(jwt)
+      const trusted = typeof claims.iss === 'string' ? this.#issuers.get(claims.iss) : undefined
+      return trusted ? statementMetadata(claims, trusted.issuer) : undefined
+    } catch {
+      return undefined
+    }
+  }
+}
+
+/** The statement's claims as client metadata, after the issuer's claim mapping (RSSA-a). */
+function statementMetadata(claims: JWTPayload, issuer: TrustedIssuer): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  const mapping = issuer.claimMapping ?? {}
+  for (const [claim, value] of Object.entries(claims)) {
+    if (REGISTERED_CLAIMS.has(claim)) continue
+    const name = mapping[claim] ?? claim
+    if (
+      SERVER_MEMBERS.has(name) ||
+      name === '__proto__' ||
+      name === 'constructor' ||
+      name === 'prototype'
+    )
+      continue
+    out[name] = value
+  }
+  return out
+}
+
+function describeJoseError(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'software_statement has expired'
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return 'software_statement is not yet valid (nbf)'
+    if (err.claim === 'iat') return 'software_statement is too old (iat)'
+    return `software_statement claim ${err.claim} is invalid`
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return 'software_statement signature verification failed'
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return 'software_statement is signed with a key its issuer does not publish'
+  if (err instanceof errors.JWKSMultipleMatchingKeys)
+    return 'software_statement key is ambiguous (several keys match)'
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'software_statement algorithm is not accepted'
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
+    return 'the issuer keys could not be obtained to verify software_statement'
+  }
+  if (err instanceof errors.JOSEError)
+    return `software_statement could not be verified (${err.code})`
+  return 'the issuer keys could not be obtained to verify software_statement'
+}

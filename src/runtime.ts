@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import type { RegistrarConfig } from './core/config.js'
+import type { OutboundFetch } from './core/outbound-fetch.js'
+import { Registrar } from './core/registration.js'
+import type { Store } from './core/store.js'
+import { clientIp } from './http/client-ip.js'
+import { createHandler, createRequestRouter, type RequestRouter } from './http/handler.js'
+import { createNodeListener } from './http/node.js'
+import { createRedisRateLimiter, MemoryRateLimiter, type RateLimiter } from './http/rate-limit.js'
+import { createSafeFetch } from './net/safe-fetch.js'
+
+/** Everything a running Registrar is made of, wired from one resolved configuration. */
+export interface Runtime {
+  registrar: Registrar
+  router: RequestRouter
+  fetch: (request: Request) => Promise<Response>
+  nodeListener: (req: IncomingMessage, res: ServerResponse) => void
+  outboundFetch: OutboundFetch
+  rateLimiter?: RateLimiter
+  /** Releases the rate limiter's connection; the store belongs to the caller. */
+  close(): Promise<void>
+}
+
+/** The SSRF-safe fetcher configured by `fetch.*`. */
+export function outboundFetchFor(config: Readonly<RegistrarConfig>): OutboundFetch {
+  return createSafeFetch({
+    timeoutMs: config.fetch.timeoutMs,
+    maxBytes: config.fetch.maxBytes,
+    maxRedirects: config.fetch.maxRedirects,
+    allowedAddresses: config.fetch.allowedAddresses,
+    ...(config.fetch.caFile !== undefined && { ca: readFileSync(config.fetch.caFile) }),
+  })
+}
+
+/** Wires the domain, the outbound fetcher, the rate limiter and both HTTP adapters. */
+export async function buildRuntime(
+  config: Readonly<RegistrarConfig>,
+  store: Store,
+  options: { logger?: Logger; clock?: () => number; outboundFetch?: OutboundFetch } = {},
+): Promise<Runtime> {
+  const logger = options.logger
+  const outboundFetch = options.outboundFetch ?? outboundFetchFor(config)
+  const registrar = new Registrar({
+    config,
+    store,
+    fetch: outboundFetch,
+    ...(options.clock !== undefined && { clock: options.clock }),
+  })
+  const rl = config.rateLimit
+  let rateLimiter: RateLimiter | undefined
+  if (rl.anonymousRegistrations > 0) {
+    rateLimiter =
+      rl.store === 'memory'
+        ? new MemoryRateLimiter(rl.anonymousRegistrations, rl.windowSeconds)
+        : await createRedisRateLimiter(
+            rl.store,
+            rl.anonymousRegistrations,
+            rl.windowSeconds,
+            (err) =>
+              logger?.warn(
+                { err: (err as Error)?.message },
+                'rate limit store unavailable; letting requests through',
+              ),
+          )
+  }
+  const handlerOptions = {
+    ...(logger && { logger }),
+    ...(rateLimiter && { rateLimiter }),
+  }
+  const router = createRequestRouter(registrar, handlerOptions)
+  const nodeListener = createNodeListener(router, {
+    maxBodyBytes: config.limits.maxBodyBytes,
+    clientIp: (req) => {
+      const xff = req.headers['x-forwarded-for']
+      return clientIp(
+        req.socket.remoteAddress,
+        Array.isArray(xff) ? xff.join(',') : xff,
+        rl.trustedProxies,
+      )
+    },
+  })
+  return {
+    registrar,
+    router,
+    fetch: createHandler(registrar, handlerOptions),
+    nodeListener,
+    outboundFetch,
+    ...(rateLimiter && { rateLimiter }),
+    close: async () => {
+      await rateLimiter?.close()
+    },
+  }
+}
