@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resolveConfig } from '../src/core/config.js'
+import type { OutboundFetch } from '../src/core/outbound-fetch.js'
 import { Registrar } from '../src/core/registration.js'
 import type { Store } from '../src/core/store.js'
 import { createHandler } from '../src/http/handler.js'
@@ -14,13 +15,18 @@ export const BIN = new URL('../bin/registrar.js', import.meta.url).pathname
 /** A Registrar over a store (memory by default) and its web handler: no ports opened. */
 export function makeRegistrar(
   file: Record<string, unknown> = {},
-  options: { store?: Store; clock?: () => number } = {},
+  options: { store?: Store; clock?: () => number; fetch?: OutboundFetch } = {},
 ) {
   const config = resolveConfig({
     file: { issuer: ISSUER, registration: { mode: 'open' }, ...file },
   })
   const store = options.store ?? new MemoryStore()
-  const registrar = new Registrar({ config, store, ...(options.clock && { clock: options.clock }) })
+  const registrar = new Registrar({
+    config,
+    store,
+    ...(options.clock && { clock: options.clock }),
+    ...(options.fetch && { fetch: options.fetch }),
+  })
   const fetch = createHandler(registrar)
   return { config, store, registrar, fetch }
 }

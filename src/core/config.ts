@@ -76,6 +76,11 @@ export interface RegistrarConfig {
     trustedIssuers: TrustedIssuer[]
     /** Allowed clock skew in seconds for exp / nbf / iat. */
     clockSkew: number
+    /**
+     * Seconds after fetching an issuer's jwks_uri before a statement with an unknown `kid` may
+     * trigger another fetch (protects the issuer and us from kid-spraying).
+     */
+    keyRefreshCooldown: number
   }
   /** Named registration policies and which registrant class uses which. */
   policies: {
@@ -134,7 +139,7 @@ export const DEFAULTS: RegistrarConfig = {
     scopePolicy: 'intersect',
     verifyJwksUri: false,
   },
-  softwareStatement: { required: false, trustedIssuers: [], clockSkew: 60 },
+  softwareStatement: { required: false, trustedIssuers: [], clockSkew: 60, keyRefreshCooldown: 30 },
   policies: { definitions: {} },
   rateLimit: {
     anonymousRegistrations: 0,
@@ -240,6 +245,7 @@ export function validateConfig(c: RegistrarConfig): void {
   const s = c.softwareStatement
   bool('softwareStatement.required', s.required)
   nonNegativeInt('softwareStatement.clockSkew', s.clockSkew)
+  nonNegativeInt('softwareStatement.keyRefreshCooldown', s.keyRefreshCooldown)
   if (!Array.isArray(s.trustedIssuers))
     throw new ConfigError('softwareStatement.trustedIssuers', 'must be an array')
   s.trustedIssuers.forEach((t, i) => {

@@ -125,6 +125,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     this.#statements = new SoftwareStatementVerifier({
       trustedIssuers: options.config.softwareStatement.trustedIssuers,
       clockSkew: options.config.softwareStatement.clockSkew,
+      keyRefreshCooldown: options.config.softwareStatement.keyRefreshCooldown,
       fetch: this.#fetch,
       now: this.#now,
     })

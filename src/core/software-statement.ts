@@ -60,6 +60,8 @@ export class SoftwareStatementVerifier {
   constructor(options: {
     trustedIssuers: readonly TrustedIssuer[]
     clockSkew: number
+    /** Seconds before an unknown `kid` may trigger another fetch of a jwks_uri. */
+    keyRefreshCooldown: number
     fetch: OutboundFetch
     now?: () => number
   }) {
@@ -74,7 +76,7 @@ export class SoftwareStatementVerifier {
             ? (createLocalJWKSet(issuer.jwks as never) as JWTVerifyGetKey)
             : (createRemoteJWKSet(new URL(issuer.jwks_uri as string), {
                 [customFetch]: options.fetch as never,
-                cooldownDuration: 30_000,
+                cooldownDuration: options.keyRefreshCooldown * 1000,
                 cacheMaxAge: 10 * 60_000,
               }) as JWTVerifyGetKey),
         },

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { createInitialAccessToken } from '../../src/core/initial-access-token.js'
+import { call, makeRegistrar } from '../helpers.js'
+
+const web = { redirect_uris: ['https://app.example.com/cb'] }
+const loopback = { redirect_uris: ['http://127.0.0.1:4000/cb'], token_endpoint_auth_method: 'none' }
+
+function withPolicy(policy: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return makeRegistrar({
+    registration: { mode: 'open', allowedPrivateUseSchemes: ['vscode'] },
+    policies: { anonymous: 'p', definitions: { p: policy } },
+    ...extra,
+  })
+}
+
+const post = (fetch: (r: Request) => Promise<Response>, body: unknown, token?: string) =>
+  call(fetch, 'POST', '/register', { body, ...(token !== undefined && { token }) })
+
+describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
+  it('redirectUriHosts: an https host outside the list is refused, naming the rule', async () => {
+    const { fetch } = withPolicy({ redirectUriHosts: ['localhost', '127.0.0.1', '[::1]'] })
+    const res = await post(fetch, web)
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_redirect_uri'])
+    assert.match(res.body.error_description, /policy 'p' \(rule redirectUriHosts\)/)
+    assert.equal((await post(fetch, loopback)).status, 201)
+  })
+
+  it('redirectUriHosts: *.example.com matches subdomains, not the apex', async () => {
+    const { fetch } = withPolicy({ redirectUriHosts: ['*.example.com'] })
+    assert.equal((await post(fetch, web)).status, 201)
+    const apex = await post(fetch, { redirect_uris: ['https://example.com/cb'] })
+    assert.equal(apex.status, 400)
+  })
+
+  it('redirectUriSchemes: loopback and listed private-use schemes only (the MCP anonymous profile)', async () => {
+    const { fetch } = withPolicy({
+      redirectUriSchemes: ['http', 'vscode'],
+      redirectUriHosts: ['localhost', '127.0.0.1', '[::1]'],
+    })
+    assert.equal((await post(fetch, loopback)).status, 201)
+    const vscode = await post(fetch, {
+      redirect_uris: ['vscode://vscode.github-authentication/did-authenticate'],
+      token_endpoint_auth_method: 'none',
+    })
+    assert.equal(vscode.status, 201, vscode.text)
+    const https = await post(fetch, web)
+    assert.deepEqual([https.status, https.body.error], [400, 'invalid_redirect_uri'])
+    assert.match(https.body.error_description, /rule redirectUriSchemes/)
+  })
+
+  it('scopes (intersect): scopes over the ceiling are dropped and the result echoed', async () => {
+    const { fetch } = withPolicy({ scopes: ['read', 'write'] })
+    const res = await post(fetch, { ...web, scope: 'read admin write' })
+    assert.equal(res.status, 201)
+    assert.equal(res.body.scope, 'read write')
+    const none = await post(fetch, { ...web, scope: 'admin' })
+    assert.equal(none.status, 201)
+    assert.equal(none.body.scope, undefined)
+  })
+
+  it('scopes (reject): scopes over the ceiling are refused', async () => {
+    const { fetch } = withPolicy({ scopes: ['read'], scopePolicy: 'reject' })
+    const res = await post(fetch, { ...web, scope: 'read admin' })
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_client_metadata'])
+    assert.match(res.body.error_description, /admin exceeds policy 'p' \(rule scopes\)/)
+  })
+
+  it('grantTypes: a grant outside the list is refused', async () => {
+    const { fetch } = withPolicy({ grantTypes: ['authorization_code', 'refresh_token'] })
+    assert.equal((await post(fetch, { ...web, grant_types: ['authorization_code', 'refresh_token'] })).status, 201)
+    const res = await post(fetch, { grant_types: ['client_credentials'], response_types: [] })
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_client_metadata'])
+    assert.match(res.body.error_description, /rule grantTypes/)
+  })
+
+  it('authMethods: public clients only', async () => {
+    const { fetch } = withPolicy({ authMethods: ['none'] })
+    assert.equal((await post(fetch, loopback)).status, 201)
+    const res = await post(fetch, web) // default client_secret_basic
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_client_metadata'])
+    assert.match(res.body.error_description, /rule authMethods/)
+  })
+
+  it('maxClients: the ceiling is enforced per policy with 403 access_denied', async () => {
+    const { fetch } = withPolicy({ maxClients: 2 })
+    assert.equal((await post(fetch, web)).status, 201)
+    assert.equal((await post(fetch, web)).status, 201)
+    const res = await post(fetch, web)
+    assert.deepEqual([res.status, res.body.error], [403, 'access_denied'])
+    assert.match(res.body.error_description, /rule maxClients/)
+  })
+
+  it('requireApproval: clients are created disabled', async () => {
+    const { fetch, store } = withPolicy({ requireApproval: true })
+    const res = await post(fetch, web)
+    assert.equal(res.status, 201)
+    const stored = await store.findClient(res.body.client_id)
+    assert.equal(stored?.status, 'disabled')
+    assert.equal(stored?.policy, 'p')
+  })
+
+  it('reservedClientNames: refused for anonymous clients, look-alikes included', async () => {
+    const { fetch } = withPolicy({ reservedClientNames: ['Acme Bank'] })
+    for (const name of ['Acme Bank', 'ACME-bank', 'Ａｃｍｅ Bank', 'acme\u200bbank']) {
+      const res = await post(fetch, { ...web, client_name: name })
+      assert.deepEqual([res.status, res.body.error], [400, 'invalid_client_metadata'], name)
+      assert.match(res.body.error_description, /rule reservedClientNames/)
+    }
+    const tagged = await post(fetch, { ...web, client_name: 'x', 'client_name#fr': 'Acme Bank' })
+    assert.equal(tagged.status, 400)
+    assert.equal((await post(fetch, { ...web, client_name: 'Acme Bakery' })).status, 201)
+  })
+
+  it('reservedClientNames: allowed for a client vouched for by a software statement', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1' }
+    const { fetch } = withPolicy(
+      { reservedClientNames: ['Acme Bank'] },
+      {
+        policies: {
+          anonymous: 'p',
+          definitions: { p: { reservedClientNames: ['Acme Bank'] }, vouched: { reservedClientNames: ['Acme Bank'] } },
+        },
+        softwareStatement: {
+          trustedIssuers: [
+            { iss: 'https://dir.example', jwks: { keys: [jwk] }, algorithms: ['ES256'], policy: 'vouched' },
+          ],
+        },
+      },
+    )
+    const ssa = await new SignJWT({ iss: 'https://dir.example', client_name: 'Acme Bank' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .sign(privateKey)
+    const res = await post(fetch, { ...web, software_statement: ssa })
+    assert.equal(res.status, 201, res.text)
+    assert.equal(res.body.client_name, 'Acme Bank')
+  })
+
+  it('R7591-5-i: an initial access token can name its policy; the anonymous policy does not apply to it', async () => {
+    const { fetch, store } = makeRegistrar({
+      registration: { mode: 'open' },
+      policies: {
+        anonymous: 'loopback-only',
+        definitions: {
+          'loopback-only': { redirectUriHosts: ['127.0.0.1'] },
+          partners: { redirectUriHosts: ['*.example.com'], maxClients: 5 },
+        },
+      },
+    })
+    const { token } = await createInitialAccessToken(store, { policy: 'partners' })
+    const anonymous = await post(fetch, web)
+    assert.equal(anonymous.status, 400)
+    const partner = await post(fetch, web, token)
+    assert.equal(partner.status, 201, partner.text)
+    assert.equal((await store.findClient(partner.body.client_id))?.policy, 'partners')
+  })
+
+  it('R7592-2.2-j: the policy applies again on PUT', async () => {
+    const { fetch } = withPolicy({ redirectUriHosts: ['app.example.com'] })
+    const reg = await post(fetch, web)
+    const put = await call(fetch, 'PUT', new URL(reg.body.registration_client_uri).pathname, {
+      token: reg.body.registration_access_token,
+      body: { client_id: reg.body.client_id, redirect_uris: ['https://elsewhere.example/cb'] },
+    })
+    assert.deepEqual([put.status, put.body.error], [400, 'invalid_redirect_uri'])
+  })
+
+  it('evaluate() is a dry run: nothing is stored and each member says where it came from', async () => {
+    const { registrar, store } = withPolicy({ scopes: ['read'] })
+    const result = await registrar.evaluate({ metadata: { ...web, scope: 'read admin', client_name: 'x' } })
+    assert.equal(result.policy, 'p')
+    assert.equal(result.metadata.scope, 'read')
+    assert.match(result.decisions.scope as string, /policy rule p.scopes: dropped admin/)
+    assert.equal(result.decisions.client_name, 'request')
+    assert.equal(result.decisions.grant_types, 'server default')
+    assert.equal(await store.countClients(), 0)
+  })
+})

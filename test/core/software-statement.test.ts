@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { exportJWK, generateKeyPair, type JWK, SignJWT, UnsecuredJWT } from 'jose'
+import { createSafeFetch } from '../../src/net/safe-fetch.js'
+import { call, makeRegistrar } from '../helpers.js'
+import { selfSignedCertificate, startTlsServer, type TlsServer } from '../tls-helpers.js'
+
+const DIRECTORY = 'https://directory.example.com'
+const body = { redirect_uris: ['https://client.example.org/cb'], client_name: 'from json' }
+
+async function keyPair(alg: string, kid: string) {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
+  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' }
+  return { privateKey, jwk }
+}
+
+describe('software statements (RFC 7591 §2.3, §3.1.1; checklist §1.6, §7.1)', async () => {
+  const es = await keyPair('ES256', 'es-1')
+  const rs = await keyPair('RS256', 'rs-1')
+  const other = await keyPair('ES256', 'es-1') // same kid, different key
+  const trusted = {
+    iss: DIRECTORY,
+    jwks: { keys: [es.jwk, rs.jwk] },
+    algorithms: ['ES256'],
+    claimMapping: { software_redirect_uris: 'redirect_uris' },
+  }
+  const now = Math.floor(Date.now() / 1000)
+  const sign = (
+    claims: Record<string, unknown>,
+    key = es,
+    alg = 'ES256',
+    header: Record<string, unknown> = {},
+  ) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg, kid: key.jwk.kid as string, ...header })
+      .sign(key.privateKey)
+  const registrar = (extra: Record<string, unknown> = {}) =>
+    makeRegistrar({ softwareStatement: { trustedIssuers: [trusted], ...extra } })
+  const post = (fetch: ReturnType<typeof registrar>['fetch'], b: unknown) =>
+    call(fetch, 'POST', '/register', { body: b })
+
+  it('R7591-3.2.1-h R7591-3.1.1-b: a valid statement is echoed unmodified and its claims win', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ iss: DIRECTORY, iat: now, software_id: 'sw-1', client_name: 'from statement' })
+    const res = await post(fetch, { ...body, software_statement: ssa, client_uri: 'https://client.example.org' })
+    assert.equal(res.status, 201, res.text)
+    assert.equal(res.body.software_statement, ssa)
+    assert.equal(res.body.client_name, 'from statement')
+    assert.equal(res.body.software_id, 'sw-1')
+    // JSON members the statement does not carry are still used (GluuFederation/oxAuth #1447)
+    assert.equal(res.body.client_uri, 'https://client.example.org')
+    assert.deepEqual(res.body.redirect_uris, body.redirect_uris)
+  })
+
+  it('RSSA-a: claim mapping renames directory claims (software_redirect_uris → redirect_uris)', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ iss: DIRECTORY, software_redirect_uris: ['https://mapped.example/cb'] })
+    const res = await post(fetch, { ...body, software_statement: ssa })
+    assert.equal(res.status, 201, res.text)
+    assert.deepEqual(res.body.redirect_uris, ['https://mapped.example/cb'])
+  })
+
+  it('R7591-2.3-a: alg none is refused with invalid_software_statement', async () => {
+    const { fetch } = registrar()
+    const ssa = new UnsecuredJWT({ iss: DIRECTORY }).encode()
+    const res = await post(fetch, { ...body, software_statement: ssa })
+    assert.equal(res.status, 400)
+    assert.equal(res.body.error, 'invalid_software_statement')
+  })
+
+  it('R7591-2.3-c: an algorithm outside the issuer allow-list is refused', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ iss: DIRECTORY }, rs, 'RS256')
+    const res = await post(fetch, { ...body, software_statement: ssa })
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+    assert.match(res.body.error_description, /RS256 is not accepted/)
+  })
+
+  it('RSSA-b: a statement signed with the wrong key is refused', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ iss: DIRECTORY }, other)
+    const res = await post(fetch, { ...body, software_statement: ssa })
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+  })
+
+  it('RSSA-b: a tampered payload fails signature verification', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ iss: DIRECTORY, client_name: 'honest' })
+    const [h, p, s] = ssa.split('.') as [string, string, string]
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString())
+    claims.client_name = 'evil'
+    const tampered = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`
+    const res = await post(fetch, { ...body, software_statement: tampered })
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+    assert.match(res.body.error_description, /signature/)
+  })
+
+  it('RSSA-c: an expired statement is refused', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ iss: DIRECTORY, exp: now - 3600 })
+    const res = await post(fetch, { ...body, software_statement: ssa })
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+    assert.match(res.body.error_description, /expired/)
+  })
+
+  it('RSSA-c: nbf in the future is refused; within the clock skew it is accepted', async () => {
+    const { fetch } = registrar()
+    const future = await sign({ iss: DIRECTORY, nbf: now + 3600 })
+    const res = await post(fetch, { ...body, software_statement: future })
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+    const skewed = await sign({ iss: DIRECTORY, nbf: now + 20 })
+    assert.equal((await post(fetch, { ...body, software_statement: skewed })).status, 201)
+  })
+
+  it('R7591-2.3-b: a statement without iss is refused', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ software_id: 'x' })
+    const res = await post(fetch, { ...body, software_statement: ssa })
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+    assert.match(res.body.error_description, /iss/)
+  })
+
+  it('RSSA-c: a statement from an issuer that is not trusted is unapproved', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ iss: 'https://elsewhere.example' })
+    const res = await post(fetch, { ...body, software_statement: ssa })
+    assert.deepEqual([res.status, res.body.error], [400, 'unapproved_software_statement'])
+  })
+
+  it('RSSA-b: keys carried in the statement header are never used', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ iss: DIRECTORY }, es, 'ES256', { jwk: es.jwk })
+    const res = await post(fetch, { ...body, software_statement: ssa })
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+  })
+
+  it('R7591-2.3-a: garbage and JWE-shaped values are refused', async () => {
+    const { fetch } = registrar()
+    for (const value of ['not-a-jwt', 'a.b.c.d.e', 42, { iss: DIRECTORY }]) {
+      const res = await post(fetch, { ...body, software_statement: value })
+      assert.deepEqual(
+        [res.status, res.body.error],
+        [400, 'invalid_software_statement'],
+        String(value),
+      )
+    }
+  })
+
+  it('R7591-3.1-a: a statement cannot set the client_id or secret', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ iss: DIRECTORY, client_id: 'chosen', client_secret: 'chosen' })
+    const res = await post(fetch, { ...body, software_statement: ssa })
+    assert.equal(res.status, 201)
+    assert.notEqual(res.body.client_id, 'chosen')
+    assert.notEqual(res.body.client_secret, 'chosen')
+  })
+
+  it('RSSA-f: softwareStatement.required refuses registrations without one', async () => {
+    const { fetch } = registrar({ required: true })
+    const res = await post(fetch, body)
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+    assert.match(res.body.error_description, /requires a software statement/)
+  })
+
+  it('R7591-3.1.1-a: with no trusted issuer configured a statement is ignored and not echoed', async () => {
+    const { fetch } = makeRegistrar()
+    const ssa = await sign({ iss: DIRECTORY, client_name: 'from statement' })
+    const res = await post(fetch, { ...body, software_statement: ssa })
+    assert.equal(res.status, 201)
+    assert.equal(res.body.software_statement, undefined)
+    assert.equal(res.body.client_name, 'from json')
+  })
+
+  it('RSSA-d R7592-2.2-j: on PUT the registered statement keeps precedence', async () => {
+    const { fetch } = registrar()
+    const ssa = await sign({ iss: DIRECTORY, client_name: 'from statement' })
+    const reg = await post(fetch, { ...body, software_statement: ssa })
+    const {
+      registration_access_token,
+      registration_client_uri,
+      client_secret_expires_at: _e,
+      client_id_issued_at: _i,
+      client_secret: _s,
+      ...rest
+    } = reg.body
+    const put = await call(fetch, 'PUT', new URL(registration_client_uri).pathname, {
+      token: registration_access_token,
+      body: { ...rest, client_name: 'changed by json' },
+    })
+    assert.equal(put.status, 200, put.text)
+    assert.equal(put.body.client_name, 'from statement')
+    assert.equal(put.body.software_statement, ssa)
+  })
+
+  describe('issuer keys by jwks_uri, through the safe fetcher', () => {
+    const tls = selfSignedCertificate()
+    let server: TlsServer
+    let published: JWK[] = [es.jwk]
+    let fetches = 0
+    before(async () => {
+      server = await startTlsServer(tls, (_req, res) => {
+        fetches++
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ keys: published }))
+      })
+    })
+    after(async () => {
+      await server.close()
+      tls.cleanup()
+    })
+
+    it('RSSA-a: keys are fetched, cached, and re-fetched for an unknown kid', async () => {
+      const config = {
+        softwareStatement: {
+          keyRefreshCooldown: 0,
+          trustedIssuers: [
+            { iss: DIRECTORY, jwks_uri: `${server.origin}/jwks`, algorithms: ['ES256'] },
+          ],
+        },
+        fetch: { allowedAddresses: ['127.0.0.2/32'] },
+      }
+      const outbound = createSafeFetch({
+        timeoutMs: 2000,
+        maxBytes: 65536,
+        maxRedirects: 0,
+        allowedAddresses: ['127.0.0.2/32'],
+        ca: tls.cert,
+      })
+      const { fetch } = makeRegistrar(config, { fetch: outbound })
+      const first = await sign({ iss: DIRECTORY })
+      assert.equal((await post(fetch, { ...body, software_statement: first })).status, 201)
+      assert.equal((await post(fetch, { ...body, software_statement: first })).status, 201)
+      assert.equal(fetches, 1, 'the issuer JWKS is cached')
+      const rotated = await keyPair('ES256', 'es-2')
+      published = [es.jwk, rotated.jwk]
+      const second = await sign({ iss: DIRECTORY }, rotated)
+      assert.equal((await post(fetch, { ...body, software_statement: second })).status, 201)
+      assert.equal(fetches, 2, 'an unknown kid triggers one re-fetch')
+    })
+
+    it('RSSA-b: an issuer whose keys cannot be fetched makes the statement unverifiable', async () => {
+      const { fetch } = makeRegistrar(
+        {
+          softwareStatement: {
+            trustedIssuers: [
+              { iss: DIRECTORY, jwks_uri: 'https://10.0.0.1/jwks', algorithms: ['ES256'] },
+            ],
+          },
+        },
+        {
+          fetch: createSafeFetch({
+            timeoutMs: 500,
+            maxBytes: 1000,
+            maxRedirects: 0,
+            allowedAddresses: [],
+          }),
+        },
+      )
+      const res = await post(fetch, { ...body, software_statement: await sign({ iss: DIRECTORY }) })
+      assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+    })
+  })
+})
