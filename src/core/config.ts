@@ -17,6 +17,8 @@ export interface TrustedIssuer {
   policy?: string
   /** Maximum age of the statement's `iat`, in seconds (Open Finance Brasil: 300). */
   maxAge?: number
+  /** When set, only statements whose `software_id` is listed are approved. */
+  softwareIds?: string[]
 }
 
 /** A declarative registration policy (see README "Securing open registration"). */
@@ -269,6 +271,7 @@ export function validateConfig(c: RegistrarConfig): void {
       throw new ConfigError(`${key}.claimMapping`, 'must be an object of claim → metadata name')
     }
     if (t.maxAge !== undefined) nonNegativeInt(`${key}.maxAge`, t.maxAge)
+    if (t.softwareIds !== undefined) stringArray(`${key}.softwareIds`, t.softwareIds)
     if (t.policy !== undefined && !c.policies.definitions?.[t.policy]) {
       throw new ConfigError(`${key}.policy`, `names no policy in policies.definitions`)
     }

@@ -254,7 +254,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       ...(named && { policy: named.name }),
       status: named?.policy.requireApproval ? 'disabled' : 'active',
       ...(statement && { softwareStatement: statement }),
-      decisions: decisions(body, statement, metadata, notes),
+      decisions: decisions(body, statement, metadata, notes, this.rules),
     }
   }
 
@@ -617,6 +617,7 @@ function decisions(
   statement: VerifiedSoftwareStatement | undefined,
   metadata: ClientMetadata,
   notes: PolicyNote[],
+  rules: ClientMetadataRules,
 ): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [member, value] of Object.entries(metadata)) {
@@ -630,7 +631,12 @@ function decisions(
     ) {
       out[member] = 'request'
     } else if (Object.hasOwn(body, member) && body[member] !== null) {
-      out[member] = 'request, normalised or narrowed by the server'
+      out[member] =
+        member === 'scope' && rules.scopes_supported
+          ? 'request, narrowed to metadata.scopes_supported (registration.scopePolicy intersect)'
+          : member === 'grant_types'
+            ? 'request, narrowed to grant_types_supported'
+            : 'request, normalised by the server'
     } else out[member] = 'server default'
   }
   return out

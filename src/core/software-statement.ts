@@ -149,6 +149,12 @@ export class SoftwareStatementVerifier {
     if (typeof payload.iat === 'number' && payload.iat > this.#now() + this.#clockSkew) {
       throw invalid('software_statement was issued in the future (iat)')
     }
+    if (issuer.softwareIds && !issuer.softwareIds.includes(payload.software_id as string)) {
+      throw new RegistrationError(
+        'unapproved_software_statement',
+        `software ${String(payload.software_id ?? '(no software_id)')} is not approved by this server`,
+      )
+    }
     return { jwt, issuer, metadata: statementMetadata(payload, issuer) }
   }
 

@@ -3,7 +3,12 @@ import { after, before, describe, it } from 'node:test'
 import { exportJWK, generateKeyPair } from 'jose'
 import { createSafeFetch } from '../../src/net/safe-fetch.js'
 import { call, makeRegistrar } from '../helpers.js'
-import { selfSignedCertificate, startConnectionCounter, startTlsServer, type TlsServer } from '../tls-helpers.js'
+import {
+  selfSignedCertificate,
+  startConnectionCounter,
+  startTlsServer,
+  type TlsServer,
+} from '../tls-helpers.js'
 
 describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks_uri', () => {
   const tls = selfSignedCertificate()
@@ -86,7 +91,10 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
   it('ROIDR-5-b: not an array, a 404 or an unreachable host gives 400 invalid_client_metadata', async () => {
     const { fetch } = registrar()
     for (const path of ['/sector-object.json', '/nope.json']) {
-      const res = await post(fetch, { redirect_uris: [redirect], sector_identifier_uri: `${server.origin}${path}` })
+      const res = await post(fetch, {
+        redirect_uris: [redirect],
+        sector_identifier_uri: `${server.origin}${path}`,
+      })
       assert.deepEqual([res.status, res.body.error], [400, 'invalid_client_metadata'], path)
     }
     const unreachable = await post(fetch, {
@@ -129,14 +137,20 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
     })
     assert.equal(ok.status, 201, ok.text)
     assert.equal(ok.body.jwks, undefined, 'R7591-3.2.1-i: the fetched keys are not echoed as jwks')
-    const bad = await post(fetch, { redirect_uris: [redirect], jwks_uri: `${server.origin}/jwks-private.json` })
+    const bad = await post(fetch, {
+      redirect_uris: [redirect],
+      jwks_uri: `${server.origin}/jwks-private.json`,
+    })
     assert.deepEqual([bad.status, bad.body.error], [400, 'invalid_client_metadata'])
     assert.match(bad.body.error_description, /jwks_uri does not serve a usable JWK Set/)
   })
 
   it('without verifyJwksUri a jwks_uri is not fetched at registration', async () => {
     const { fetch } = registrar()
-    const res = await post(fetch, { redirect_uris: [redirect], jwks_uri: 'https://keys.rp.example.org/jwks.json' })
+    const res = await post(fetch, {
+      redirect_uris: [redirect],
+      jwks_uri: 'https://keys.rp.example.org/jwks.json',
+    })
     assert.equal(res.status, 201)
   })
 })

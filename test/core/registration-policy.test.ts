@@ -69,7 +69,10 @@ describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
 
   it('grantTypes: a grant outside the list is refused', async () => {
     const { fetch } = withPolicy({ grantTypes: ['authorization_code', 'refresh_token'] })
-    assert.equal((await post(fetch, { ...web, grant_types: ['authorization_code', 'refresh_token'] })).status, 201)
+    assert.equal(
+      (await post(fetch, { ...web, grant_types: ['authorization_code', 'refresh_token'] })).status,
+      201,
+    )
     const res = await post(fetch, { grant_types: ['client_credentials'], response_types: [] })
     assert.deepEqual([res.status, res.body.error], [400, 'invalid_client_metadata'])
     assert.match(res.body.error_description, /rule grantTypes/)
@@ -121,11 +124,19 @@ describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
       {
         policies: {
           anonymous: 'p',
-          definitions: { p: { reservedClientNames: ['Acme Bank'] }, vouched: { reservedClientNames: ['Acme Bank'] } },
+          definitions: {
+            p: { reservedClientNames: ['Acme Bank'] },
+            vouched: { reservedClientNames: ['Acme Bank'] },
+          },
         },
         softwareStatement: {
           trustedIssuers: [
-            { iss: 'https://dir.example', jwks: { keys: [jwk] }, algorithms: ['ES256'], policy: 'vouched' },
+            {
+              iss: 'https://dir.example',
+              jwks: { keys: [jwk] },
+              algorithms: ['ES256'],
+              policy: 'vouched',
+            },
           ],
         },
       },
@@ -169,7 +180,9 @@ describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
 
   it('evaluate() is a dry run: nothing is stored and each member says where it came from', async () => {
     const { registrar, store } = withPolicy({ scopes: ['read'] })
-    const result = await registrar.evaluate({ metadata: { ...web, scope: 'read admin', client_name: 'x' } })
+    const result = await registrar.evaluate({
+      metadata: { ...web, scope: 'read admin', client_name: 'x' },
+    })
     assert.equal(result.policy, 'p')
     assert.equal(result.metadata.scope, 'read')
     assert.match(result.decisions.scope as string, /policy rule p.scopes: dropped admin/)

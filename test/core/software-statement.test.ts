@@ -41,8 +41,17 @@ describe('software statements (RFC 7591 §2.3, §3.1.1; checklist §1.6, §7.1)'
 
   it('R7591-3.2.1-h R7591-3.1.1-b: a valid statement is echoed unmodified and its claims win', async () => {
     const { fetch } = registrar()
-    const ssa = await sign({ iss: DIRECTORY, iat: now, software_id: 'sw-1', client_name: 'from statement' })
-    const res = await post(fetch, { ...body, software_statement: ssa, client_uri: 'https://client.example.org' })
+    const ssa = await sign({
+      iss: DIRECTORY,
+      iat: now,
+      software_id: 'sw-1',
+      client_name: 'from statement',
+    })
+    const res = await post(fetch, {
+      ...body,
+      software_statement: ssa,
+      client_uri: 'https://client.example.org',
+    })
     assert.equal(res.status, 201, res.text)
     assert.equal(res.body.software_statement, ssa)
     assert.equal(res.body.client_name, 'from statement')
@@ -54,7 +63,10 @@ describe('software statements (RFC 7591 §2.3, §3.1.1; checklist §1.6, §7.1)'
 
   it('RSSA-a: claim mapping renames directory claims (software_redirect_uris → redirect_uris)', async () => {
     const { fetch } = registrar()
-    const ssa = await sign({ iss: DIRECTORY, software_redirect_uris: ['https://mapped.example/cb'] })
+    const ssa = await sign({
+      iss: DIRECTORY,
+      software_redirect_uris: ['https://mapped.example/cb'],
+    })
     const res = await post(fetch, { ...body, software_statement: ssa })
     assert.equal(res.status, 201, res.text)
     assert.deepEqual(res.body.redirect_uris, ['https://mapped.example/cb'])
@@ -125,6 +137,22 @@ describe('software statements (RFC 7591 §2.3, §3.1.1; checklist §1.6, §7.1)'
     const ssa = await sign({ iss: 'https://elsewhere.example' })
     const res = await post(fetch, { ...body, software_statement: ssa })
     assert.deepEqual([res.status, res.body.error], [400, 'unapproved_software_statement'])
+  })
+
+  it('R7591-3.2.2-sw: software outside the issuer allow-list is unapproved', async () => {
+    const { fetch } = makeRegistrar({
+      softwareStatement: { trustedIssuers: [{ ...trusted, softwareIds: ['sw-allowed'] }] },
+    })
+    const denied = await post(fetch, {
+      ...body,
+      software_statement: await sign({ iss: DIRECTORY, software_id: 'sw-other' }),
+    })
+    assert.deepEqual([denied.status, denied.body.error], [400, 'unapproved_software_statement'])
+    const allowed = await post(fetch, {
+      ...body,
+      software_statement: await sign({ iss: DIRECTORY, software_id: 'sw-allowed' }),
+    })
+    assert.equal(allowed.status, 201)
   })
 
   it('RSSA-b: keys carried in the statement header are never used', async () => {

@@ -4,9 +4,12 @@ import { createConnection } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { clientIp } from '../../src/http/client-ip.js'
 import { MemoryRateLimiter } from '../../src/http/rate-limit.js'
-import { startServer, type ServerProcess } from '../helpers.js'
+import { type ServerProcess, startServer } from '../helpers.js'
 
-const body = JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' })
+const body = JSON.stringify({
+  redirect_uris: ['http://127.0.0.1/cb'],
+  token_endpoint_auth_method: 'none',
+})
 const REDIS_URL = process.env.REGISTRAR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 function register(server: ServerProcess, headers: Record<string, string> = {}) {
@@ -69,7 +72,13 @@ describe('anonymous registration rate limit (R7591-3-d, P-14)', () => {
     let server: ServerProcess
     before(async () => {
       server = await startServer(['--registration', 'open', '--store', 'memory'], {
-        config: { rateLimit: { anonymousRegistrations: 3, windowSeconds: 60, trustedProxies: ['127.0.0.1'] } },
+        config: {
+          rateLimit: {
+            anonymousRegistrations: 3,
+            windowSeconds: 60,
+            trustedProxies: ['127.0.0.1'],
+          },
+        },
       })
     })
     after(async () => {
@@ -82,14 +91,17 @@ describe('anonymous registration rate limit (R7591-3-d, P-14)', () => {
         const res = await register(server, client)
         assert.equal(res.status, 201)
         assert.equal(res.headers.get('ratelimit-policy'), '"anonymous-registration";q=3;w=60')
-        assert.match(res.headers.get('ratelimit') ?? '', new RegExp(`^"anonymous-registration";r=${2 - i};t=\\d+$`))
+        assert.match(
+          res.headers.get('ratelimit') ?? '',
+          new RegExp(`^"anonymous-registration";r=${2 - i};t=\\d+$`),
+        )
       }
       const limited = await register(server, client)
       assert.equal(limited.status, 429)
       const retryAfter = Number(limited.headers.get('retry-after'))
       assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`)
       assert.match(limited.headers.get('ratelimit') ?? '', /r=0;t=\d+/)
-      const json = await limited.json()
+      const json = (await limited.json()) as { error: string }
       assert.equal(json.error, 'too_many_requests')
       // another address is not affected
       assert.equal((await register(server, fakeClient())).status, 201)
@@ -98,7 +110,10 @@ describe('anonymous registration rate limit (R7591-3-d, P-14)', () => {
     it('requests carrying an initial access token are not counted as anonymous', async () => {
       const client = fakeClient()
       for (let i = 0; i < 3; i++) assert.equal((await register(server, client)).status, 201)
-      const withToken = await register(server, { ...client, authorization: 'Bearer not-a-real-token' })
+      const withToken = await register(server, {
+        ...client,
+        authorization: 'Bearer not-a-real-token',
+      })
       assert.equal(withToken.status, 401)
     })
   })
@@ -117,7 +132,12 @@ describe('anonymous registration rate limit (R7591-3-d, P-14)', () => {
     before(async () => {
       if (skip) return
       const config = {
-        rateLimit: { anonymousRegistrations: 4, windowSeconds: 60, store: REDIS_URL, trustedProxies: ['127.0.0.1'] },
+        rateLimit: {
+          anonymousRegistrations: 4,
+          windowSeconds: 60,
+          store: REDIS_URL,
+          trustedProxies: ['127.0.0.1'],
+        },
       }
       a = await startServer(['--registration', 'open', '--store', 'memory'], { config })
       b = await startServer(['--registration', 'open', '--store', 'memory'], { config })
@@ -127,7 +147,9 @@ describe('anonymous registration rate limit (R7591-3-d, P-14)', () => {
       await b?.stop()
     })
 
-    it('the limit holds across instances', { skip: skip && `no Redis at ${REDIS_URL}; set REGISTRAR_TEST_REDIS_URL to run` }, async () => {
+    it('the limit holds across instances', {
+      skip: skip && `no Redis at ${REDIS_URL}; set REGISTRAR_TEST_REDIS_URL to run`,
+    }, async () => {
       const client = fakeClient()
       const statuses = []
       for (const server of [a, b, a, b]) statuses.push((await register(server, client)).status)
