@@ -19,11 +19,13 @@ Options:
   --store URL            memory | sqlite:PATH | postgres://…           (default sqlite:./data/registrar.db)
   --registration MODE    open: anyone may register; token: an initial access token is required
                                                                        (default token)
+  --rate-limit-store URL memory | redis://… (shares the anonymous registration limit between
+                         instances; the limit itself is rateLimit.anonymousRegistrations)
   --config FILE          JSON configuration file (see README "Configuration")
   -h, --help             show this help
 
 Precedence: flags > REGISTRAR_* environment (REGISTRAR_PORT, _HOST, _ISSUER, _STORE,
-_REGISTRATION, _CONFIG) > config file > defaults. Prints "listening on http://HOST:PORT" to
+_REGISTRATION, _CONFIG, _RATE_LIMIT_STORE) > config file > defaults. Prints "listening on http://HOST:PORT" to
 stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
 
   async run(args) {
@@ -34,12 +36,15 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       store: { type: 'string' },
       registration: { type: 'string' },
       config: { type: 'string' },
+      'rate-limit-store': { type: 'string' },
     })
     if (values.help) {
       process.stdout.write(`${this.help}\n`)
       return 0
     }
-    let config = loadConfig(values)
+    const { 'rate-limit-store': rateLimitStore, ...rest } = values
+    const flags = { ...rest, ...(rateLimitStore !== undefined && { rateLimitStore }) }
+    let config = loadConfig(flags)
     const logger = pino(
       { level: config.log.level, base: undefined },
       pino.destination({ dest: 2, sync: false }),
@@ -54,7 +59,7 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
     })
     const displayHost = displayHostFor(config.host)
     if (!config.issuer) {
-      config = loadConfig({ ...values, issuer: `http://${displayHost}:${running.port}` })
+      config = loadConfig({ ...flags, issuer: `http://${displayHost}:${running.port}` })
     }
     const runtime = await buildRuntime(config, store, { logger })
     const { registrar } = runtime
@@ -70,6 +75,15 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
     registrar.on('registration.error', (e) => logger.debug({ event: 'registration.error', ...e }))
     listener = runtime.nodeListener
 
+    if (
+      config.registration.mode === 'open' &&
+      config.rateLimit.anonymousRegistrations === 0 &&
+      config.policies.anonymous === undefined
+    ) {
+      logger.warn(
+        'open registration with neither a rate limit nor an anonymous policy: see README "Securing open registration"',
+      )
+    }
     for (const key of ['authorization_endpoint', 'token_endpoint']) {
       if (config.metadata[key] === undefined) {
         logger.warn(`metadata.${key} is not configured; discovery will not name the AS's ${key}`)

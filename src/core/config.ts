@@ -174,6 +174,8 @@ export interface ConfigFlags {
   issuer?: string
   store?: string
   registration?: string
+  /** `--rate-limit-store`: `memory` or `redis://…`. */
+  rateLimitStore?: string
 }
 
 /**
@@ -203,7 +205,8 @@ export function resolveConfig(
     merged.registration.secretEncryptionKey = env.REGISTRAR_SECRET_ENCRYPTION_KEY
   }
   if (env.REGISTRAR_LOG_LEVEL) merged.log.level = env.REGISTRAR_LOG_LEVEL as 'info'
-  if (env.REGISTRAR_RATE_LIMIT_STORE) merged.rateLimit.store = env.REGISTRAR_RATE_LIMIT_STORE
+  const rateLimitStore = flags.rateLimitStore ?? env.REGISTRAR_RATE_LIMIT_STORE
+  if (rateLimitStore) merged.rateLimit.store = rateLimitStore
   validateConfig(merged)
   return deepFreeze(merged)
 }

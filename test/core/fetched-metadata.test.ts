@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { exportJWK, generateKeyPair } from 'jose'
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose'
 import { createSafeFetch } from '../../src/net/safe-fetch.js'
 import { call, makeRegistrar } from '../helpers.js'
 import {
@@ -16,11 +16,13 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
   let counter: Awaited<ReturnType<typeof startConnectionCounter>>
   let publicJwk: Record<string, unknown>
   let privateJwk: Record<string, unknown>
+  let signingKey: CryptoKey
   const redirect = 'https://rp.example.org/cb'
   before(async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true })
     publicJwk = { ...(await exportJWK(publicKey)), kid: 'c1', use: 'sig' }
     privateJwk = { ...(await exportJWK(privateKey)), kid: 'c1' }
+    signingKey = privateKey
     counter = await startConnectionCounter()
     server = await startTlsServer(tls, (req, res) => {
       const docs: Record<string, unknown> = {
@@ -46,7 +48,7 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
     tls.cleanup()
   })
 
-  const registrar = (extra: Record<string, unknown> = {}) =>
+  const registrar_ = (extra: Record<string, unknown> = {}) =>
     makeRegistrar(
       {
         metadata: { subject_types_supported: ['public', 'pairwise'] },
@@ -67,7 +69,7 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
     call(fetch, 'POST', '/register', { body })
 
   it('ROIDR-5-b: a document listing every redirect URI is accepted', async () => {
-    const { fetch } = registrar()
+    const { fetch } = registrar_()
     const res = await post(fetch, {
       redirect_uris: [redirect],
       subject_type: 'pairwise',
@@ -78,7 +80,7 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
   })
 
   it('ROIDR-5-b: a redirect URI missing from the document gives 400 invalid_client_metadata', async () => {
-    const { fetch, store } = registrar()
+    const { fetch, store } = registrar_()
     const res = await post(fetch, {
       redirect_uris: [redirect],
       sector_identifier_uri: `${server.origin}/sector-missing.json`,
@@ -89,7 +91,7 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
   })
 
   it('ROIDR-5-b: not an array, a 404 or an unreachable host gives 400 invalid_client_metadata', async () => {
-    const { fetch } = registrar()
+    const { fetch } = registrar_()
     for (const path of ['/sector-object.json', '/nope.json']) {
       const res = await post(fetch, {
         redirect_uris: [redirect],
@@ -102,6 +104,51 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
       sector_identifier_uri: 'https://10.9.8.7/sector.json',
     })
     assert.deepEqual([unreachable.status, unreachable.body.error], [400, 'invalid_client_metadata'])
+  })
+
+  it('design §4: jwks_uri and request_uris naming loopback are refused at registration without a connection', async () => {
+    const { fetch } = makeRegistrar()
+    const before = counter.connections()
+    for (const extra of [
+      { jwks_uri: `https://127.0.0.1:${counter.port}/jwks` },
+      { jwks_uri: `https://localhost:${counter.port}/jwks` },
+      { jwks_uri: `http://keys.example.org/jwks` },
+      { request_uris: [`https://[::1]:${counter.port}/r`] },
+      { request_uris: [`https://169.254.169.254/latest`] },
+    ]) {
+      const res = await post(fetch, { redirect_uris: [redirect], ...extra })
+      assert.deepEqual(
+        [res.status, res.body.error],
+        [400, 'invalid_client_metadata'],
+        JSON.stringify(extra),
+      )
+    }
+    assert.equal(counter.connections(), before)
+  })
+
+  it('clientKeySet(): keys by value, and by jwks_uri through the safe fetcher', async () => {
+    const { fetch, registrar } = registrar_()
+    const byUri = await post(fetch, {
+      redirect_uris: [redirect],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: `${server.origin}/jwks.json`,
+    })
+    const byValue = await post(fetch, {
+      redirect_uris: [redirect],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [publicJwk] },
+    })
+    const assertion = await new SignJWT({ sub: 'x' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'c1' })
+      .setIssuedAt()
+      .sign(signingKey)
+    for (const res of [byUri, byValue]) {
+      const keys = await registrar.clientKeySet(res.body.client_id)
+      assert.ok(keys)
+      const { payload } = await jwtVerify(assertion, keys)
+      assert.equal(payload.sub, 'x')
+    }
+    assert.equal(await registrar.clientKeySet('unknown'), undefined)
   })
 
   it('ROIDR-5-a ROIDR-5-d: http, localhost and loopback literals are refused without a connection', async () => {
@@ -120,7 +167,7 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
   })
 
   it('ROIDR-5-c: pairwise with redirect URIs on several hosts needs a sector_identifier_uri', async () => {
-    const { fetch } = registrar()
+    const { fetch } = registrar_()
     const res = await post(fetch, {
       redirect_uris: [redirect, 'https://other.example.org/cb'],
       subject_type: 'pairwise',
@@ -129,7 +176,7 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
   })
 
   it('ROIDR-2-e: registration.verifyJwksUri fetches the keys and refuses private ones', async () => {
-    const { fetch } = registrar({ registration: { mode: 'open', verifyJwksUri: true } })
+    const { fetch } = registrar_({ registration: { mode: 'open', verifyJwksUri: true } })
     const ok = await post(fetch, {
       redirect_uris: [redirect],
       token_endpoint_auth_method: 'private_key_jwt',
@@ -146,7 +193,7 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
   })
 
   it('without verifyJwksUri a jwks_uri is not fetched at registration', async () => {
-    const { fetch } = registrar()
+    const { fetch } = registrar_()
     const res = await post(fetch, {
       redirect_uris: [redirect],
       jwks_uri: 'https://keys.rp.example.org/jwks.json',
