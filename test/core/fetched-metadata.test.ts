@@ -16,7 +16,7 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
   let counter: Awaited<ReturnType<typeof startConnectionCounter>>
   let publicJwk: Record<string, unknown>
   let privateJwk: Record<string, unknown>
-  let signingKey: CryptoKey
+  let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
   const redirect = 'https://rp.example.org/cb'
   before(async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true })
