@@ -42,6 +42,7 @@ export async function call(
     headers?: Record<string, string>
     raw?: string | Uint8Array
   } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read members of arbitrary JSON bodies
 ): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const headers: Record<string, string> = { ...options.headers }
   if (options.body !== undefined || options.raw !== undefined)

@@ -43,6 +43,25 @@ export function clientView(c: ClientRecord): Record<string, unknown> {
   }
 }
 
+// Registrants choose client names and redirect URIs: control characters and bidirectional
+// overrides in them must not rewrite what an operator sees in a terminal.
+const UNSAFE_IN_CELL = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
+// JSON.stringify escapes C0 controls inside strings, and outside strings there is only ASCII
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+
+/** A table cell: unsafe characters shown as `?`. */
+function cell(s: string): string {
+  return s.replace(UNSAFE_IN_CELL, '?')
+}
+
+/** Pretty JSON with unsafe characters \u-escaped: the same value, harmless on a terminal. */
+function safeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    UNSAFE_IN_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+}
+
 function redirectHosts(c: ClientRecord): string {
   const hosts = new Set<string>()
   for (const uri of c.metadata.redirect_uris ?? []) {
@@ -71,17 +90,19 @@ export const clients: Command = {
       if (values.help) return help()
       const all = await withStore(loadConfig(values), (store) => store.listClients())
       if (values.json) {
-        process.stdout.write(`${JSON.stringify(all.map(clientView), null, 2)}\n`)
+        process.stdout.write(`${safeJson(all.map(clientView))}\n`)
         return 0
       }
-      const rows = all.map((c) => [
-        c.client_id,
-        truncate(c.metadata.client_name ?? '-', 32),
-        isoTime(c.client_id_issued_at),
-        c.metadata.token_endpoint_auth_method,
-        truncate(redirectHosts(c), 48),
-        c.status,
-      ])
+      const rows = all.map((c) =>
+        [
+          c.client_id,
+          truncate(c.metadata.client_name ?? '-', 32),
+          isoTime(c.client_id_issued_at),
+          c.metadata.token_endpoint_auth_method,
+          truncate(redirectHosts(c), 48),
+          c.status,
+        ].map(cell),
+      )
       process.stdout.write(
         `${table(['CLIENT_ID', 'NAME', 'CREATED', 'AUTH METHOD', 'REDIRECT HOSTS', 'STATUS'], rows)}\n`,
       )
@@ -123,7 +144,7 @@ export const clients: Command = {
       if (sub === 'show') {
         const client = await withStore(config, (store) => store.findClient(id))
         if (!client) return notFound(id)
-        process.stdout.write(`${JSON.stringify(clientView(client), null, 2)}\n`)
+        process.stdout.write(`${safeJson(clientView(client))}\n`)
         return 0
       }
       const deleted = await withStore(config, (store) => store.deleteClient(id))

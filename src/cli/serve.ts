@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pino } from 'pino'
+import { type Logger, pino } from 'pino'
+import type { Registrar } from '../core/registration.js'
 import { listen } from '../http/node.js'
 import { buildRuntime } from '../runtime.js'
 import { openStore } from '../storage/open-store.js'
@@ -62,17 +63,7 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       config = loadConfig({ ...flags, issuer: `http://${displayHost}:${running.port}` })
     }
     const runtime = await buildRuntime(config, store, { logger })
-    const { registrar } = runtime
-    registrar.on('registration.created', (e) =>
-      logger.info({ event: 'registration.created', ...e }),
-    )
-    registrar.on('registration.updated', (e) =>
-      logger.info({ event: 'registration.updated', ...e }),
-    )
-    registrar.on('registration.deleted', (e) =>
-      logger.info({ event: 'registration.deleted', ...e }),
-    )
-    registrar.on('registration.error', (e) => logger.debug({ event: 'registration.error', ...e }))
+    logEvents(runtime.registrar, logger)
     listener = runtime.nodeListener
 
     if (
@@ -121,6 +112,25 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
     })
     return 0
   },
+}
+
+/**
+ * Logs every registration event (an audit trail beside the access log). Payloads carry client ids
+ * and error codes, never a token or a secret. Refusals are the client's problem: info; a 5xx is
+ * ours: error.
+ */
+function logEvents(registrar: Registrar, logger: Logger): void {
+  const info = (event: string) => (e: object) => logger.info({ event, ...e }, event)
+  registrar.on('registration.created', info('registration.created'))
+  registrar.on('registration.read', info('registration.read'))
+  registrar.on('registration.updated', info('registration.updated'))
+  registrar.on('registration.deleted', info('registration.deleted'))
+  registrar.on('registration.error', (e) =>
+    logger[e.status >= 500 ? 'error' : 'info'](
+      { event: 'registration.error', ...e },
+      'registration.error',
+    ),
+  )
 }
 
 function displayHostFor(host: string): string {

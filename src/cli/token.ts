@@ -1,4 +1,5 @@
 import { createInitialAccessToken } from '../core/initial-access-token.js'
+import type { InitialAccessTokenRecord } from '../core/store.js'
 import {
   type Command,
   isoTime,
@@ -27,6 +28,19 @@ Common options:
   --store URL     memory | sqlite:PATH | postgres://…   (default sqlite:./data/registrar.db)
   --config FILE   JSON configuration file (its "store" is used)
   -h, --help      show this help`
+
+/** What `token list --json` shows of a token: never the token, nor its hash. */
+function tokenView(t: InitialAccessTokenRecord): Record<string, unknown> {
+  return {
+    id: t.id,
+    created_at: t.createdAt,
+    expires_at: t.expiresAt,
+    uses: t.uses,
+    max_uses: t.maxUses,
+    ...(t.policy !== undefined && { policy: t.policy }),
+    ...(t.description !== undefined && { description: t.description }),
+  }
+}
 
 export const token: Command = {
   name: 'token',
@@ -62,7 +76,7 @@ export const token: Command = {
         }),
       )
       process.stderr.write(
-        `created initial access token ${record.id} (max uses: ${record.maxUses ?? 'unlimited'}, expires: ${isoTime(record.expiresAt)}); it is shown only once:\n`,
+        `created initial access token ${record.id} (max uses: ${record.maxUses ?? 'unlimited'}, expires: ${record.expiresAt === null ? 'never' : isoTime(record.expiresAt)}); it is shown only once:\n`,
       )
       process.stdout.write(`${value}\n`)
       return 0
@@ -72,8 +86,7 @@ export const token: Command = {
       if (values.help) return help()
       const tokens = await withStore(loadConfig(values), (store) => store.listInitialAccessTokens())
       if (values.json) {
-        const out = tokens.map(({ tokenHash: _hash, ...t }) => t)
-        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
+        process.stdout.write(`${JSON.stringify(tokens.map(tokenView), null, 2)}\n`)
         return 0
       }
       const rows = tokens.map((t) => [

@@ -10,6 +10,12 @@ export function issueRegistrationAccessToken(): { token: string; hash: string } 
 
 const DUMMY_HASH = sha256('registrar:no-such-client')
 
+// A client_id no registration could have produced: empty, over 255 characters, or holding control
+// characters (the HTTP layer maps undecodable path segments to one; PostgreSQL cannot even store a
+// NUL). Such an id names no client, and is not worth a store lookup.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const PLAUSIBLE_CLIENT_ID = /^[^\u0000-\u001f\u007f]{1,255}$/
+
 /**
  * Finds the client a registration access token is for, or throws 401 `invalid_token`. An unknown
  * or deleted client and another client's token get the same answer, after the same work, so the
@@ -26,7 +32,7 @@ export async function verifyRegistrationAccessToken(
       tokenMissing: true,
     })
   }
-  const record = await store.findClient(clientId)
+  const record = PLAUSIBLE_CLIENT_ID.test(clientId) ? await store.findClient(clientId) : undefined
   const ok = constantEquals(sha256(token), record?.registrationAccessTokenHash ?? DUMMY_HASH)
   if (!record || !ok) {
     throw new RegistrationError('invalid_token', 'the registration access token is invalid')

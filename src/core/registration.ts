@@ -93,6 +93,9 @@ const SERVER_MANAGED = [
   'client_id_issued_at',
 ] as const
 
+/** Compare-and-swap attempts of one update or delete before it is answered 503 (retry). */
+const MAX_ATTEMPTS = 9
+
 /**
  * The registration domain: RFC 7591 registration and RFC 7592 read / update / delete, over a
  * {@link Store}. Knows nothing of HTTP; every refusal is a {@link RegistrationError}.
@@ -361,62 +364,65 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   /**
    * RFC 7592 §2.2 update: the body replaces the registration (omitted members are removed or take
    * their default) after exactly the validation of a registration. Concurrent updates never mix:
-   * the replace is conditional on the version that was authenticated.
+   * the replace is conditional on the version that was authenticated. With
+   * `registration.rotateRegistrationAccessToken`, the response carries a new token and the old one
+   * is dead once the replace is stored (RFC 7592 §2.2: the client MUST discard it).
+   *
+   * `body` may be a function that reads it: it is called only once the token is verified, so an
+   * unauthenticated request is answered 401 whatever it carries (RFC 6750 §3.1).
    *
    * @see [RFC 7592 §2.2](https://www.rfc-editor.org/rfc/rfc7592.html#section-2.2)
    */
   async updateClient(
     clientId: string,
     token: string | undefined,
-    body: Record<string, unknown>,
+    body: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
   ): Promise<ClientInformation> {
     try {
-      let current = await verifyRegistrationAccessToken(this.store, clientId, token)
+      const authenticated = await verifyRegistrationAccessToken(this.store, clientId, token)
+      const request = typeof body === 'function' ? await body() : body
       // RFC 7592 §2.2: client_id MUST be included and MUST match.
-      if (body.client_id === undefined)
+      if (request.client_id === undefined)
         throw invalidMetadata('client_id MUST be included in the request')
-      if (body.client_id !== clientId)
+      if (request.client_id !== clientId)
         throw invalidMetadata('client_id does not match the client being updated')
-      const { metadata, softwareStatement } = await this.#updatedMetadata(body, current)
-      for (let attempt = 0; ; attempt++) {
-        const now = this.#now()
-        this.#checkManagedMembers(body, current, token as string)
-        const secret = this.#updatedSecret(metadata, current, now)
-        const rotate = this.config.registration.rotateRegistrationAccessToken
-        const rat = rotate ? issueRegistrationAccessToken() : undefined
-        const next: ClientRecord = {
-          client_id: clientId,
-          client_id_issued_at: current.client_id_issued_at,
-          ...secret.stored,
-          registrationAccessTokenHash: rat?.hash ?? current.registrationAccessTokenHash,
-          metadata,
-          ...(softwareStatement !== undefined && { software_statement: softwareStatement }),
-          status: current.status,
-          ...(current.policy !== undefined && { policy: current.policy }),
-          ...(current.initialAccessTokenId !== undefined && {
-            initialAccessTokenId: current.initialAccessTokenId,
-          }),
-          updatedAt: now,
-          version: current.version + 1,
-        }
-        if (await this.store.replaceClient(next, current.version)) {
-          this.emit('registration.updated', { client_id: clientId, rotated: rat !== undefined })
-          return clientInformation(next, {
-            registration_access_token: rat?.token ?? (token as string),
-            registration_client_uri: registrationClientUri(this.issuer, clientId),
-            ...(secret.plaintext !== undefined && { client_secret: secret.plaintext }),
-          })
-        }
-        // Lost a race with another update or a delete: authenticate again against what is stored
-        // now (a rotated token or a deleted client ends here with 401), then retry.
-        if (attempt >= 8) {
-          throw new RegistrationError(
-            'temporarily_unavailable',
-            'too many concurrent updates; retry',
-          )
-        }
-        current = await verifyRegistrationAccessToken(this.store, clientId, token)
-      }
+      const { metadata, softwareStatement } = await this.#updatedMetadata(request, authenticated)
+      const rotate = this.config.registration.rotateRegistrationAccessToken
+      const { next, rat, secret } = await this.#swap(
+        clientId,
+        token,
+        authenticated,
+        async (current) => {
+          const now = this.#now()
+          this.#checkManagedMembers(request, current, token as string)
+          const secret = this.#updatedSecret(metadata, current, now)
+          const rat = rotate ? issueRegistrationAccessToken() : undefined
+          const next: ClientRecord = {
+            client_id: clientId,
+            client_id_issued_at: current.client_id_issued_at,
+            ...secret.stored,
+            registrationAccessTokenHash: rat?.hash ?? current.registrationAccessTokenHash,
+            metadata,
+            ...(softwareStatement !== undefined && { software_statement: softwareStatement }),
+            status: current.status,
+            ...(current.policy !== undefined && { policy: current.policy }),
+            ...(current.initialAccessTokenId !== undefined && {
+              initialAccessTokenId: current.initialAccessTokenId,
+            }),
+            updatedAt: now,
+            version: current.version + 1,
+          }
+          return (await this.store.replaceClient(next, current.version))
+            ? { next, rat, secret }
+            : undefined
+        },
+      )
+      this.emit('registration.updated', { client_id: clientId, rotated: rat !== undefined })
+      return clientInformation(next, {
+        registration_access_token: rat?.token ?? (token as string),
+        registration_client_uri: registrationClientUri(this.issuer, clientId),
+        ...(secret.plaintext !== undefined && { client_secret: secret.plaintext }),
+      })
     } catch (err) {
       throw this.#failed('update', err, clientId)
     }
@@ -424,17 +430,18 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
 
   /**
    * RFC 7592 §2.3 delete: the client, its secret and its registration access token stop working
-   * at once (they live in one record).
+   * at once (they live in one record). The delete is conditional on the version that was
+   * authenticated, so a token rotated by a concurrent update cannot delete the client afterwards
+   * (RFC 7592 §5).
    *
    * @see [RFC 7592 §2.3](https://www.rfc-editor.org/rfc/rfc7592.html#section-2.3)
    */
   async deleteClient(clientId: string, token: string | undefined): Promise<void> {
     try {
-      await verifyRegistrationAccessToken(this.store, clientId, token)
-      if (!(await this.store.deleteClient(clientId))) {
-        // deleted by a concurrent request between the check and now
-        throw new RegistrationError('invalid_token', 'the registration access token is invalid')
-      }
+      const authenticated = await verifyRegistrationAccessToken(this.store, clientId, token)
+      await this.#swap(clientId, token, authenticated, async (current) =>
+        (await this.store.deleteClient(clientId, current.version)) ? true : undefined,
+      )
       this.emit('registration.deleted', { client_id: clientId })
     } catch (err) {
       throw this.#failed('delete', err, clientId)
@@ -465,8 +472,9 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       statementJwt = verified.jwt
       statementMetadata = verified.metadata
     } else if (current.software_statement !== undefined) {
+      // kept and echoed as registered; its claims keep precedence while its issuer is trusted
+      statementJwt = current.software_statement
       statementMetadata = this.#statements.storedStatementMetadata(current.software_statement)
-      if (statementMetadata) statementJwt = current.software_statement
     }
     if (!statementMetadata && this.config.softwareStatement.required) {
       throw new RegistrationError(
@@ -491,6 +499,31 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       : validated
     await this.#checkFetchedMetadata(metadata)
     return { metadata, ...(statementJwt !== undefined && { softwareStatement: statementJwt }) }
+  }
+
+  /**
+   * Runs a compare-and-swap `write` on the authenticated record until it holds. A lost race means
+   * another update or a delete was stored in between: authenticate again against what is stored
+   * now (a rotated token or a deleted client ends here with 401), then retry.
+   */
+  async #swap<T>(
+    clientId: string,
+    token: string | undefined,
+    authenticated: ClientRecord,
+    write: (current: ClientRecord) => Promise<T | undefined>,
+  ): Promise<T> {
+    let current = authenticated
+    for (let attempt = 1; ; attempt++) {
+      const result = await write(current)
+      if (result !== undefined) return result
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new RegistrationError(
+          'temporarily_unavailable',
+          'too many concurrent changes to this client; retry',
+        )
+      }
+      current = await verifyRegistrationAccessToken(this.store, clientId, token)
+    }
   }
 
   async #initialAccessToken(

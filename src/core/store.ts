@@ -69,7 +69,12 @@ export interface Store {
    * `expectedVersion`; resolves false otherwise (changed or deleted meanwhile).
    */
   replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean>
-  deleteClient(clientId: string): Promise<boolean>
+  /**
+   * RFC 7592 §2.3 delete. With `expectedVersion`, deletes only if the stored version still equals
+   * it (compare-and-delete, like {@link Store.replaceClient}); resolves false when nothing was
+   * deleted.
+   */
+  deleteClient(clientId: string, expectedVersion?: number): Promise<boolean>
   /** Clients ordered by client_id_issued_at then client_id; `after` is the last client_id seen. */
   listClients(options?: { limit?: number; after?: string }): Promise<ClientRecord[]>
   countClients(filter?: { policy?: string }): Promise<number>

@@ -22,9 +22,11 @@ export async function clientConfigurationEndpoint(
       return { ...json(200, info, { ...NO_STORE }), clientId }
     }
     case 'PUT': {
-      checkJsonMediaType(request.header('content-type'))
-      const body = parseJsonObject(await request.body())
-      const info = await registrar.updateClient(clientId, token, body)
+      // the body is read only once the token is verified: a bad token is 401 whatever the body
+      const info = await registrar.updateClient(clientId, token, async () => {
+        checkJsonMediaType(request.header('content-type'))
+        return parseJsonObject(await request.body())
+      })
       return { ...json(200, info, { ...NO_STORE }), clientId }
     }
     default: {

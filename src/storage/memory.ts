@@ -42,8 +42,13 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async deleteClient(clientId: string): Promise<boolean> {
+  async deleteClient(clientId: string, expectedVersion?: number): Promise<boolean> {
     this.#open()
+    if (expectedVersion !== undefined) {
+      const json = this.#clients.get(clientId)
+      if (json === undefined || (JSON.parse(json) as ClientRecord).version !== expectedVersion)
+        return false
+    }
     return this.#clients.delete(clientId)
   }
 

@@ -83,6 +83,7 @@ export class SqliteStore implements Store {
           .join(', ')} WHERE client_id = ? AND version = ?`,
       ),
       delete: db.prepare('DELETE FROM clients WHERE client_id = ?'),
+      deleteVersion: db.prepare('DELETE FROM clients WHERE client_id = ? AND version = ?'),
       list: db.prepare<[number], ClientRow>(
         'SELECT * FROM clients ORDER BY client_id_issued_at, client_id LIMIT ?',
       ),
@@ -131,8 +132,12 @@ export class SqliteStore implements Store {
     return this.#stmt.replace.run(...rest, id, expectedVersion).changes === 1
   }
 
-  async deleteClient(clientId: string): Promise<boolean> {
-    return this.#stmt.delete.run(clientId).changes === 1
+  async deleteClient(clientId: string, expectedVersion?: number): Promise<boolean> {
+    const result =
+      expectedVersion === undefined
+        ? this.#stmt.delete.run(clientId)
+        : this.#stmt.deleteVersion.run(clientId, expectedVersion)
+    return result.changes === 1
   }
 
   async listClients(options: { limit?: number; after?: string } = {}): Promise<ClientRecord[]> {
