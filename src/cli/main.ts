@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs'
 import { ConfigError } from '../core/config.js'
 import { clients } from './clients.js'
 import { type Command, UsageError } from './common.js'
+import { register } from './register.js'
+import { registration } from './registration.js'
 import { serve } from './serve.js'
 import { token } from './token.js'
 
-const COMMANDS: Command[] = [serve, token, clients]
+const COMMANDS: Command[] = [serve, token, clients, register, registration]
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))
