@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import {
+  accessSync,
   closeSync,
+  constants,
   existsSync,
   fchmodSync,
   fsyncSync,
@@ -127,6 +129,7 @@ export const register: Command = {
         `${out} exists; it may hold the only credentials of another registration. Use --force to overwrite it`,
       )
     }
+    checkWritableDirectory(out)
     if (issuer !== undefined) secureUrlFlag(issuer, '--issuer')
     if (endpointFlag !== undefined) secureUrlFlag(endpointFlag, '--registration-endpoint')
     const metadata = metadataFromFlags(values, {})
@@ -167,12 +170,13 @@ export const register: Command = {
     }
     printWarnings('register', registration.warnings)
     const information = registration.information as ClientInformationResponse
-    writeCredentialsFile(out, {
+    const file: CredentialsFile = {
       ...(issuer !== undefined && { issuer }),
       registration_endpoint: endpoint,
       ...registration.credentials,
       client_information: withoutSecrets(information),
-    })
+    }
+    if (!saveCredentials(out, file, 'register')) return 1
     if (values.json) {
       process.stdout.write(`${JSON.stringify(withoutSecrets(information), null, 2)}\n`)
     } else {
@@ -252,7 +256,7 @@ export function withoutSecrets(information: ClientInformationResponse): Record<s
  * mode 0600 and synced, then renamed over the target. A crash leaves the old file or the new one,
  * never half of one, and the secrets are never readable by others, even for a moment.
  */
-export function writeCredentialsFile(path: string, data: CredentialsFile): void {
+function writeCredentialsFile(path: string, data: CredentialsFile): void {
   const target = resolve(path)
   const temp = join(
     dirname(target),
@@ -271,6 +275,33 @@ export function writeCredentialsFile(path: string, data: CredentialsFile): void 
   } catch (err) {
     rmSync(temp, { force: true })
     throw err
+  }
+}
+
+/**
+ * Writes the credentials file; if that fails, the credentials, which exist nowhere else now, go
+ * to stderr so the registration is not lost with them. Returns whether the file was written.
+ */
+export function saveCredentials(path: string, file: CredentialsFile, command: string): boolean {
+  try {
+    writeCredentialsFile(path, file)
+    return true
+  } catch (err) {
+    process.stderr.write(
+      `registrar ${command}: cannot write ${path}: ${(err as Error).message}\nThese credentials are stored nowhere else; keep them safe:\n${JSON.stringify(file, null, 2)}\n`,
+    )
+    return false
+  }
+}
+
+/** Fails before registering when the credentials could not be written afterwards. */
+function checkWritableDirectory(path: string): void {
+  const dir = dirname(resolve(path))
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory')
+    accessSync(dir, constants.W_OK)
+  } catch (err) {
+    throw new UsageError(`--out ${path}: cannot write in ${dir}: ${(err as Error).message}`)
   }
 }
 

@@ -16,9 +16,9 @@ import {
   printWarnings,
   readCredentialsFile,
   reportFailure,
+  saveCredentials,
   timeoutFlag,
   withoutSecrets,
-  writeCredentialsFile,
 } from './register.js'
 
 const HELP = `Usage: registrar registration <show|update|delete> --creds FILE [options]
@@ -89,7 +89,9 @@ export const registration: Command = {
       // RFC 7592 §2.1: a rotated token or secret replaces the stored one before anything else
       onCredentials: (credentials) => {
         file = withCredentials(file, credentials)
-        writeCredentialsFile(path, file)
+        if (!saveCredentials(path, file, command)) {
+          throw new Error(`the rotated credentials could not be saved to ${path}`)
+        }
       },
     })
     if (!handle.manageable) {
@@ -129,7 +131,7 @@ export const registration: Command = {
       ...withCredentials(file, handle.credentials),
       client_information: withoutSecrets(information),
     }
-    writeCredentialsFile(path, file)
+    if (!saveCredentials(path, file, command)) return 1
     if (values.json) {
       process.stdout.write(`${JSON.stringify(withoutSecrets(information), null, 2)}\n`)
     } else {

@@ -529,7 +529,8 @@ export class ClientRegistration {
     const rotatedSecret =
       secret.client_secret !== undefined &&
       (secret.client_secret !== current.client_secret ||
-        secret.client_secret_expires_at !== current.client_secret_expires_at)
+        (secret.client_secret_expires_at !== undefined &&
+          secret.client_secret_expires_at !== current.client_secret_expires_at))
     this.#information = information
     if (!rotatedToken && !rotatedSecret) return information
     this.#credentials = Object.freeze({

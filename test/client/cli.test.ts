@@ -245,6 +245,18 @@ describe('registrar register / registration (CLI) against Registrar', () => {
         ],
         /cannot read/,
       ],
+      [
+        [
+          'register',
+          '--issuer',
+          server.url,
+          '--redirect-uri',
+          'https://a/cb',
+          '--out',
+          join(dir.dir, 'no-such-dir', 'c.json'),
+        ],
+        /cannot write in/,
+      ],
       [['register', '--bogus'], /Unknown option/],
       [['registration', 'show'], /--creds FILE is required/],
       [['registration', 'show', '--creds', existing], /not a credentials file/],
