@@ -27,7 +27,11 @@ import {
 } from '../client/index.js'
 import { type Command, parse, positiveInt, UsageError } from './common.js'
 
-/** Flags that set client metadata; `register` and `registration update` share them. */
+/**
+ * Flags that set client metadata; `register` and `registration update` share them.
+ *
+ * @see [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591.html#section-2)
+ */
 export const METADATA_OPTIONS = {
   'redirect-uri': { type: 'string', multiple: true },
   name: { type: 'string' },
@@ -47,7 +51,11 @@ const METADATA_FLAGS: [string, string][] = [
   ['--metadata FILE', 'a JSON object of client metadata; the flags above override it'],
 ]
 
-/** Help lines of {@link METADATA_OPTIONS}, the flag column `width` wide after `indent`. */
+/**
+ * Help lines of {@link METADATA_OPTIONS}, the flag column `width` wide after `indent`.
+ *
+ * @see [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591.html#section-2)
+ */
 export function metadataHelp(indent: number, width: number): string {
   return METADATA_FLAGS.map(
     ([flag, text]) => `${' '.repeat(indent)}${flag.padEnd(width)} ${text}`,
@@ -86,6 +94,8 @@ Exit codes: 0 registered, 1 the server refused or could not be reached, 2 usage 
 /**
  * The credentials file: what `registrar registration` needs to manage the client, and the last
  * client information response without its secrets (they are kept once, at the top level).
+ *
+ * @see [RFC 7592 §3](https://www.rfc-editor.org/rfc/rfc7592.html#section-3)
  */
 export interface CredentialsFile {
   issuer?: string
@@ -98,6 +108,11 @@ export interface CredentialsFile {
   client_information: Record<string, unknown>
 }
 
+/**
+ * `registrar register`: RFC 7591 registration at any server, credentials saved with mode 0600.
+ *
+ * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
+ */
 export const register: Command = {
   name: 'register',
   summary: 'register a client at any RFC 7591 server and save its credentials',
@@ -193,7 +208,11 @@ export const register: Command = {
   },
 }
 
-/** Builds client metadata: `base`, then the --metadata file's members, then the flags. */
+/**
+ * Builds client metadata: `base`, then the --metadata file's members, then the flags.
+ *
+ * @see [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591.html#section-2)
+ */
 export function metadataFromFlags(
   // biome-ignore lint/suspicious/noExplicitAny: parseArgs values, typed by METADATA_OPTIONS
   values: Record<string, any>,
@@ -224,6 +243,11 @@ export function metadataFromFlags(
   return metadata as ClientMetadataRequest
 }
 
+/**
+ * `--timeout SECONDS` in milliseconds; 30 s when absent.
+ *
+ * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
+ */
 export function timeoutFlag(value: string | undefined): number {
   const seconds = positiveInt('--timeout', value)
   return seconds === undefined ? 30_000 : seconds * 1000
@@ -245,7 +269,11 @@ function readText(path: string, flag: string): string {
   }
 }
 
-/** The client information with the client secret and the registration access token left out. */
+/**
+ * The client information with the client secret and the registration access token left out.
+ *
+ * @see [RFC 7592 §5](https://www.rfc-editor.org/rfc/rfc7592.html#section-5)
+ */
 export function withoutSecrets(information: ClientInformationResponse): Record<string, unknown> {
   const { client_secret: _secret, registration_access_token: _token, ...rest } = information
   return rest
@@ -281,6 +309,8 @@ function writeCredentialsFile(path: string, data: CredentialsFile): void {
 /**
  * Writes the credentials file; if that fails, the credentials, which exist nowhere else now, go
  * to stderr so the registration is not lost with them. Returns whether the file was written.
+ *
+ * @see [RFC 7592 §2.1](https://www.rfc-editor.org/rfc/rfc7592.html#section-2.1)
  */
 export function saveCredentials(path: string, file: CredentialsFile, command: string): boolean {
   try {
@@ -305,7 +335,12 @@ function checkWritableDirectory(path: string): void {
   }
 }
 
-/** Reads and checks a credentials file written by `registrar register`. */
+/**
+ * Reads and checks a credentials file written by `registrar register`; warns when others can
+ * read it (RFC 7592 §5: the token is a secret).
+ *
+ * @see [RFC 7592 §5](https://www.rfc-editor.org/rfc/rfc7592.html#section-5)
+ */
 export function readCredentialsFile(path: string): CredentialsFile {
   let text: string
   try {
@@ -338,7 +373,11 @@ export function readCredentialsFile(path: string): CredentialsFile {
   return { client_information: {}, ...file } as CredentialsFile
 }
 
-/** The credentials part of a credentials file. */
+/**
+ * The credentials part of a credentials file.
+ *
+ * @see [RFC 7592 §3](https://www.rfc-editor.org/rfc/rfc7592.html#section-3)
+ */
 export function credentialsOf(file: CredentialsFile): RegistrationCredentials {
   return {
     client_id: file.client_id,
@@ -355,6 +394,11 @@ export function credentialsOf(file: CredentialsFile): RegistrationCredentials {
   }
 }
 
+/**
+ * Prints the deviations from the RFCs the client library tolerated.
+ *
+ * @see [RFC 7591 §3.2.1](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.2.1)
+ */
 export function printWarnings(command: string, warnings: readonly string[]): void {
   for (const w of warnings) process.stderr.write(`registrar ${command}: warning: ${w}\n`)
 }
@@ -381,6 +425,8 @@ const HINTS: Record<string, string> = {
 /**
  * Prints why a call failed and what to do, and returns exit code 1. `operation` tells an expired
  * initial access token (registering) from a dead registration (managing).
+ *
+ * @see [RFC 7591 §3.2.2](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.2.2)
  */
 export function reportFailure(
   command: string,

@@ -46,6 +46,11 @@ Exit codes: 0 done, 1 the server refused or could not be reached, 2 usage error.
 const CREDS = { type: 'string' } as const
 const BOOLEAN = { type: 'boolean' } as const
 
+/**
+ * `registrar registration show|update|delete`: RFC 7592 management from a credentials file.
+ *
+ * @see [RFC 7592 §2](https://www.rfc-editor.org/rfc/rfc7592.html#section-2)
+ */
 export const registration: Command = {
   name: 'registration',
   summary: 'show, update or delete a registration made with "register" (RFC 7592)',
