@@ -3,10 +3,12 @@ import { ConfigError } from '../core/config.js'
 import { clients } from './clients.js'
 import { type Command, UsageError } from './common.js'
 import { policy } from './policy.js'
+import { register } from './register.js'
+import { registration } from './registration.js'
 import { serve } from './serve.js'
 import { token } from './token.js'
 
-const COMMANDS: Command[] = [serve, token, clients, policy]
+const COMMANDS: Command[] = [serve, token, clients, policy, register, registration]
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))
