@@ -65,23 +65,26 @@ export class RegistrationError extends Error {
       headers?: Record<string, string>
     },
   ) {
-    const description =
-      error_description === undefined ? undefined : errorDescription(error_description)
-    super(description ?? error, { cause: options?.cause })
+    super(error_description ?? error, { cause: options?.cause })
     this.name = 'RegistrationError'
     this.error = error
-    this.error_description = description
+    // kept as given (the client library rebuilds errors from other servers' bodies verbatim);
+    // toJSON() makes it wire-safe
+    this.error_description = error_description
     this.status = options?.status ?? STATUS[error as ErrorCode] ?? 400
     this.tokenMissing = options?.tokenMissing ?? false
     this.headers = options?.headers
   }
 
-  /** RFC 7591 §3.2.2 error body. Descriptions of 5xx errors are never exposed. */
+  /**
+   * RFC 7591 §3.2.2 error body, with the description limited to the characters RFC 6749 §5.2
+   * allows. Descriptions of 5xx errors are never exposed.
+   */
   toJSON(): { error: string; error_description?: string } {
     if (this.status >= 500 && this.error === 'server_error') return { error: this.error }
     return this.error_description === undefined
       ? { error: this.error }
-      : { error: this.error, error_description: this.error_description }
+      : { error: this.error, error_description: errorDescription(this.error_description) }
   }
 }
 

@@ -42,16 +42,17 @@ export function errorResponse(
     return json(500, { error: 'server_error' }, { ...NO_STORE })
   }
   const headers: Record<string, string> = { ...NO_STORE, ...err.headers }
+  const body = err.toJSON()
   if (err.status === 401) {
     const realm = `realm="${options.realm ?? 'registrar'}"`
     // RFC 6750 §3.1: no error code when the request carried no token at all
     headers['www-authenticate'] = err.tokenMissing
       ? `Bearer ${realm}`
-      : `Bearer ${realm}, error="${err.error}"${err.error_description ? `, error_description="${err.error_description}"` : ''}`
+      : `Bearer ${realm}, error="${err.error}"${body.error_description ? `, error_description="${body.error_description}"` : ''}`
   }
   if (err.status === 403 && err.error === 'insufficient_scope') {
     headers['www-authenticate'] =
       `Bearer realm="${options.realm ?? 'registrar'}", error="insufficient_scope"`
   }
-  return json(err.status, err.toJSON(), headers)
+  return json(err.status, body, headers)
 }
