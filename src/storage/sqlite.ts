@@ -34,12 +34,16 @@ export class SqliteStore implements Store {
     (row: unknown[], tokenHash: string, now: number) => boolean
   >
 
-  constructor(path: string) {
+  /**
+   * @param options.busyTimeoutMs how long a write waits for another process's write lock (an admin
+   *   CLI, a second server on the same file) before answering 503; default 5000.
+   */
+  constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
     this.#db = new Database(path)
     this.#db.pragma('journal_mode = WAL')
     this.#db.pragma('synchronous = FULL')
-    this.#db.pragma('busy_timeout = 5000')
+    this.#db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`)
     this.#db.pragma('foreign_keys = ON')
     this.migrate()
     this.#stmt = this.prepare()
