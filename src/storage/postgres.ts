@@ -74,7 +74,8 @@ const REPLACE_CLIENT = `UPDATE clients SET ${CLIENT_COLUMNS.slice(1)
 
 const LIST_CLIENTS = 'SELECT * FROM clients ORDER BY client_id_issued_at, client_id LIMIT $1'
 
-// An `after` that names no client (deleted meanwhile) starts from the beginning, as the other stores do.
+// An `after` that names no client (deleted meanwhile) starts from the beginning, as in the other
+// stores.
 const LIST_CLIENTS_AFTER = `WITH anchor AS (
     SELECT client_id_issued_at, client_id FROM clients WHERE client_id = $1
   )
