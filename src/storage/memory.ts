@@ -93,7 +93,7 @@ export class MemoryStore implements Store {
     this.#open()
     return [...this.#tokens.values()]
       .map((t) => ({ ...t }))
-      .sort((a, b) => a.createdAt - b.createdAt)
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
   }
 
   async revokeInitialAccessToken(id: string): Promise<boolean> {

@@ -40,9 +40,12 @@ export const MIGRATIONS: readonly Migration[] = [
         description TEXT
       )`,
     ],
+    // Identifiers use the "C" collation so that listings sort bytewise, as SQLite and the memory
+    // store do, whatever the database's locale. (001 was never applied to PostgreSQL before the
+    // PostgreSQL store existed, so this is not an edit of a shipped migration.)
     postgres: [
       `CREATE TABLE clients (
-        client_id TEXT PRIMARY KEY,
+        client_id TEXT COLLATE "C" PRIMARY KEY,
         client_id_issued_at BIGINT NOT NULL,
         client_secret_expires_at BIGINT,
         client_secret_hash TEXT,
@@ -59,7 +62,7 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX clients_by_issued_at ON clients (client_id_issued_at, client_id)',
       'CREATE INDEX clients_by_policy ON clients (policy)',
       `CREATE TABLE initial_access_tokens (
-        id TEXT PRIMARY KEY,
+        id TEXT COLLATE "C" PRIMARY KEY,
         token_hash TEXT NOT NULL UNIQUE,
         created_at BIGINT NOT NULL,
         expires_at BIGINT,

@@ -1,9 +1,339 @@
-import type { RegistrarConfig } from '../core/config.js'
-import type { Store } from '../core/store.js'
+import type { Client, DatabaseError, Pool, QueryResult, QueryResultRow } from 'pg'
+import { DEFAULTS, type RegistrarConfig } from '../core/config.js'
+import type {
+  ClientRecord,
+  CreateClientOptions,
+  InitialAccessTokenRecord,
+  Store,
+} from '../core/store.js'
+import { MIGRATIONS } from './migrations.js'
+import {
+  CLIENT_COLUMNS,
+  type ClientRow,
+  clientToRow,
+  type InitialAccessTokenRow,
+  rowToClient,
+  rowToToken,
+  tokenToRow,
+} from './rows.js'
+import { storeUnavailable } from './unavailable.js'
 
+/** Key of the advisory lock that serialises migrations between processes (any constant would do). */
+const MIGRATION_LOCK = 75917592
+
+/**
+ * The client-side query timeout is a backstop for a server that stops answering altogether (a
+ * network partition, a frozen host): statement_timeout, enforced by the server, fires first
+ * whenever the server is still talking to us.
+ */
+const QUERY_TIMEOUT_MARGIN_MS = 1000
+
+/** Column types, for the statement that must cast its parameters (INSERT … SELECT). */
+const CLIENT_COLUMN_TYPES: Record<(typeof CLIENT_COLUMNS)[number], string> = {
+  client_id: 'text',
+  client_id_issued_at: 'bigint',
+  client_secret_expires_at: 'bigint',
+  client_secret_hash: 'text',
+  client_secret_encrypted: 'text',
+  registration_access_token_hash: 'text',
+  metadata: 'text',
+  software_statement: 'text',
+  status: 'text',
+  policy: 'text',
+  initial_access_token_id: 'text',
+  updated_at: 'bigint',
+  version: 'integer',
+}
+
+const N = CLIENT_COLUMNS.length
+const CLIENT_LIST = CLIENT_COLUMNS.join(', ')
+const INSERT_CLIENT = `INSERT INTO clients (${CLIENT_LIST})
+  VALUES (${CLIENT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`
+
+/** RFC 7591 §3 initial access token still usable: known, not expired, uses left. */
+function tokenUsable(hash: string, now: string): string {
+  return `token_hash = ${hash} AND (max_uses IS NULL OR uses < max_uses)
+    AND (expires_at IS NULL OR expires_at > ${now})`
+}
+
+// One statement, so both writes commit or neither does, without a client-side transaction (which
+// would hold a pooled connection across round trips). Under READ COMMITTED the UPDATE re-checks
+// `uses < max_uses` after waiting for a concurrent consumer's row lock, so exactly max_uses succeed.
+const INSERT_CLIENT_CONSUMING_TOKEN = `WITH token AS (
+    UPDATE initial_access_tokens SET uses = uses + 1
+    WHERE ${tokenUsable(`$${N + 1}`, `$${N + 2}`)}
+    RETURNING id
+  )
+  INSERT INTO clients (${CLIENT_LIST})
+  SELECT ${CLIENT_COLUMNS.map((c, i) => `$${i + 1}::${CLIENT_COLUMN_TYPES[c]}`).join(', ')}
+  FROM token`
+
+const REPLACE_CLIENT = `UPDATE clients SET ${CLIENT_COLUMNS.slice(1)
+  .map((c, i) => `${c} = $${i + 2}`)
+  .join(', ')} WHERE client_id = $1 AND version = $${N + 1}`
+
+const LIST_CLIENTS = 'SELECT * FROM clients ORDER BY client_id_issued_at, client_id LIMIT $1'
+
+// An `after` that names no client (deleted meanwhile) starts from the beginning, as in the other
+// stores.
+const LIST_CLIENTS_AFTER = `WITH anchor AS (
+    SELECT client_id_issued_at, client_id FROM clients WHERE client_id = $1
+  )
+  SELECT clients.* FROM clients
+  WHERE NOT EXISTS (SELECT 1 FROM anchor)
+    OR (clients.client_id_issued_at, clients.client_id) > (SELECT client_id_issued_at, client_id FROM anchor)
+  ORDER BY client_id_issued_at, client_id LIMIT $2`
+
+const INSERT_TOKEN = `INSERT INTO initial_access_tokens
+  (id, token_hash, created_at, expires_at, max_uses, uses, policy, description)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+
+/** SQLSTATE classes that mean "not now" rather than "never": retrying later can succeed. */
+const TRANSIENT_CLASSES = new Set([
+  '08', // connection exception
+  '28', // invalid authorization: credentials rotated under a running service
+  '3D', // invalid catalog name: the database is gone (being restored, renamed)
+  '40', // transaction rollback: serialization failure, deadlock
+  '53', // insufficient resources: too many connections, disk full, out of memory
+  '57', // operator intervention: statement timeout, admin / crash shutdown, starting up
+  '58', // system error: I/O
+])
+const TRANSIENT_CODES = new Set([
+  '25006', // read_only_sql_transaction: connected to a standby after a failover
+  '55P03', // lock_not_available
+])
+
+/**
+ * The PostgreSQL store, for several stateless instances sharing one database. Built on a `pg`
+ * pool; every operation is one statement, so atomicity never depends on a connection surviving
+ * between round trips. A registration is committed (and, with the default synchronous_commit, on
+ * disk) before its 201 is sent.
+ *
+ * A database that cannot be reached, does not answer within the timeouts or is shutting down makes
+ * every operation reject with a 503 `temporarily_unavailable` {@link storeUnavailable} error; the
+ * pool drops broken connections and opens new ones when the database is back, so the service
+ * recovers by itself.
+ */
+export class PostgresStore implements Store {
+  readonly #pool: Pool
+  readonly #databaseError: typeof DatabaseError
+  #closed = false
+
+  constructor(pool: Pool, databaseError: typeof DatabaseError) {
+    this.#pool = pool
+    this.#databaseError = databaseError
+  }
+
+  async createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean> {
+    const row = clientToRow(client)
+    if (!options?.initialAccessToken) {
+      await this.#query(INSERT_CLIENT, row)
+      return true
+    }
+    const { tokenHash, now } = options.initialAccessToken
+    const result = await this.#query(INSERT_CLIENT_CONSUMING_TOKEN, [...row, tokenHash, now])
+    return result.rowCount === 1
+  }
+
+  async findClient(clientId: string): Promise<ClientRecord | undefined> {
+    const { rows } = await this.#query<ClientRow>('SELECT * FROM clients WHERE client_id = $1', [
+      clientId,
+    ])
+    return rows[0] && rowToClient(rows[0])
+  }
+
+  async replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean> {
+    const result = await this.#query(REPLACE_CLIENT, [...clientToRow(client), expectedVersion])
+    return result.rowCount === 1
+  }
+
+  async deleteClient(clientId: string, expectedVersion?: number): Promise<boolean> {
+    const result =
+      expectedVersion === undefined
+        ? await this.#query('DELETE FROM clients WHERE client_id = $1', [clientId])
+        : await this.#query('DELETE FROM clients WHERE client_id = $1 AND version = $2', [
+            clientId,
+            expectedVersion,
+          ])
+    return result.rowCount === 1
+  }
+
+  async listClients(options: { limit?: number; after?: string } = {}): Promise<ClientRecord[]> {
+    const limit = options.limit ?? null // LIMIT NULL is LIMIT ALL
+    const { rows } =
+      options.after === undefined
+        ? await this.#query<ClientRow>(LIST_CLIENTS, [limit])
+        : await this.#query<ClientRow>(LIST_CLIENTS_AFTER, [options.after, limit])
+    return rows.map(rowToClient)
+  }
+
+  async countClients(filter: { policy?: string } = {}): Promise<number> {
+    const { rows } =
+      filter.policy === undefined
+        ? await this.#query<{ n: string }>('SELECT count(*) AS n FROM clients')
+        : await this.#query<{ n: string }>('SELECT count(*) AS n FROM clients WHERE policy = $1', [
+            filter.policy,
+          ])
+    return Number(rows[0]?.n ?? 0)
+  }
+
+  async createInitialAccessToken(token: InitialAccessTokenRecord): Promise<void> {
+    await this.#query(INSERT_TOKEN, tokenToRow(token))
+  }
+
+  async findInitialAccessToken(tokenHash: string): Promise<InitialAccessTokenRecord | undefined> {
+    const { rows } = await this.#query<InitialAccessTokenRow>(
+      'SELECT * FROM initial_access_tokens WHERE token_hash = $1',
+      [tokenHash],
+    )
+    return rows[0] && rowToToken(rows[0])
+  }
+
+  async consumeInitialAccessToken(
+    tokenHash: string,
+    now: number,
+  ): Promise<InitialAccessTokenRecord | undefined> {
+    const { rows } = await this.#query<InitialAccessTokenRow>(
+      `UPDATE initial_access_tokens SET uses = uses + 1 WHERE ${tokenUsable('$1', '$2')} RETURNING *`,
+      [tokenHash, now],
+    )
+    return rows[0] && rowToToken(rows[0])
+  }
+
+  async listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
+    const { rows } = await this.#query<InitialAccessTokenRow>(
+      'SELECT * FROM initial_access_tokens ORDER BY created_at, id',
+    )
+    return rows.map(rowToToken)
+  }
+
+  async revokeInitialAccessToken(id: string): Promise<boolean> {
+    const result = await this.#query('DELETE FROM initial_access_tokens WHERE id = $1', [id])
+    return result.rowCount === 1
+  }
+
+  async ping(): Promise<void> {
+    await this.#query('SELECT 1')
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#pool.end()
+  }
+
+  async #query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values: unknown[] = [],
+  ): Promise<QueryResult<R>> {
+    if (this.#closed) throw new Error('store is closed')
+    try {
+      return await this.#pool.query<R>(text, values)
+    } catch (err) {
+      throw this.#translate(err)
+    }
+  }
+
+  /**
+   * Errors the database raised about our statement (constraint violations, bugs) pass through as
+   * they are; anything that says the database cannot serve us now becomes a 503. Errors without a
+   * SQLSTATE come from the driver or the socket: refused or reset connections, connect and query
+   * timeouts, a pool with no free connection within connectTimeoutMs.
+   */
+  #translate(err: unknown): unknown {
+    if (err instanceof this.#databaseError) {
+      const code = err.code ?? ''
+      return TRANSIENT_CLASSES.has(code.slice(0, 2)) || TRANSIENT_CODES.has(code)
+        ? storeUnavailable(err)
+        : err
+    }
+    if (err instanceof TypeError || err instanceof RangeError) return err // our bug, not an outage
+    return storeUnavailable(err)
+  }
+}
+
+/**
+ * Opens the PostgreSQL store at `url` (`postgres://user:password@host:port/database?sslmode=…`)
+ * and applies pending migrations first. The `pg` driver is loaded here, so deployments on SQLite
+ * never load it. Rejects when the database cannot be reached or migrated: an instance that cannot
+ * reach its database at start should fail loudly and be restarted by its supervisor.
+ */
 export async function openPostgresStore(
-  _url: string,
-  _options?: RegistrarConfig['postgres'],
-): Promise<Store> {
-  throw new Error('the PostgreSQL store is not built yet (issue 4)')
+  url: string,
+  options: RegistrarConfig['postgres'] = DEFAULTS.postgres,
+): Promise<PostgresStore> {
+  const pg = (await import('pg')).default
+  const connection = {
+    connectionString: url,
+    application_name: 'registrar',
+    // 0 disables the limit, as in pg; every other value bounds how long a request may wait for a
+    // connection, including waiting for a free one when the pool is exhausted.
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  }
+
+  // Migrations get their own connection without statement or query timeouts: waiting for another
+  // instance's migration, or building an index on a large table, may legitimately take long.
+  const migrator = new pg.Client(connection)
+  migrator.on('error', () => {}) // a dead connection also rejects the pending query, reported below
+  try {
+    await migrator.connect()
+    await migrate(migrator)
+  } catch (err) {
+    throw new Error(`cannot open the PostgreSQL store: ${describeError(err)}`, { cause: err })
+  } finally {
+    await migrator.end().catch(() => {})
+  }
+
+  const statementTimeout = options.statementTimeoutMs
+  const pool = new pg.Pool({
+    ...connection,
+    max: Math.max(1, options.poolSize),
+    ...(statementTimeout > 0 && {
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout + QUERY_TIMEOUT_MARGIN_MS,
+    }),
+  })
+  // An idle pooled connection that breaks (database restart, network reset) is reported here.
+  // pg-pool has already discarded it and will open a new one on demand; without a listener the
+  // 'error' event would crash the process.
+  pool.on('error', () => {})
+  return new PostgresStore(pool, pg.DatabaseError)
+}
+
+/**
+ * Applies pending {@link MIGRATIONS}, each in its own transaction under a transaction-level
+ * advisory lock: instances starting together queue on the lock, and each finds the migrations the
+ * first one applied already recorded in `registrar_migrations`.
+ */
+async function migrate(client: Client): Promise<void> {
+  for (const m of MIGRATIONS) {
+    await client.query('BEGIN')
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS registrar_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)',
+      )
+      const applied = await client.query('SELECT 1 FROM registrar_migrations WHERE id = $1', [m.id])
+      if (applied.rowCount === 0) {
+        for (const sql of m.postgres) await client.query(sql)
+        await client.query('INSERT INTO registrar_migrations (id, applied_at) VALUES ($1, $2)', [
+          m.id,
+          Math.floor(Date.now() / 1000),
+        ])
+      }
+      await client.query('COMMIT')
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw err
+    }
+  }
+}
+
+/** Socket errors for several addresses (AggregateError) carry their reason only in `code`. */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  const code = (err as { code?: unknown }).code
+  return err.message || (typeof code === 'string' ? code : err.name)
 }

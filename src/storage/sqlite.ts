@@ -17,6 +17,7 @@ import {
   rowToToken,
   tokenToRow,
 } from './rows.js'
+import { storeUnavailable } from './unavailable.js'
 
 const CONSUME = `UPDATE initial_access_tokens SET uses = uses + 1
   WHERE token_hash = ? AND (max_uses IS NULL OR uses < max_uses) AND (expires_at IS NULL OR expires_at > ?)
@@ -33,12 +34,16 @@ export class SqliteStore implements Store {
     (row: unknown[], tokenHash: string, now: number) => boolean
   >
 
-  constructor(path: string) {
+  /**
+   * @param options.busyTimeoutMs how long a write waits for another process's write lock (an admin
+   *   CLI, a second server on the same file) before answering 503; default 5000.
+   */
+  constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
     this.#db = new Database(path)
     this.#db.pragma('journal_mode = WAL')
     this.#db.pragma('synchronous = FULL')
-    this.#db.pragma('busy_timeout = 5000')
+    this.#db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`)
     this.#db.pragma('foreign_keys = ON')
     this.migrate()
     this.#stmt = this.prepare()
@@ -113,80 +118,119 @@ export class SqliteStore implements Store {
   }
 
   async createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean> {
-    const row = clientToRow(client)
-    if (options?.initialAccessToken) {
-      const { tokenHash, now } = options.initialAccessToken
-      return this.#createWithToken.immediate(row, tokenHash, now)
-    }
-    this.#stmt.insert.run(...row)
-    return true
+    return this.#run(() => {
+      const row = clientToRow(client)
+      if (options?.initialAccessToken) {
+        const { tokenHash, now } = options.initialAccessToken
+        return this.#createWithToken.immediate(row, tokenHash, now)
+      }
+      this.#stmt.insert.run(...row)
+      return true
+    })
   }
 
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
-    const row = this.#stmt.find.get(clientId)
-    return row && rowToClient(row)
+    return this.#run(() => {
+      const row = this.#stmt.find.get(clientId)
+      return row && rowToClient(row)
+    })
   }
 
   async replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean> {
-    const [id, ...rest] = clientToRow(client)
-    return this.#stmt.replace.run(...rest, id, expectedVersion).changes === 1
+    return this.#run(() => {
+      const [id, ...rest] = clientToRow(client)
+      return this.#stmt.replace.run(...rest, id, expectedVersion).changes === 1
+    })
   }
 
   async deleteClient(clientId: string, expectedVersion?: number): Promise<boolean> {
-    const result =
-      expectedVersion === undefined
-        ? this.#stmt.delete.run(clientId)
-        : this.#stmt.deleteVersion.run(clientId, expectedVersion)
-    return result.changes === 1
+    return this.#run(
+      () =>
+        (expectedVersion === undefined
+          ? this.#stmt.delete.run(clientId)
+          : this.#stmt.deleteVersion.run(clientId, expectedVersion)
+        ).changes === 1,
+    )
   }
 
   async listClients(options: { limit?: number; after?: string } = {}): Promise<ClientRecord[]> {
-    const limit = options.limit ?? -1
-    const rows =
-      options.after === undefined
-        ? this.#stmt.list.all(limit)
-        : this.#stmt.listAfter.all(options.after, options.after, options.after, limit)
-    return rows.map(rowToClient)
+    return this.#run(() => {
+      const limit = options.limit ?? -1
+      const rows =
+        options.after === undefined
+          ? this.#stmt.list.all(limit)
+          : this.#stmt.listAfter.all(options.after, options.after, options.after, limit)
+      return rows.map(rowToClient)
+    })
   }
 
   async countClients(filter: { policy?: string } = {}): Promise<number> {
-    const row =
-      filter.policy === undefined
-        ? this.#stmt.count.get()
-        : this.#stmt.countPolicy.get(filter.policy)
-    return row?.n ?? 0
+    return this.#run(() => {
+      const row =
+        filter.policy === undefined
+          ? this.#stmt.count.get()
+          : this.#stmt.countPolicy.get(filter.policy)
+      return row?.n ?? 0
+    })
   }
 
   async createInitialAccessToken(token: InitialAccessTokenRecord): Promise<void> {
-    this.#stmt.insertToken.run(...tokenToRow(token))
+    return this.#run(() => {
+      this.#stmt.insertToken.run(...tokenToRow(token))
+    })
   }
 
   async findInitialAccessToken(tokenHash: string): Promise<InitialAccessTokenRecord | undefined> {
-    const row = this.#stmt.findToken.get(tokenHash)
-    return row && rowToToken(row)
+    return this.#run(() => {
+      const row = this.#stmt.findToken.get(tokenHash)
+      return row && rowToToken(row)
+    })
   }
 
   async consumeInitialAccessToken(
     tokenHash: string,
     now: number,
   ): Promise<InitialAccessTokenRecord | undefined> {
-    const row = this.#stmt.consume.get(tokenHash, now)
-    return row && rowToToken(row)
+    return this.#run(() => {
+      const row = this.#stmt.consume.get(tokenHash, now)
+      return row && rowToToken(row)
+    })
   }
 
   async listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
-    return this.#stmt.listTokens.all().map(rowToToken)
+    return this.#run(() => this.#stmt.listTokens.all().map(rowToToken))
   }
 
   async revokeInitialAccessToken(id: string): Promise<boolean> {
-    return this.#stmt.revokeToken.run(id).changes === 1
+    return this.#run(() => this.#stmt.revokeToken.run(id).changes === 1)
   }
 
   async ping(): Promise<void> {
-    this.#stmt.ping.get()
+    return this.#run(() => {
+      this.#stmt.ping.get()
+    })
   }
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close()
   }
+
+  /** Runs a statement; a database that is locked, full or failing I/O becomes a 503. */
+  #run<T>(statement: () => T): T {
+    try {
+      return statement()
+    } catch (err) {
+      throw isTransient(err) ? storeUnavailable(err) : err
+    }
+  }
+}
+
+/**
+ * SQLITE_BUSY and SQLITE_LOCKED: another process (an admin CLI, a second server) held the write
+ * lock past busy_timeout. SQLITE_FULL and SQLITE_IOERR: the disk is full or failing. None is the
+ * request's fault, and a retry can succeed once the condition passes.
+ */
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR)/.test(code)
 }

@@ -1,0 +1,444 @@
+import assert from 'node:assert/strict'
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
+import type { ClientMetadata } from '../../src/core/client-metadata.js'
+import type { ClientRecord, InitialAccessTokenRecord, Store } from '../../src/core/store.js'
+
+/** How the contract gets stores of one implementation. */
+export interface StoreUnderTest {
+  /** A store over empty tables; closed by the suite after each test. */
+  open(): Promise<Store>
+  /** `describe`'s skip: a reason, or false. */
+  skip?: string | false
+  before?: () => Promise<void> | void
+  after?: () => Promise<void> | void
+}
+
+/** Metadata as validation leaves it: the required members with their defaults, plus `extra`. */
+export function metadata(extra: Record<string, unknown> = {}): ClientMetadata {
+  return {
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    application_type: 'web',
+    ...extra,
+  }
+}
+
+/** A minimal record: every optional member absent. */
+export function client(id: string, overrides: Partial<ClientRecord> = {}): ClientRecord {
+  return {
+    client_id: id,
+    client_id_issued_at: 1_700_000_000,
+    registrationAccessTokenHash: `rat-hash-${id}`,
+    metadata: metadata({ redirect_uris: ['https://client.example.org/cb'] }),
+    status: 'active',
+    updatedAt: 1_700_000_000,
+    version: 1,
+    ...overrides,
+  }
+}
+
+/** Every optional member present, with metadata that is hard to store faithfully. */
+export function fullClient(id: string): ClientRecord {
+  return {
+    client_id: id,
+    client_id_issued_at: 1_700_000_123,
+    client_secret_expires_at: 0,
+    clientSecretHash: 'secret-hash',
+    clientSecretEncrypted: 'v1.nonce.ciphertext.tag',
+    registrationAccessTokenHash: 'rat-hash',
+    metadata: metadata({
+      redirect_uris: ['https://client.example.org/cb', 'com.example.app:/cb'],
+      client_name: 'My Example Client',
+      // RFC 7591 §2.2 language-tagged members, echoed byte for byte
+      'client_name#ja-Jpan-JP': 'クライアント名',
+      'client_name#ar': 'عميل تجريبي',
+      'tos_uri#de': 'https://client.example.org/de/agb',
+      logo_uri: 'https://client.example.org/logo.png?size=64&lang=fr',
+      contacts: ['ops@example.org', 'zoë@exämple.org'],
+      software_version: '1.0.0-β',
+      emoji: '🔐👩‍💻',
+      combining: 'e\u0301 vs \u00e9',
+      quotes: 'it\'s "quoted" \\ back\\slash\n\t',
+      nul: 'before\u0000after',
+      lone_surrogate: '\ud83d',
+      nested: { deep: [1, 2.5, -3, true, false, null, { k: 'v' }] },
+      big_number: 9007199254740991,
+      empty_string: '',
+      empty_array: [],
+      jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83O', y: 'x_FE', use: 'sig', kid: '1' }] },
+    }),
+    software_statement: 'eyJhbGciOiJSUzI1NiJ9.eyJzb2Z0d2FyZV9pZCI6IngifQ.sig',
+    status: 'disabled',
+    policy: 'partners',
+    initialAccessTokenId: 'iat-1',
+    updatedAt: 1_700_000_456,
+    version: 7,
+  }
+}
+
+export function token(
+  id: string,
+  overrides: Partial<InitialAccessTokenRecord> = {},
+): InitialAccessTokenRecord {
+  return {
+    id,
+    tokenHash: `iat-hash-${id}`,
+    createdAt: 1_700_000_000,
+    expiresAt: null,
+    maxUses: null,
+    uses: 0,
+    ...overrides,
+  }
+}
+
+const NOW = 1_700_000_500
+
+/**
+ * The Store contract (core/store.ts): every implementation passes the same tests, so the domain
+ * may rely on exactly these guarantees whatever the deployment uses.
+ */
+export function storeContract(name: string, subject: StoreUnderTest): void {
+  describe(`Store contract: ${name}`, { skip: subject.skip ?? false }, () => {
+    let store: Store
+    if (subject.before) before(subject.before)
+    if (subject.after) after(subject.after)
+    beforeEach(async () => {
+      store = await subject.open()
+    })
+    afterEach(async () => {
+      await store.close()
+    })
+
+    describe('clients', () => {
+      it('createClient() then findClient() round-trips a record with every optional member absent', async () => {
+        const record = client('c-minimal')
+        assert.equal(await store.createClient(record), true)
+        const found = await store.findClient('c-minimal')
+        // deepStrictEqual: an absent member must come back absent, not as undefined or null
+        assert.deepStrictEqual(found, record)
+        assert.deepEqual(Object.keys(found ?? {}).sort(), Object.keys(record).sort())
+      })
+
+      it('createClient() then findClient() round-trips every member, unicode and language tags included', async () => {
+        const record = fullClient('c-full')
+        await store.createClient(record)
+        const found = await store.findClient('c-full')
+        assert.deepStrictEqual(found, record)
+        // members keep their order (RFC 7591 §2.2 echo, byte for byte)
+        assert.deepEqual(Object.keys(found?.metadata ?? {}), Object.keys(record.metadata))
+        assert.equal(found?.metadata['client_name#ja-Jpan-JP'], 'クライアント名')
+      })
+
+      it('round-trips timestamps beyond 2^32 and large versions', async () => {
+        const record = client('c-big', {
+          client_id_issued_at: 2 ** 40,
+          client_secret_expires_at: 2 ** 41,
+          updatedAt: 2 ** 40 + 1,
+          version: 2_000_000_000,
+        })
+        await store.createClient(record)
+        assert.deepStrictEqual(await store.findClient('c-big'), record)
+      })
+
+      it('findClient() of an unknown client_id resolves undefined', async () => {
+        assert.equal(await store.findClient('nobody'), undefined)
+      })
+
+      it('records are copies: mutating what was stored or returned changes nothing', async () => {
+        const record = client('c-copy')
+        await store.createClient(record)
+        record.metadata.client_name = 'changed after create'
+        const found = (await store.findClient('c-copy')) as ClientRecord
+        assert.equal(found.metadata.client_name, undefined)
+        found.metadata.client_name = 'changed after find'
+        assert.equal((await store.findClient('c-copy'))?.metadata.client_name, undefined)
+      })
+
+      it('createClient() with a client_id that exists rejects and keeps the stored record', async () => {
+        await store.createClient(client('c-dup'))
+        await assert.rejects(store.createClient(client('c-dup', { version: 9 })))
+        assert.equal((await store.findClient('c-dup'))?.version, 1)
+        assert.equal(await store.countClients(), 1)
+      })
+
+      it('replaceClient() at the expected version replaces the whole record', async () => {
+        await store.createClient(fullClient('c-rep'))
+        const next = client('c-rep', {
+          metadata: metadata({
+            redirect_uris: ['https://new.example.org/cb'],
+            client_name: 'Renamed',
+          }),
+          updatedAt: 1_700_000_999,
+          version: 8,
+        })
+        assert.equal(await store.replaceClient(next, 7), true)
+        // members absent from the new record are gone (RFC 7592 §2.2: the update replaces)
+        assert.deepStrictEqual(await store.findClient('c-rep'), next)
+      })
+
+      it('replaceClient() at a stale version resolves false and changes nothing', async () => {
+        await store.createClient(client('c-stale'))
+        const first = client('c-stale', {
+          version: 2,
+          metadata: metadata({ client_name: 'first' }),
+        })
+        assert.equal(await store.replaceClient(first, 1), true)
+        const late = client('c-stale', { version: 2, metadata: metadata({ client_name: 'late' }) })
+        assert.equal(await store.replaceClient(late, 1), false)
+        assert.deepStrictEqual(await store.findClient('c-stale'), first)
+      })
+
+      it('replaceClient() of a missing client resolves false and creates nothing', async () => {
+        assert.equal(await store.replaceClient(client('c-missing', { version: 2 }), 1), false)
+        assert.equal(await store.findClient('c-missing'), undefined)
+        assert.equal(await store.countClients(), 0)
+      })
+
+      it('concurrent replaceClient() at one version: exactly one wins', async () => {
+        await store.createClient(client('c-race'))
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.replaceClient(client('c-race', { version: 2, metadata: metadata({ n: i }) }), 1),
+          ),
+        )
+        assert.equal(results.filter(Boolean).length, 1)
+        const winner = results.indexOf(true)
+        assert.deepEqual((await store.findClient('c-race'))?.metadata, metadata({ n: winner }))
+      })
+
+      it('deleteClient() resolves true once, then false; the client is gone', async () => {
+        await store.createClient(client('c-del'))
+        await store.createClient(client('c-keep'))
+        assert.equal(await store.deleteClient('c-del'), true)
+        assert.equal(await store.deleteClient('c-del'), false)
+        assert.equal(await store.findClient('c-del'), undefined)
+        assert.ok(await store.findClient('c-keep'))
+        assert.equal(await store.deleteClient('nobody'), false)
+      })
+
+      it('deleteClient() with an expected version deletes only that version (RFC 7592 §5 races)', async () => {
+        await store.createClient(client('c-ver'))
+        const stored = (await store.findClient('c-ver')) as ClientRecord
+        assert.equal(await store.deleteClient('c-ver', stored.version + 1), false)
+        assert.ok(await store.findClient('c-ver'), 'a stale delete leaves the client')
+        assert.equal(await store.deleteClient('c-ver', stored.version), true)
+        assert.equal(await store.findClient('c-ver'), undefined)
+        assert.equal(await store.deleteClient('c-ver', stored.version), false)
+      })
+
+      it('listClients() orders by client_id_issued_at then client_id (bytewise)', async () => {
+        assert.deepEqual(await store.listClients(), [])
+        // inserted out of order; upper case sorts before lower case, digits before both
+        const ids: [string, number][] = [
+          ['b', 20],
+          ['a', 20],
+          ['Z', 20],
+          ['9', 20],
+          ['z-late', 30],
+          ['m-early', 10],
+          ['_x', 20],
+        ]
+        for (const [id, at] of ids)
+          await store.createClient(client(id, { client_id_issued_at: at }))
+        const listed = await store.listClients()
+        assert.deepEqual(
+          listed.map((c) => c.client_id),
+          ['m-early', '9', 'Z', '_x', 'a', 'b', 'z-late'],
+        )
+        assert.deepStrictEqual(listed[0], client('m-early', { client_id_issued_at: 10 }))
+      })
+
+      it('listClients() pages with limit and after', async () => {
+        for (let i = 0; i < 7; i++) {
+          await store.createClient(client(`p${i}`, { client_id_issued_at: 100 + (i % 3) }))
+        }
+        const all = (await store.listClients()).map((c) => c.client_id)
+        assert.deepEqual(all, ['p0', 'p3', 'p6', 'p1', 'p4', 'p2', 'p5'])
+        assert.deepEqual(
+          (await store.listClients({ limit: 2 })).map((c) => c.client_id),
+          ['p0', 'p3'],
+        )
+        assert.deepEqual(await store.listClients({ limit: 0 }), [])
+        const paged: string[] = []
+        let cursor: string | undefined
+        for (;;) {
+          const page = await store.listClients({ limit: 3, ...(cursor && { after: cursor }) })
+          if (page.length === 0) break
+          paged.push(...page.map((c) => c.client_id))
+          cursor = page.at(-1)?.client_id
+        }
+        assert.deepEqual(paged, all)
+        assert.deepEqual(
+          (await store.listClients({ after: 'p6' })).map((c) => c.client_id),
+          ['p1', 'p4', 'p2', 'p5'],
+        )
+        assert.deepEqual(await store.listClients({ after: 'p5' }), [])
+        // an `after` that names no client (deleted meanwhile) starts from the beginning
+        assert.deepEqual(
+          (await store.listClients({ after: 'gone', limit: 2 })).map((c) => c.client_id),
+          ['p0', 'p3'],
+        )
+      })
+
+      it('countClients() counts all clients, or those of one policy', async () => {
+        assert.equal(await store.countClients(), 0)
+        await store.createClient(client('n1', { policy: 'partners' }))
+        await store.createClient(client('n2', { policy: 'partners' }))
+        await store.createClient(client('n3', { policy: 'anonymous' }))
+        await store.createClient(client('n4'))
+        assert.equal(await store.countClients(), 4)
+        assert.equal(await store.countClients({}), 4)
+        assert.equal(await store.countClients({ policy: 'partners' }), 2)
+        assert.equal(await store.countClients({ policy: 'anonymous' }), 1)
+        assert.equal(await store.countClients({ policy: 'nobody' }), 0)
+      })
+    })
+
+    describe('initial access tokens', () => {
+      it('createInitialAccessToken() then findInitialAccessToken() round-trips, optional members absent or present', async () => {
+        const bare = token('t-bare')
+        const full = token('t-full', {
+          expiresAt: 1_800_000_000,
+          maxUses: 5,
+          uses: 2,
+          policy: 'partners',
+          description: 'for the partner portal — ünïcode ✓',
+        })
+        await store.createInitialAccessToken(bare)
+        await store.createInitialAccessToken(full)
+        assert.deepStrictEqual(await store.findInitialAccessToken(bare.tokenHash), bare)
+        assert.deepStrictEqual(await store.findInitialAccessToken(full.tokenHash), full)
+        assert.equal(await store.findInitialAccessToken('unknown'), undefined)
+      })
+
+      it('consumeInitialAccessToken() counts uses up to maxUses, then resolves undefined', async () => {
+        await store.createInitialAccessToken(token('t-max', { maxUses: 2 }))
+        const first = await store.consumeInitialAccessToken('iat-hash-t-max', NOW)
+        assert.deepStrictEqual(first, token('t-max', { maxUses: 2, uses: 1 }))
+        assert.equal((await store.consumeInitialAccessToken('iat-hash-t-max', NOW))?.uses, 2)
+        assert.equal(await store.consumeInitialAccessToken('iat-hash-t-max', NOW), undefined)
+        assert.equal((await store.findInitialAccessToken('iat-hash-t-max'))?.uses, 2)
+      })
+
+      it('consumeInitialAccessToken() refuses an expired token: expiresAt must be after now', async () => {
+        await store.createInitialAccessToken(token('t-exp', { expiresAt: NOW }))
+        assert.equal(await store.consumeInitialAccessToken('iat-hash-t-exp', NOW), undefined)
+        assert.equal(await store.consumeInitialAccessToken('iat-hash-t-exp', NOW + 1), undefined)
+        assert.equal((await store.consumeInitialAccessToken('iat-hash-t-exp', NOW - 1))?.uses, 1)
+        assert.equal((await store.findInitialAccessToken('iat-hash-t-exp'))?.uses, 1)
+      })
+
+      it('consumeInitialAccessToken() of an unlimited token never runs out', async () => {
+        await store.createInitialAccessToken(token('t-unl'))
+        for (let i = 1; i <= 25; i++) {
+          assert.equal((await store.consumeInitialAccessToken('iat-hash-t-unl', NOW))?.uses, i)
+        }
+      })
+
+      it('consumeInitialAccessToken() of an unknown token resolves undefined', async () => {
+        assert.equal(await store.consumeInitialAccessToken('unknown', NOW), undefined)
+      })
+
+      it('50 concurrent consumeInitialAccessToken() on maxUses 7: exactly 7 succeed', async () => {
+        await store.createInitialAccessToken(token('t-conc', { maxUses: 7 }))
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => store.consumeInitialAccessToken('iat-hash-t-conc', NOW)),
+        )
+        const granted = results.filter((r) => r !== undefined)
+        assert.equal(granted.length, 7)
+        assert.deepEqual(granted.map((r) => r?.uses).sort(), [1, 2, 3, 4, 5, 6, 7])
+        assert.equal((await store.findInitialAccessToken('iat-hash-t-conc'))?.uses, 7)
+      })
+
+      it('listInitialAccessTokens() orders by createdAt then id', async () => {
+        assert.deepEqual(await store.listInitialAccessTokens(), [])
+        await store.createInitialAccessToken(token('t3', { createdAt: 30 }))
+        await store.createInitialAccessToken(token('t2', { createdAt: 10 }))
+        await store.createInitialAccessToken(token('t1', { createdAt: 30 }))
+        const listed = await store.listInitialAccessTokens()
+        assert.deepEqual(
+          listed.map((t) => t.id),
+          ['t2', 't1', 't3'],
+        )
+        assert.deepStrictEqual(listed[0], token('t2', { createdAt: 10 }))
+      })
+
+      it('revokeInitialAccessToken() deletes by id: the token can no longer be found or used', async () => {
+        await store.createInitialAccessToken(token('t-rev'))
+        await store.createInitialAccessToken(token('t-other'))
+        assert.equal(await store.revokeInitialAccessToken('t-rev'), true)
+        assert.equal(await store.revokeInitialAccessToken('t-rev'), false)
+        assert.equal(await store.revokeInitialAccessToken('unknown'), false)
+        assert.equal(await store.findInitialAccessToken('iat-hash-t-rev'), undefined)
+        assert.equal(await store.consumeInitialAccessToken('iat-hash-t-rev', NOW), undefined)
+        assert.deepEqual(
+          (await store.listInitialAccessTokens()).map((t) => t.id),
+          ['t-other'],
+        )
+      })
+    })
+
+    describe('createClient() consuming an initial access token: both or neither', () => {
+      const using = (hash: string) => ({ initialAccessToken: { tokenHash: hash, now: NOW } })
+
+      it('a usable token: the client is stored and one use is counted', async () => {
+        await store.createInitialAccessToken(token('t-ok', { maxUses: 3 }))
+        const record = client('c-iat', { initialAccessTokenId: 't-ok' })
+        assert.equal(await store.createClient(record, using('iat-hash-t-ok')), true)
+        assert.deepStrictEqual(await store.findClient('c-iat'), record)
+        assert.equal((await store.findInitialAccessToken('iat-hash-t-ok'))?.uses, 1)
+      })
+
+      it('an exhausted, expired or unknown token: resolves false, stores nothing, counts nothing', async () => {
+        await store.createInitialAccessToken(token('t-used', { maxUses: 1, uses: 1 }))
+        await store.createInitialAccessToken(token('t-old', { expiresAt: NOW - 1 }))
+        assert.equal(await store.createClient(client('c1'), using('iat-hash-t-used')), false)
+        assert.equal(await store.createClient(client('c2'), using('iat-hash-t-old')), false)
+        assert.equal(await store.createClient(client('c3'), using('unknown')), false)
+        assert.equal(await store.countClients(), 0)
+        assert.equal((await store.findInitialAccessToken('iat-hash-t-used'))?.uses, 1)
+        assert.equal((await store.findInitialAccessToken('iat-hash-t-old'))?.uses, 0)
+      })
+
+      it('an insert that fails (client_id taken) rejects and does not consume the token', async () => {
+        await store.createInitialAccessToken(token('t-dup', { maxUses: 1 }))
+        await store.createClient(client('c-taken'))
+        await assert.rejects(store.createClient(client('c-taken'), using('iat-hash-t-dup')))
+        assert.equal((await store.findInitialAccessToken('iat-hash-t-dup'))?.uses, 0)
+        assert.equal(await store.createClient(client('c-free'), using('iat-hash-t-dup')), true)
+      })
+
+      it('50 concurrent registrations on a token with maxUses 5: exactly 5 clients', async () => {
+        await store.createInitialAccessToken(token('t-50', { maxUses: 5 }))
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.createClient(client(`c50-${i}`), using('iat-hash-t-50')),
+          ),
+        )
+        assert.equal(results.filter(Boolean).length, 5)
+        assert.equal(await store.countClients(), 5)
+        assert.equal((await store.findInitialAccessToken('iat-hash-t-50'))?.uses, 5)
+        const stored = new Set((await store.listClients()).map((c) => c.client_id))
+        results.forEach((ok, i) => {
+          assert.equal(stored.has(`c50-${i}`), ok)
+        })
+      })
+    })
+
+    describe('lifecycle', () => {
+      it('ping() resolves while the store is open', async () => {
+        await store.ping()
+      })
+
+      it('after close(), operations reject; closing again is harmless', async () => {
+        const other = await subject.open()
+        await other.close()
+        await assert.rejects(other.findClient('x'))
+        await assert.rejects(other.createClient(client('x')))
+        await assert.rejects(other.ping())
+        await other.close()
+      })
+    })
+  })
+}
