@@ -14,6 +14,17 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url')
 }
 
+/**
+ * A random identifier (client_id, token id): base64url like {@link randomToken}, but never
+ * starting with `-` or `_`, so it is never mistaken for an option on a command line.
+ */
+export function randomId(bytes = 16): string {
+  for (;;) {
+    const id = randomBytes(bytes).toString('base64url')
+    if (/^[A-Za-z0-9]/.test(id)) return id
+  }
+}
+
 /** SHA-256 of a token, base64url. Tokens are stored only in this form. */
 export function sha256(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('base64url')

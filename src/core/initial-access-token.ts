@@ -1,4 +1,4 @@
-import { randomToken, sha256 } from './crypto.js'
+import { randomId, randomToken, sha256 } from './crypto.js'
 import type { InitialAccessTokenRecord, Store } from './store.js'
 
 /**
@@ -20,7 +20,7 @@ export async function createInitialAccessToken(
   const now = options.now ?? Math.floor(Date.now() / 1000)
   const token = randomToken()
   const record: InitialAccessTokenRecord = {
-    id: randomToken(9),
+    id: randomId(9),
     tokenHash: sha256(token),
     createdAt: now,
     expiresAt: options.expiresIn == null ? null : now + options.expiresIn,

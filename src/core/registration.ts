@@ -10,7 +10,7 @@ import {
   validateClientMetadata,
 } from './client-metadata.js'
 import { type RegistrarConfig, secretKeyBytes } from './config.js'
-import { constantEquals, openSecret, randomToken, sealSecret, sha256 } from './crypto.js'
+import { constantEquals, openSecret, randomId, randomToken, sealSecret, sha256 } from './crypto.js'
 import { invalidMetadata, RegistrationError } from './errors.js'
 import { fetchJson, type OutboundFetch, OutboundFetchError } from './outbound-fetch.js'
 import {
@@ -158,7 +158,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       const evaluation = await this.#evaluate(request.metadata, iat)
       const { metadata } = evaluation
       if (evaluation.policy !== undefined) await this.#checkCeiling(evaluation.policy)
-      const clientId = randomToken(16)
+      const clientId = randomId(16)
       const rat = issueRegistrationAccessToken()
       const secret = this.#issueSecret(metadata, clientId, now)
       const record: ClientRecord = {

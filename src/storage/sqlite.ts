@@ -23,16 +23,27 @@ const CONSUME = `UPDATE initial_access_tokens SET uses = uses + 1
   WHERE token_hash = ? AND (max_uses IS NULL OR uses < max_uses) AND (expires_at IS NULL OR expires_at > ?)
   RETURNING *`
 
+/** A write waiting for the next group commit. */
+interface PendingWrite {
+  op: () => unknown
+  resolve: (value: unknown) => void
+  reject: (err: unknown) => void
+}
+
 /**
  * The embedded default store (better-sqlite3, WAL). `synchronous = FULL`: a registration is on disk
  * before its 201 is sent, even across a power failure. Statements are prepared once.
+ *
+ * Writes use group commit: the writes that arrive while the event loop is busy are applied in one
+ * transaction, each inside its own savepoint (so one failing write does not affect the others),
+ * and every promise settles only after the single COMMIT — one fsync for the whole group instead
+ * of one per write. Durability per acknowledged write is unchanged.
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database
   readonly #stmt: ReturnType<SqliteStore['prepare']>
-  readonly #createWithToken: Database.Transaction<
-    (row: unknown[], tokenHash: string, now: number) => boolean
-  >
+  #pending: PendingWrite[] = []
+  #flushScheduled = false
 
   /**
    * @param options.busyTimeoutMs how long a write waits for another process's write lock (an admin
@@ -47,13 +58,6 @@ export class SqliteStore implements Store {
     this.#db.pragma('foreign_keys = ON')
     this.migrate()
     this.#stmt = this.prepare()
-    this.#createWithToken = this.#db.transaction(
-      (row: unknown[], tokenHash: string, now: number) => {
-        if (this.#stmt.consume.get(tokenHash, now) === undefined) return false
-        this.#stmt.insert.run(...row)
-        return true
-      },
-    )
   }
 
   /** Applies pending migrations, each in its own transaction (IMMEDIATE: one writer at a time). */
@@ -114,15 +118,22 @@ export class SqliteStore implements Store {
       ),
       revokeToken: db.prepare('DELETE FROM initial_access_tokens WHERE id = ?'),
       ping: db.prepare('SELECT 1'),
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT registrar_write'),
+      release: db.prepare('RELEASE registrar_write'),
+      rollbackTo: db.prepare('ROLLBACK TO registrar_write'),
     }
   }
 
   async createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean> {
-    return this.#run(() => {
-      const row = clientToRow(client)
+    const row = clientToRow(client)
+    return this.#write(() => {
+      // inside the write's savepoint: a failed insert also undoes the consumption
       if (options?.initialAccessToken) {
         const { tokenHash, now } = options.initialAccessToken
-        return this.#createWithToken.immediate(row, tokenHash, now)
+        if (this.#stmt.consume.get(tokenHash, now) === undefined) return false
       }
       this.#stmt.insert.run(...row)
       return true
@@ -137,14 +148,12 @@ export class SqliteStore implements Store {
   }
 
   async replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean> {
-    return this.#run(() => {
-      const [id, ...rest] = clientToRow(client)
-      return this.#stmt.replace.run(...rest, id, expectedVersion).changes === 1
-    })
+    const [id, ...rest] = clientToRow(client)
+    return this.#write(() => this.#stmt.replace.run(...rest, id, expectedVersion).changes === 1)
   }
 
   async deleteClient(clientId: string, expectedVersion?: number): Promise<boolean> {
-    return this.#run(
+    return this.#write(
       () =>
         (expectedVersion === undefined
           ? this.#stmt.delete.run(clientId)
@@ -175,9 +184,8 @@ export class SqliteStore implements Store {
   }
 
   async createInitialAccessToken(token: InitialAccessTokenRecord): Promise<void> {
-    return this.#run(() => {
-      this.#stmt.insertToken.run(...tokenToRow(token))
-    })
+    const row = tokenToRow(token)
+    await this.#write(() => this.#stmt.insertToken.run(...row))
   }
 
   async findInitialAccessToken(tokenHash: string): Promise<InitialAccessTokenRecord | undefined> {
@@ -191,7 +199,7 @@ export class SqliteStore implements Store {
     tokenHash: string,
     now: number,
   ): Promise<InitialAccessTokenRecord | undefined> {
-    return this.#run(() => {
+    return this.#write(() => {
       const row = this.#stmt.consume.get(tokenHash, now)
       return row && rowToToken(row)
     })
@@ -202,7 +210,7 @@ export class SqliteStore implements Store {
   }
 
   async revokeInitialAccessToken(id: string): Promise<boolean> {
-    return this.#run(() => this.#stmt.revokeToken.run(id).changes === 1)
+    return this.#write(() => this.#stmt.revokeToken.run(id).changes === 1)
   }
 
   async ping(): Promise<void> {
@@ -212,7 +220,65 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#flush()
     if (this.#db.open) this.#db.close()
+  }
+
+  /** Queues a write for the next group commit; settles once that commit is durable. */
+  #write<T>(op: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (!this.#db.open) {
+        reject(new Error('store is closed'))
+        return
+      }
+      this.#pending.push({ op, resolve: resolve as (value: unknown) => void, reject })
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true
+        setImmediate(() => this.#flush())
+      }
+    })
+  }
+
+  /** Applies every queued write in one transaction, one savepoint each, then commits once. */
+  #flush(): void {
+    this.#flushScheduled = false
+    const batch = this.#pending
+    this.#pending = []
+    if (batch.length === 0) return
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
+    try {
+      this.#stmt.begin.run()
+      for (const write of batch) {
+        this.#stmt.savepoint.run()
+        try {
+          const value = write.op()
+          this.#stmt.release.run()
+          outcomes.push({ ok: true, value })
+        } catch (error) {
+          this.#stmt.rollbackTo.run()
+          this.#stmt.release.run()
+          outcomes.push({ ok: false, error })
+        }
+      }
+      this.#stmt.commit.run()
+    } catch (err) {
+      // BEGIN or COMMIT failed (locked past busy_timeout, disk full): nothing in the group is stored
+      if (this.#db.inTransaction) {
+        try {
+          this.#stmt.rollback.run()
+        } catch {
+          // the connection already rolled back
+        }
+      }
+      for (const write of batch) write.reject(isTransient(err) ? storeUnavailable(err) : err)
+      return
+    }
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i]!
+      if (outcome.ok) write.resolve(outcome.value)
+      else
+        write.reject(isTransient(outcome.error) ? storeUnavailable(outcome.error) : outcome.error)
+    })
   }
 
   /** Runs a statement; a database that is locked, full or failing I/O becomes a 503. */
