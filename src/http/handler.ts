@@ -10,6 +10,7 @@ import { errorResponse, type HttpResponse, json } from './respond.js'
 /** The subset of a pino logger the HTTP layer writes to. */
 export interface AccessLogger {
   info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
   error(obj: object, msg?: string): void
 }
 
@@ -138,6 +139,18 @@ export function createRequestRouter(
     try {
       response = await route(request)
     } catch (err) {
+      if (err instanceof RegistrationError && err.status >= 500) {
+        // the client sees a bare 503; the operator sees why
+        logger?.warn(
+          {
+            method: request.method,
+            path: request.path,
+            error: err.error,
+            cause: describeCause(err.cause),
+          },
+          'request failed: service unavailable',
+        )
+      }
       response = errorResponse(err, {
         onUnexpected: (e) =>
           logger?.error({ err: e, method: request.method, path: request.path }, 'unexpected error'),
@@ -215,4 +228,10 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
     chunks.push(value)
   }
   return Buffer.concat(chunks)
+}
+
+function describeCause(cause: unknown): string | undefined {
+  if (cause === undefined) return undefined
+  const e = cause as { code?: unknown; message?: unknown }
+  return [e.code, e.message].filter((x) => typeof x === 'string').join(': ') || String(cause)
 }

@@ -10,5 +10,7 @@ export function storeUnavailable(cause: unknown): RegistrationError {
   return new RegistrationError('temporarily_unavailable', 'the client store is unavailable', {
     status: 503,
     cause,
+    // RFC 9110 §10.2.3: a hint; outages that last are reported by /healthz
+    headers: { 'retry-after': '2' },
   })
 }
