@@ -157,7 +157,16 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       const iat = await this.#initialAccessToken(request.initialAccessToken, now)
       const evaluation = await this.#evaluate(request.metadata, iat)
       const { metadata } = evaluation
-      if (evaluation.policy !== undefined) await this.#checkCeiling(evaluation.policy)
+      const maxClients =
+        evaluation.policy === undefined
+          ? undefined
+          : this.config.policies.definitions[evaluation.policy]?.maxClients
+      const ceiling =
+        evaluation.policy !== undefined && maxClients !== undefined
+          ? { policy: evaluation.policy, maxClients }
+          : undefined
+      // fail fast before minting credentials; the store checks again atomically with the insert
+      if (ceiling) await this.#checkCeiling(ceiling)
       const clientId = randomId(16)
       const rat = issueRegistrationAccessToken()
       const secret = this.#issueSecret(metadata, clientId, now)
@@ -176,12 +185,14 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         updatedAt: now,
         version: 1,
       }
-      const created = await this.store.createClient(
-        record,
-        iat && { initialAccessToken: { tokenHash: iat.tokenHash, now } },
-      )
-      if (!created)
+      const created = await this.store.createClient(record, {
+        ...(iat && { initialAccessToken: { tokenHash: iat.tokenHash, now } }),
+        ...(ceiling && { ceiling }),
+      })
+      if (!created) {
+        if (ceiling) await this.#checkCeiling(ceiling)
         throw new RegistrationError('invalid_token', 'the initial access token is invalid')
+      }
       this.emit('registration.created', {
         client_id: clientId,
         status: record.status,
@@ -264,11 +275,10 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   }
 
   /** RFC 7591 §5 abuse limit: a policy's client ceiling. */
-  async #checkCeiling(policyName: string): Promise<void> {
-    const max = this.config.policies.definitions[policyName]?.maxClients
-    if (max === undefined) return
-    if ((await this.store.countClients({ policy: policyName })) >= max)
-      throw policyFull(policyName, max)
+  async #checkCeiling(ceiling: { policy: string; maxClients: number }): Promise<void> {
+    if ((await this.store.countClients({ policy: ceiling.policy })) >= ceiling.maxClients) {
+      throw policyFull(ceiling.policy, ceiling.maxClients)
+    }
   }
 
   /**

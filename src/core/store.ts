@@ -54,6 +54,11 @@ export interface CreateClientOptions {
    * happen or neither does.
    */
   initialAccessToken?: { tokenHash: string; now: number }
+  /**
+   * A registration policy's client ceiling: insert only while fewer than `maxClients` clients carry
+   * `policy`, checked atomically with the insert (concurrent registrations cannot overshoot).
+   */
+  ceiling?: { policy: string; maxClients: number }
 }
 
 /**
@@ -61,7 +66,10 @@ export interface CreateClientOptions {
  * `test/storage/store.contract.ts`. Every method either completes durably or rejects.
  */
 export interface Store {
-  /** Inserts a client. Resolves false (and inserts nothing) when the IAT could not be consumed. */
+  /**
+   * Inserts a client. Resolves false (and inserts nothing, consumes nothing) when the IAT could not
+   * be consumed or the policy ceiling is reached.
+   */
   createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean>
   findClient(clientId: string): Promise<ClientRecord | undefined>
   /**

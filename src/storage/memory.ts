@@ -11,50 +11,82 @@ import {
  * restart. Records are kept serialised: callers can never alias stored state, and a JSON string
  * costs far less memory than the object graph it describes.
  */
+/** A stored client: its serialised record, plus what compare-and-swap and counting need. */
+interface Entry {
+  json: string
+  version: number
+  policy: string | undefined
+}
+
 export class MemoryStore implements Store {
-  readonly #clients = new Map<string, string>()
+  readonly #clients = new Map<string, Entry>()
+  readonly #perPolicy = new Map<string, number>()
   readonly #tokens = new Map<string, InitialAccessTokenRecord>()
   #closed = false
+
+  // Every method runs synchronously up to its return: no other call can interleave between a
+  // check and the write it guards, which is what makes each of them atomic.
 
   async createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean> {
     this.#open()
     if (this.#clients.has(client.client_id)) throw new Error('client_id already exists')
+    if (options?.ceiling) {
+      const { policy, maxClients } = options.ceiling
+      if ((this.#perPolicy.get(policy) ?? 0) >= maxClients) return false
+    }
     if (options?.initialAccessToken) {
       const { tokenHash, now } = options.initialAccessToken
       if (!this.#consume(tokenHash, now)) return false
     }
-    this.#clients.set(client.client_id, JSON.stringify(client))
+    this.#set(client)
     return true
   }
 
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
     this.#open()
-    const json = this.#clients.get(clientId)
-    return json === undefined ? undefined : JSON.parse(json)
+    const entry = this.#clients.get(clientId)
+    return entry === undefined ? undefined : JSON.parse(entry.json)
   }
 
   async replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean> {
     this.#open()
-    const json = this.#clients.get(client.client_id)
-    if (json === undefined || (JSON.parse(json) as ClientRecord).version !== expectedVersion)
-      return false
-    this.#clients.set(client.client_id, JSON.stringify(client))
+    const entry = this.#clients.get(client.client_id)
+    if (entry === undefined || entry.version !== expectedVersion) return false
+    this.#count(entry.policy, -1)
+    this.#set(client)
     return true
   }
 
   async deleteClient(clientId: string, expectedVersion?: number): Promise<boolean> {
     this.#open()
-    if (expectedVersion !== undefined) {
-      const json = this.#clients.get(clientId)
-      if (json === undefined || (JSON.parse(json) as ClientRecord).version !== expectedVersion)
-        return false
-    }
+    const entry = this.#clients.get(clientId)
+    if (entry === undefined) return false
+    if (expectedVersion !== undefined && entry.version !== expectedVersion) return false
+    this.#count(entry.policy, -1)
     return this.#clients.delete(clientId)
+  }
+
+  #set(client: ClientRecord): void {
+    this.#clients.set(client.client_id, {
+      json: JSON.stringify(client),
+      version: client.version,
+      policy: client.policy,
+    })
+    this.#count(client.policy, 1)
+  }
+
+  #count(policy: string | undefined, delta: number): void {
+    if (policy === undefined) return
+    const n = (this.#perPolicy.get(policy) ?? 0) + delta
+    if (n === 0) this.#perPolicy.delete(policy)
+    else this.#perPolicy.set(policy, n)
   }
 
   async listClients(options: { limit?: number; after?: string } = {}): Promise<ClientRecord[]> {
     this.#open()
-    const all = [...this.#clients.values()].map((j) => JSON.parse(j) as ClientRecord).sort(byIssued)
+    const all = [...this.#clients.values()]
+      .map((e) => JSON.parse(e.json) as ClientRecord)
+      .sort(byIssued)
     const start =
       options.after === undefined ? 0 : all.findIndex((c) => c.client_id === options.after) + 1
     return all.slice(start, options.limit === undefined ? undefined : start + options.limit)
@@ -62,12 +94,9 @@ export class MemoryStore implements Store {
 
   async countClients(filter: { policy?: string } = {}): Promise<number> {
     this.#open()
-    if (filter.policy === undefined) return this.#clients.size
-    let n = 0
-    for (const json of this.#clients.values()) {
-      if ((JSON.parse(json) as ClientRecord).policy === filter.policy) n++
-    }
-    return n
+    return filter.policy === undefined
+      ? this.#clients.size
+      : (this.#perPolicy.get(filter.policy) ?? 0)
   }
 
   async createInitialAccessToken(token: InitialAccessTokenRecord): Promise<void> {

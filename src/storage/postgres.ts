@@ -1,4 +1,4 @@
-import type { Client, DatabaseError, Pool, QueryResult, QueryResultRow } from 'pg'
+import type { Client, DatabaseError, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg'
 import { DEFAULTS, type RegistrarConfig } from '../core/config.js'
 import type {
   ClientRecord,
@@ -126,6 +126,7 @@ export class PostgresStore implements Store {
 
   async createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean> {
     const row = clientToRow(client)
+    if (options?.ceiling) return this.#createUnderCeiling(row, options)
     if (!options?.initialAccessToken) {
       await this.#query(INSERT_CLIENT, row)
       return true
@@ -220,6 +221,48 @@ export class PostgresStore implements Store {
     if (this.#closed) return
     this.#closed = true
     await this.#pool.end()
+  }
+
+  /**
+   * A registration under a policy ceiling: a transaction that takes an advisory lock per policy,
+   * so the count it then reads (a new snapshot, READ COMMITTED) includes every concurrent
+   * registration of that policy that committed before it, and the insert happens only below the
+   * ceiling. The token consumption, if any, is in the same transaction.
+   */
+  async #createUnderCeiling(row: unknown[], options: CreateClientOptions): Promise<boolean> {
+    const { policy, maxClients } = options.ceiling as { policy: string; maxClients: number }
+    if (this.#closed) throw new Error('store is closed')
+    let connection: PoolClient | undefined
+    try {
+      connection = await this.#pool.connect()
+      await connection.query('BEGIN')
+      await connection.query("SELECT pg_advisory_xact_lock(hashtext('registrar:policy:' || $1))", [
+        policy,
+      ])
+      const { rows } = await connection.query<{ n: string }>(
+        'SELECT count(*) AS n FROM clients WHERE policy = $1',
+        [policy],
+      )
+      let inserted = false
+      if (Number(rows[0]?.n ?? 0) < maxClients) {
+        const token = options.initialAccessToken
+        const result = token
+          ? await connection.query(INSERT_CLIENT_CONSUMING_TOKEN, [
+              ...row,
+              token.tokenHash,
+              token.now,
+            ])
+          : await connection.query(INSERT_CLIENT, row)
+        inserted = result.rowCount === 1
+      }
+      await connection.query(inserted ? 'COMMIT' : 'ROLLBACK')
+      return inserted
+    } catch (err) {
+      await connection?.query('ROLLBACK').catch(() => {})
+      throw this.#translate(err)
+    } finally {
+      connection?.release()
+    }
   }
 
   async #query<R extends QueryResultRow = QueryResultRow>(

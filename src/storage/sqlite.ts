@@ -130,7 +130,12 @@ export class SqliteStore implements Store {
   async createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean> {
     const row = clientToRow(client)
     return this.#write(() => {
-      // inside the write's savepoint: a failed insert also undoes the consumption
+      // inside the write's savepoint: a failed insert also undoes the consumption; SQLite has one
+      // writer, so the ceiling count cannot change between this check and the insert
+      if (options?.ceiling) {
+        const { policy, maxClients } = options.ceiling
+        if ((this.#stmt.countPolicy.get(policy)?.n ?? 0) >= maxClients) return false
+      }
       if (options?.initialAccessToken) {
         const { tokenHash, now } = options.initialAccessToken
         if (this.#stmt.consume.get(tokenHash, now) === undefined) return false

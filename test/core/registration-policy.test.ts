@@ -95,6 +95,16 @@ describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
     assert.match(res.body.error_description, /rule maxClients/)
   })
 
+  it('maxClients: 30 concurrent registrations under a ceiling of 5 give exactly five 201s', async () => {
+    const { fetch, store } = withPolicy({ maxClients: 5 })
+    const statuses = await Promise.all(
+      Array.from({ length: 30 }, () => post(fetch, web).then((r) => r.status)),
+    )
+    assert.equal(statuses.filter((s) => s === 201).length, 5)
+    assert.equal(statuses.filter((s) => s === 403).length, 25)
+    assert.equal(await store.countClients({ policy: 'p' }), 5)
+  })
+
   it('requireApproval: clients are created disabled', async () => {
     const { fetch, store } = withPolicy({ requireApproval: true })
     const res = await post(fetch, web)

@@ -426,6 +426,44 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
       })
     })
 
+    describe('createClient() under a policy ceiling', () => {
+      const ceiling = (policy: string, maxClients: number) => ({ ceiling: { policy, maxClients } })
+      const using = (hash: string) => ({ initialAccessToken: { tokenHash: hash, now: NOW } })
+
+      it('inserts below the ceiling, refuses at it, and counts only that policy', async () => {
+        await store.createClient(client('other-policy', { policy: 'other' }))
+        assert.equal(await store.createClient(client('p1', { policy: 'p' }), ceiling('p', 2)), true)
+        assert.equal(await store.createClient(client('p2', { policy: 'p' }), ceiling('p', 2)), true)
+        assert.equal(
+          await store.createClient(client('p3', { policy: 'p' }), ceiling('p', 2)),
+          false,
+        )
+        assert.equal(await store.findClient('p3'), undefined)
+        assert.equal(await store.countClients({ policy: 'p' }), 2)
+      })
+
+      it('a refused registration consumes no initial access token use', async () => {
+        await store.createInitialAccessToken(token('t-ceil', { maxUses: 3 }))
+        await store.createClient(client('full-1', { policy: 'full' }))
+        const refused = await store.createClient(client('full-2', { policy: 'full' }), {
+          ...ceiling('full', 1),
+          ...using('iat-hash-t-ceil'),
+        })
+        assert.equal(refused, false)
+        assert.equal((await store.findInitialAccessToken('iat-hash-t-ceil'))?.uses, 0)
+      })
+
+      it('40 concurrent registrations under a ceiling of 6: exactly 6 clients', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            store.createClient(client(`cc-${i}`, { policy: 'race' }), ceiling('race', 6)),
+          ),
+        )
+        assert.equal(results.filter(Boolean).length, 6)
+        assert.equal(await store.countClients({ policy: 'race' }), 6)
+      })
+    })
+
     describe('lifecycle', () => {
       it('ping() resolves while the store is open', async () => {
         await store.ping()
