@@ -27,6 +27,6 @@ describe('README "Configuration" documents every key', () => {
     'fetch.caFile',
   ]
   for (const key of all) {
-    it(key, () => assert.match(section, new RegExp(`\\| \`${key.replaceAll('.', '\\.')}\` \\|`)))
+    it(key, () => assert.match(section, new RegExp(`\\| \`${key.replaceAll('.', '\\.')}\` +\\|`)))
   }
 })
