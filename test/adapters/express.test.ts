@@ -128,6 +128,28 @@ describe("registrarMiddleware() mounted at the issuer's path: app.use('/oauth', 
   })
 })
 
+describe("registrarMiddleware() mounted at the issuer's path and at /.well-known", () => {
+  let t: Awaited<ReturnType<typeof mount>>
+  before(async () => {
+    t = await mount((web, app) => {
+      const middleware = registrarMiddleware(app)
+      web.use('/oauth', middleware)
+      web.use('/.well-known', middleware)
+    })
+  })
+  after(() => t.close())
+
+  it('serves the RFC 8414 path-inserted document too', async () => {
+    assert.equal(
+      await advertisedRegistrationEndpoint(
+        `${t.origin}/.well-known/oauth-authorization-server/oauth`,
+      ),
+      `${t.issuer}/register`,
+    )
+    await registrationLifecycle(t.issuer)
+  })
+})
+
 describe('registrarMiddleware() mounted at the root: app.use(…)', () => {
   let t: Awaited<ReturnType<typeof mount>>
   before(async () => {
@@ -201,6 +223,25 @@ describe('registrarMiddleware() after a global express.json()', () => {
     })
     assert.equal(text.status, 400)
     assert.equal(text.body.error, 'invalid_client_metadata')
+  })
+})
+
+describe('registrarMiddleware() with rateLimit.trustedProxies configured', () => {
+  let t: Awaited<ReturnType<typeof mount>>
+  before(async () => {
+    // Express trusts no proxy here, so its req.ip is 127.0.0.1 for every request
+    t = await mount((web, app) => web.use(registrarMiddleware(app)), {
+      rateLimit: { anonymousRegistrations: 1, windowSeconds: 60, trustedProxies: ['127.0.0.1'] },
+    })
+  })
+  after(() => t.close())
+
+  it('resolves X-Forwarded-For itself, as the standalone server does', async () => {
+    const from = (ip: string) =>
+      send(`${t.issuer}/register`, { json: WEB_CLIENT, headers: { 'x-forwarded-for': ip } })
+    assert.equal((await from('198.51.100.1')).status, 201)
+    assert.equal((await from('198.51.100.1')).status, 429)
+    assert.equal((await from('198.51.100.2')).status, 201)
   })
 })
 

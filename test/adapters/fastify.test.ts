@@ -161,6 +161,36 @@ describe("registrarPlugin() registered with the issuer's path as prefix", () => 
   })
 })
 
+describe('registrarPlugin() with rateLimit.trustedProxies configured', () => {
+  let t: Awaited<ReturnType<typeof start>>
+  before(async () => {
+    // Fastify trusts no proxy here, so its request.ip is 127.0.0.1 for every request
+    t = await start(
+      async (fastify, app) => {
+        await fastify.register(registrarPlugin(app))
+      },
+      {
+        config: {
+          rateLimit: {
+            anonymousRegistrations: 1,
+            windowSeconds: 60,
+            trustedProxies: ['127.0.0.1'],
+          },
+        },
+      },
+    )
+  })
+  after(() => t.close())
+
+  it('resolves X-Forwarded-For itself, as the standalone server does', async () => {
+    const from = (ip: string) =>
+      send(`${t.issuer}/register`, { json: WEB_CLIENT, headers: { 'x-forwarded-for': ip } })
+    assert.equal((await from('198.51.100.1')).status, 201)
+    assert.equal((await from('198.51.100.1')).status, 429)
+    assert.equal((await from('198.51.100.2')).status, 201)
+  })
+})
+
 it('registrarPlugin() refuses a prefix that leads to none of its paths', async () => {
   const { app } = await registrarFor('http://127.0.0.1:1/oauth')
   const fastify = Fastify()
