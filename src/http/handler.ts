@@ -28,6 +28,8 @@ export interface HandlerOptions {
  * Routes an {@link HttpRequest} to its endpoint; the core of every adapter. Paths it does not serve
  * are answered 404 here; a framework adapter asks {@link RequestRouter.matches} first and hands
  * such paths back to its framework instead.
+ *
+ * @see [RFC 8414 §3.1](https://www.rfc-editor.org/rfc/rfc8414.html#section-3.1)
  */
 export interface RequestRouter {
   (request: HttpRequest): Promise<HttpResponse>
@@ -232,6 +234,8 @@ export function createHandler(
  * Adapts a router to fetch: `(Request, { ip }?) => Promise<Response>`. The client address, when
  * the platform knows it (a socket, `getConnInfo()` in Hono, `server.requestIP()` in Bun), keys the
  * anonymous-registration rate limit; `clientIp` finds it in the `Request` otherwise.
+ *
+ * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
  */
 export function createWebAdapter(
   router: (request: HttpRequest) => Promise<HttpResponse>,

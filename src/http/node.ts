@@ -37,7 +37,11 @@ export function createNodeListener(
   }
 }
 
-/** The path of a request target, without the query; absolute-form targets (RFC 9112 §3.2.2) too. */
+/**
+ * The path of a request target, without the query; absolute-form targets too.
+ *
+ * @see [RFC 9112 §3.2](https://www.rfc-editor.org/rfc/rfc9112.html#section-3.2)
+ */
 export function requestPath(url: string): string {
   const q = url.indexOf('?')
   const path = q === -1 ? url : url.slice(0, q)
@@ -79,7 +83,11 @@ export function nodeHttpRequest(
   return { request, tooLarge: () => tooLarge }
 }
 
-/** Writes a router response; `close` (after a 413) ends the connection instead of reading on. */
+/**
+ * Writes a router response; `close` (after a 413) ends the connection instead of reading on.
+ *
+ * @see [RFC 9110 §15.5.14](https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.14)
+ */
 export function sendNodeResponse(
   res: ServerResponse,
   method: string,
@@ -98,6 +106,8 @@ export function sendNodeResponse(
  * parser such as `express.json()` ran first. Registrar needs the raw bytes (media type, UTF-8,
  * duplicate member names, its own size limit), and waiting for a stream that already ended would
  * hang the request.
+ *
+ * @see [RFC 7591 §3.1](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.1)
  */
 export class BodyAlreadyReadError extends Error {
   constructor() {
