@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type Logger, pino } from 'pino'
 import { type RegistrarConfig, resolveConfig } from './core/config.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
-import type { Registrar } from './core/registration.js'
+import type { RegistrantContext, Registrar } from './core/registration.js'
 import type { InitialAccessTokenRecord, Store } from './core/store.js'
+import type { RequestRouter } from './http/handler.js'
 import { listen, type RunningServer } from './http/node.js'
 import { buildRuntime } from './runtime.js'
 import { openStore } from './storage/open-store.js'
@@ -29,10 +30,12 @@ export type {
   InitialAccessTokenRecord,
   Store,
 } from './core/store.js'
-export type { HandlerOptions } from './http/handler.js'
+export type { HandlerOptions, RequestRouter } from './http/handler.js'
 export { createHandler } from './http/handler.js'
 export type { RunningServer } from './http/node.js'
 export type { RateLimiter } from './http/rate-limit.js'
+export type { HttpRequest } from './http/request.js'
+export type { HttpResponse } from './http/respond.js'
 export { createSafeFetch, type SafeFetchOptions } from './net/safe-fetch.js'
 export { openStore } from './storage/open-store.js'
 
@@ -57,15 +60,43 @@ export interface CreateRegistrarOptions {
   clock?: () => number
 }
 
-/** An embeddable Registrar: the domain, its web-standard handler and a `node:http` listener. */
+/**
+ * An embeddable Registrar: the domain, its router, a web-standard handler and a `node:http`
+ * listener. The Express and Fastify adapters (`registrar/express`, `registrar/fastify`) take it
+ * whole.
+ *
+ * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
+ * @see [RFC 7592 §2](https://www.rfc-editor.org/rfc/rfc7592.html#section-2)
+ * @see [RFC 8414 §3](https://www.rfc-editor.org/rfc/rfc8414.html#section-3)
+ */
 export interface RegistrarApp {
   /** The domain object; emits `registration.*` events. */
   readonly registrar: Registrar
+  /** The resolved, frozen configuration. */
   readonly config: Readonly<RegistrarConfig>
+  /** The store of record (the one passed in, or the one opened from a URL). */
   readonly store: Store
-  /** `(Request) => Promise<Response>`: mount in any fetch-based framework. */
+  /**
+   * Transport-neutral routing: `router.matches(path)` tells whether a path is Registrar's (an
+   * adapter lets every other path through to its framework); `router.paths` lists them.
+   */
+  readonly router: RequestRouter
+  /**
+   * `(Request) => Promise<Response>`: mount in any fetch-based framework or runtime (Hono, Next.js
+   * route handlers, Bun, Deno, Workers). It knows no client address: with
+   * `rateLimit.anonymousRegistrations` on, use {@link RegistrarApp.handle} instead.
+   */
   readonly fetch: (request: Request) => Promise<Response>
-  /** `(req, res)`: mount in `http.createServer`, Express or Connect. */
+  /**
+   * `fetch`, with the client address the platform knows (`getConnInfo(c)` in Hono,
+   * `server.requestIP(request)` in Bun, `info.remoteAddr` in Deno): it keys the per-IP limit on
+   * anonymous registration (RFC 7591 §3 allows open registration to be rate-limited).
+   */
+  readonly handle: (request: Request, context?: RegistrantContext) => Promise<Response>
+  /**
+   * `(req, res)`: for `http.createServer`. Paths that are not Registrar's get 404; inside Express,
+   * Connect or Fastify use the adapters, which hand them back to the framework.
+   */
   readonly nodeListener: (req: IncomingMessage, res: ServerResponse) => void
   /** Starts a `node:http` server on host:port. */
   listen(options?: { port?: number; host?: string }): Promise<RunningServer>
@@ -109,7 +140,9 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
     registrar,
     config,
     store,
+    router: runtime.router,
     fetch: runtime.fetch,
+    handle: runtime.handle,
     nodeListener,
     listen: (o = {}) =>
       listen(nodeListener, { port: o.port ?? config.port, host: o.host ?? config.host }),

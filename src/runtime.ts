@@ -3,10 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { RegistrarConfig } from './core/config.js'
 import type { OutboundFetch } from './core/outbound-fetch.js'
-import { Registrar } from './core/registration.js'
+import { type RegistrantContext, Registrar } from './core/registration.js'
 import type { Store } from './core/store.js'
 import { clientIp } from './http/client-ip.js'
-import { createHandler, createRequestRouter, type RequestRouter } from './http/handler.js'
+import { createRequestRouter, createWebAdapter, type RequestRouter } from './http/handler.js'
 import { createNodeListener } from './http/node.js'
 import { createRedisRateLimiter, MemoryRateLimiter, type RateLimiter } from './http/rate-limit.js'
 import { createSafeFetch } from './net/safe-fetch.js'
@@ -16,6 +16,8 @@ export interface Runtime {
   registrar: Registrar
   router: RequestRouter
   fetch: (request: Request) => Promise<Response>
+  /** `fetch` with the client address the platform knows, for the anonymous-registration limit. */
+  handle: (request: Request, context?: RegistrantContext) => Promise<Response>
   nodeListener: (req: IncomingMessage, res: ServerResponse) => void
   outboundFetch: OutboundFetch
   rateLimiter?: RateLimiter
@@ -34,7 +36,7 @@ export function outboundFetchFor(config: Readonly<RegistrarConfig>): OutboundFet
   })
 }
 
-/** Wires the domain, the outbound fetcher, the rate limiter and both HTTP adapters. */
+/** Wires the domain, the outbound fetcher, the rate limiter, the router and its HTTP adapters. */
 export async function buildRuntime(
   config: Readonly<RegistrarConfig>,
   store: Store,
@@ -81,10 +83,13 @@ export async function buildRuntime(
       )
     },
   })
+  const handle = createWebAdapter(router, { maxBodyBytes: config.limits.maxBodyBytes })
   return {
     registrar,
     router,
-    fetch: createHandler(registrar, handlerOptions),
+    // one argument only: a runtime's own second argument (Bun's server, a Worker's env) is no context
+    fetch: (request) => handle(request),
+    handle,
     nodeListener,
     outboundFetch,
     ...(rateLimiter && { rateLimiter }),

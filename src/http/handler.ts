@@ -1,5 +1,5 @@
 import { RegistrationError } from '../core/errors.js'
-import type { Registrar } from '../core/registration.js'
+import type { RegistrantContext, Registrar } from '../core/registration.js'
 import { clientConfigurationEndpoint } from './client-configuration-endpoint.js'
 import { bodyTooLarge } from './json-body.js'
 import type { RateLimiter } from './rate-limit.js'
@@ -24,8 +24,24 @@ export interface HandlerOptions {
   rateLimiter?: RateLimiter
 }
 
-/** Routes an {@link HttpRequest} to its endpoint; the core of both adapters. */
-export type RequestRouter = (request: HttpRequest) => Promise<HttpResponse>
+/**
+ * Routes an {@link HttpRequest} to its endpoint; the core of every adapter. Paths it does not serve
+ * are answered 404 here; a framework adapter asks {@link RequestRouter.matches} first and hands
+ * such paths back to its framework instead.
+ *
+ * @see [RFC 8414 §3.1](https://www.rfc-editor.org/rfc/rfc8414.html#section-3.1)
+ */
+export interface RequestRouter {
+  (request: HttpRequest): Promise<HttpResponse>
+  /** Whether `path` (percent-encoded, no query) is one of Registrar's, whatever the method. */
+  matches(path: string): boolean
+  /**
+   * The paths served, absolute from the root of the origin: exact paths, and `…/register/*` for
+   * the client configuration endpoints. Derived from the issuer's path (RFC 8414 §3.1 puts one
+   * discovery document outside it, at `/.well-known/oauth-authorization-server{path}`).
+   */
+  readonly paths: readonly string[]
+}
 
 const REGISTER_ALLOW = 'POST, OPTIONS'
 const CONFIGURATION_ALLOW = 'GET, PUT, DELETE, OPTIONS'
@@ -87,6 +103,15 @@ export function createRequestRouter(
     return response
   }
 
+  function matches(path: string): boolean {
+    return (
+      path === register ||
+      path.startsWith(registerPrefix) ||
+      discovery.has(path) ||
+      health.has(path)
+    )
+  }
+
   async function route(request: HttpRequest): Promise<HttpResponse> {
     const { method, path } = request
     if (path === register) {
@@ -133,7 +158,7 @@ export function createRequestRouter(
     throw new RegistrationError('invalid_request', 'no such endpoint', { status: 404 })
   }
 
-  return async (request) => {
+  async function serve(request: HttpRequest): Promise<HttpResponse> {
     const started = performance.now()
     let response: HttpResponse
     try {
@@ -171,6 +196,10 @@ export function createRequestRouter(
     }
     return response
   }
+  return Object.assign(serve, {
+    matches,
+    paths: Object.freeze([register, `${registerPrefix}*`, ...discovery, ...health]),
+  })
 }
 
 function decodeClientId(segment: string): string {
@@ -192,10 +221,29 @@ export function createHandler(
   registrar: Registrar,
   options: HandlerOptions = {},
 ): (request: Request) => Promise<Response> {
-  const router = createRequestRouter(registrar, options)
-  const limit = registrar.config.limits.maxBodyBytes
-  return async (request) => {
-    const ip = options.clientIp?.(request)
+  const handle = createWebAdapter(createRequestRouter(registrar, options), {
+    maxBodyBytes: registrar.config.limits.maxBodyBytes,
+    ...(options.clientIp && { clientIp: options.clientIp }),
+  })
+  // one argument only: runtimes call fetch handlers with their own second argument (Bun's
+  // server, a Worker's env), which must never be taken for a client address
+  return (request) => handle(request)
+}
+
+/**
+ * Adapts a router to fetch: `(Request, { ip }?) => Promise<Response>`. The client address, when
+ * the platform knows it (a socket, `getConnInfo()` in Hono, `server.requestIP()` in Bun), keys the
+ * anonymous-registration rate limit; `clientIp` finds it in the `Request` otherwise.
+ *
+ * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
+ */
+export function createWebAdapter(
+  router: (request: HttpRequest) => Promise<HttpResponse>,
+  options: { maxBodyBytes: number; clientIp?: (request: Request) => string | undefined },
+): (request: Request, context?: RegistrantContext) => Promise<Response> {
+  const limit = options.maxBodyBytes
+  return async (request, context) => {
+    const ip = context?.ip ?? options.clientIp?.(request)
     const response = await router({
       method: request.method,
       path: new URL(request.url).pathname,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Readable } from 'node:stream'
 import { RegistrationError } from '../core/errors.js'
-import type { RequestRouter } from './handler.js'
 import { bodyTooLarge } from './json-body.js'
 import type { HttpRequest } from './request.js'
 import { errorResponse, type HttpResponse } from './respond.js'
@@ -19,45 +19,81 @@ export interface NodeListenerOptions {
  * read only by endpoints that need it, capped at `maxBodyBytes` (413 past it).
  */
 export function createNodeListener(
-  router: RequestRouter,
+  router: (request: HttpRequest) => Promise<HttpResponse>,
   options: NodeListenerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = options.maxBodyBytes
   return (req, res) => {
-    const url = req.url ?? '/'
-    const q = url.indexOf('?')
-    let path = q === -1 ? url : url.slice(0, q)
-    if (!path.startsWith('/')) {
-      try {
-        path = new URL(path).pathname // absolute-form request target (RFC 9112 §3.2.2)
-      } catch {
-        path = '/'
-      }
-    }
     const ip = options.clientIp ? options.clientIp(req) : req.socket.remoteAddress
-    let tooLarge = false
-    const request: HttpRequest = {
-      method: req.method ?? 'GET',
-      path,
-      header: (name) => {
-        const v = req.headers[name]
-        return Array.isArray(v) ? v.join(', ') : v
-      },
-      body: () =>
-        readBody(req, limit).catch((err) => {
-          if (err instanceof RegistrationError && err.status === 413) tooLarge = true
-          throw err
-        }),
+    const { request, tooLarge } = nodeHttpRequest(req, {
+      path: requestPath(req.url ?? '/'),
+      maxBodyBytes: limit,
       ...(ip !== undefined && { ip }),
-    }
+    })
     router(request).then(
-      (response) => send(res, request.method, response, tooLarge),
-      (err) => send(res, request.method, errorResponse(err), tooLarge),
+      (response) => sendNodeResponse(res, request.method, response, tooLarge()),
+      (err) => sendNodeResponse(res, request.method, errorResponse(err), tooLarge()),
     )
   }
 }
 
-function send(res: ServerResponse, method: string, response: HttpResponse, close: boolean): void {
+/**
+ * The path of a request target, without the query; absolute-form targets too.
+ *
+ * @see [RFC 9112 §3.2](https://www.rfc-editor.org/rfc/rfc9112.html#section-3.2)
+ */
+export function requestPath(url: string): string {
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  if (path.startsWith('/')) return path
+  try {
+    return new URL(path).pathname
+  } catch {
+    return '/'
+  }
+}
+
+/**
+ * An {@link HttpRequest} over a `node:http` request, for this listener and the framework adapters.
+ * `body` is where the bytes come from when a framework hands over its own stream (Fastify's
+ * payload); `tooLarge()` tells, once answered, whether the body was cut off at the limit, so that
+ * the connection is closed rather than reused.
+ */
+export function nodeHttpRequest(
+  req: IncomingMessage,
+  options: { path: string; ip?: string; maxBodyBytes: number; body?: Readable },
+): { request: HttpRequest; tooLarge: () => boolean } {
+  let tooLarge = false
+  const request: HttpRequest = {
+    method: req.method ?? 'GET',
+    path: options.path,
+    header: (name) => {
+      const v = req.headers[name]
+      return Array.isArray(v) ? v.join(', ') : v
+    },
+    body: () =>
+      readBody(options.body ?? req, req.headers['content-length'], options.maxBodyBytes).catch(
+        (err) => {
+          if (err instanceof RegistrationError && err.status === 413) tooLarge = true
+          throw err
+        },
+      ),
+    ...(options.ip !== undefined && { ip: options.ip }),
+  }
+  return { request, tooLarge: () => tooLarge }
+}
+
+/**
+ * Writes a router response; `close` (after a 413) ends the connection instead of reading on.
+ *
+ * @see [RFC 9110 §15.5.14](https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.14)
+ */
+export function sendNodeResponse(
+  res: ServerResponse,
+  method: string,
+  response: HttpResponse,
+  close: boolean,
+): void {
   if (close) response.headers.connection = 'close'
   res.writeHead(response.status, response.headers)
   res.end(method === 'HEAD' ? undefined : response.body)
@@ -65,9 +101,36 @@ function send(res: ServerResponse, method: string, response: HttpResponse, close
   if (close) res.once('finish', () => res.socket?.destroySoon())
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers['content-length'])
+/**
+ * Thrown (and answered 500) when the request body was read before Registrar could read it: a body
+ * parser such as `express.json()` ran first. Registrar needs the raw bytes (media type, UTF-8,
+ * duplicate member names, its own size limit), and waiting for a stream that already ended would
+ * hang the request.
+ *
+ * @see [RFC 7591 §3.1](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.1)
+ */
+export class BodyAlreadyReadError extends Error {
+  constructor() {
+    super(
+      'the request body was already read by another middleware (a body parser such as ' +
+        'express.json() ran before Registrar); mount Registrar before any body parser, or ' +
+        'scope the body parser to your own routes',
+    )
+    this.name = 'BodyAlreadyReadError'
+  }
+}
+
+function readBody(
+  stream: Readable,
+  contentLength: string | undefined,
+  limit: number,
+): Promise<Uint8Array> {
+  const declared = Number(contentLength)
   if (declared > limit) return Promise.reject(bodyTooLarge(limit))
+  // body-parser 1.x marks the request with _body; 2.x (and any other reader) leaves it ended
+  if (stream.readableEnded || (stream as { _body?: unknown })._body === true) {
+    return Promise.reject(new BodyAlreadyReadError())
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -89,13 +152,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
       reject(err)
     }
     const cleanup = () => {
-      req.off('data', onData)
-      req.off('end', onEnd)
-      req.off('error', onError)
+      stream.off('data', onData)
+      stream.off('end', onEnd)
+      stream.off('error', onError)
     }
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('error', onError)
+    stream.on('data', onData)
+    stream.on('end', onEnd)
+    stream.on('error', onError)
   })
 }
 

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { tempDir } from '../helpers.js'
+import { freePort, send, WEB_CLIENT } from './support.js'
+
+const ROOT = new URL('../../', import.meta.url).pathname
+// resolved here: the examples run in a scratch directory, where `--import tsx` would not resolve
+const TSX = import.meta.resolve('tsx')
+
+const EXAMPLES = [
+  'A complete server with node:http',
+  'Express and Connect',
+  'Fastify',
+  'Hono and other fetch-based frameworks',
+]
+
+/** The first ts block under `### heading` in the README's `## Library` section. */
+function libraryExample(heading: string): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('\n## Library\n'))
+  const start = section.indexOf(`\n### ${heading}\n`)
+  assert.ok(start >= 0, `README's Library section has "### ${heading}"`)
+  const match = /```ts\n([\s\S]*?)\n```/.exec(section.slice(start))
+  assert.ok(match, `"${heading}" has a ts block`)
+  return match[1] as string
+}
+
+interface Example {
+  proc: ChildProcess
+  url: string
+  output: () => string
+  stop: () => Promise<number | null>
+}
+
+const cleanups: (() => void)[] = []
+after(() => {
+  for (const cleanup of cleanups) cleanup()
+})
+
+/**
+ * Runs a README example as written (`PORT` set, a scratch working directory for its SQLite file),
+ * until it prints its "listening on" line.
+ */
+async function run(heading: string): Promise<Example> {
+  // inside the package, so that `import … from 'registrar/…'` resolves to this package
+  const scratch = join(ROOT, '.tmp')
+  mkdirSync(scratch, { recursive: true })
+  const file = join(scratch, `readme-library-${heading.replace(/\W+/g, '-')}-${process.pid}.ts`)
+  writeFileSync(file, libraryExample(heading))
+  const cwd = tempDir('registrar-readme-')
+  cleanups.push(() => {
+    rmSync(file, { force: true })
+    cwd.cleanup()
+  })
+  const port = await freePort()
+  const proc = spawn(process.execPath, ['--import', TSX, file], {
+    cwd: cwd.dir,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  proc.stdout?.on('data', (d) => {
+    out += d
+  })
+  proc.stderr?.on('data', (d) => {
+    out += d
+  })
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve))
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${heading} did not start:\n${out}`)), 15_000)
+    proc.stdout?.on('data', () => {
+      if (out.includes(`listening on http://127.0.0.1:${port}`)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`${heading} exited with ${code}:\n${out}`))
+    })
+  })
+  return {
+    proc,
+    url: `http://127.0.0.1:${port}`,
+    output: () => out,
+    stop: async () => {
+      proc.kill('SIGTERM')
+      return exited
+    },
+  }
+}
+
+describe("README's Library examples run as written", () => {
+  it('node:http: the printed initial access token registers one client; events are printed', async () => {
+    const ex = await run('A complete server with node:http')
+    try {
+      const token = /^initial access token: (\S+)$/m.exec(ex.output())?.[1]
+      assert.ok(token, ex.output())
+      const created = await send(`${ex.url}/register`, { json: WEB_CLIENT, token })
+      assert.equal(created.status, 201, created.text)
+      const again = await send(`${ex.url}/register`, { json: WEB_CLIENT, token })
+      assert.equal(again.status, 401)
+      assert.equal(await ex.stop(), 0, ex.output())
+      assert.match(ex.output(), new RegExp(`^created ${created.body.client_id} active$`, 'm'))
+      assert.match(ex.output(), /^refused register invalid_token 401$/m)
+    } finally {
+      ex.proc.kill('SIGKILL')
+    }
+  })
+
+  for (const heading of EXAMPLES.slice(1)) {
+    it(`${heading}: Registrar under /oauth, the RFC 8414 document, the app's own route`, async () => {
+      const ex = await run(heading)
+      try {
+        const issuer = `${ex.url}/oauth`
+        const metadata = await send(`${ex.url}/.well-known/oauth-authorization-server/oauth`)
+        assert.equal(metadata.status, 200, metadata.text)
+        assert.equal(metadata.body.issuer, issuer)
+        assert.equal(metadata.body.registration_endpoint, `${issuer}/register`)
+        // token mode by default: Registrar itself answers, before reading any metadata
+        const register = await send(`${issuer}/register`, { json: WEB_CLIENT })
+        assert.equal(register.status, 401, register.text)
+        assert.equal(register.body.error, 'invalid_token')
+        const own = await send(`${issuer}/authorize`)
+        assert.equal(own.status, 200)
+        assert.equal(own.text, 'your authorization endpoint')
+        assert.equal(await ex.stop(), 0, ex.output())
+      } finally {
+        ex.proc.kill('SIGKILL')
+      }
+    })
+  }
+})
+
+it("README's Library examples type-check against the built package (tsc, strict)", async () => {
+  // tsx strips types without checking them; this catches an example that drifted from the API
+  const dir = join(ROOT, '.tmp', `readme-library-types-${process.pid}`)
+  mkdirSync(dir, { recursive: true })
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const files = EXAMPLES.map((heading, i) => {
+    // `export {}`: each file is a module of its own, with its own top-level names
+    writeFileSync(join(dir, `example-${i}.ts`), `${libraryExample(heading)}\nexport {}\n`)
+    return `example-${i}.ts`
+  })
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      extends: '../../tsconfig.json',
+      compilerOptions: { noEmit: true, rootDir: '.' },
+      include: files,
+    }),
+  )
+  const tsc = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let out = ''
+  tsc.stdout.on('data', (d) => {
+    out += d
+  })
+  tsc.stderr.on('data', (d) => {
+    out += d
+  })
+  const code = await new Promise((resolve) => tsc.once('exit', resolve))
+  assert.equal(code, 0, out)
+})
