@@ -11,12 +11,16 @@ import { MemoryStore } from '../src/storage/memory.js'
 export const ISSUER = 'https://as.example.com'
 export const BIN = new URL('../bin/registrar.js', import.meta.url).pathname
 
-/** A Registrar over a store (memory by default) and its web handler: no ports opened. */
+/**
+ * A Registrar over a store (memory by default) and its web handler: no ports opened. Open
+ * registration unless `file.registration.mode` says otherwise.
+ */
 export function makeRegistrar(
   file: Record<string, unknown> = {},
   options: { store?: Store; clock?: () => number } = {},
 ) {
-  const config = resolveConfig({ file: { issuer: ISSUER, registration: { mode: 'open' }, ...file } })
+  const registration = { mode: 'open', ...(file.registration as object | undefined) }
+  const config = resolveConfig({ file: { issuer: ISSUER, ...file, registration } })
   const store = options.store ?? new MemoryStore()
   const registrar = new Registrar({ config, store, ...(options.clock && { clock: options.clock }) })
   const fetch = createHandler(registrar)
@@ -28,10 +32,17 @@ export async function call(
   fetch: (r: Request) => Promise<Response>,
   method: string,
   path: string,
-  options: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string | Uint8Array } = {},
+  options: {
+    body?: unknown
+    token?: string
+    headers?: Record<string, string>
+    raw?: string | Uint8Array
+  } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON members
 ): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const headers: Record<string, string> = { ...options.headers }
-  if (options.body !== undefined || options.raw !== undefined) headers['content-type'] ??= 'application/json'
+  if (options.body !== undefined || options.raw !== undefined)
+    headers['content-type'] ??= 'application/json'
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
   const res = await fetch(
     new Request(new URL(path, ISSUER), {
@@ -86,11 +97,15 @@ export async function startServer(
     extra.push('--config', path)
     cleanupConfig = t.cleanup
   }
-  const proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', ...extra, ...args], {
-    env: { ...process.env, REGISTRAR_LOG_LEVEL: 'warn', ...options.env },
-    cwd: options.cwd ?? process.cwd(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', ...extra, ...args],
+    {
+      env: { ...process.env, REGISTRAR_LOG_LEVEL: 'warn', ...options.env },
+      cwd: options.cwd ?? process.cwd(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let out = ''
   let err = ''
   proc.stdout?.on('data', (d) => {
@@ -101,7 +116,10 @@ export async function startServer(
   })
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 15_000)
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start:\n${out}\n${err}`)),
+      15_000,
+    )
     const check = () => {
       const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out)
       if (m) {
