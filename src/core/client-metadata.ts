@@ -753,7 +753,8 @@ function fetchableUri(
   if (u.protocol !== 'https:') throw invalidMetadata(`${field} must use the https scheme`)
   if (!allowFragment && value.includes('#'))
     throw invalidMetadata(`${field} must not contain a fragment`)
-  const host = u.hostname.toLowerCase()
+  // a trailing dot names the same host (`localhost.` is localhost, RFC 6761 §6.3)
+  const host = u.hostname.toLowerCase().replace(/\.+$/, '')
   if (host === 'localhost' || host.endsWith('.localhost')) {
     throw invalidMetadata(`${field} must not name localhost`)
   }
@@ -779,7 +780,9 @@ function absoluteUri(value: string, field: string, fail: ErrorFactory): URL {
   }
   if (!url || !scheme) throw fail(`${field} must be an absolute URI`)
   const s = scheme[1]!.toLowerCase()
-  if ((s === 'http' || s === 'https') && !value.slice(scheme[0].length).startsWith('//')) {
+  // http(s) URIs need a non-empty authority (RFC 9110 §4.2.1, §4.2.2); the WHATWG parser would
+  // silently turn `https:///cb` or `https:/cb` into `https://cb/`, which is not what was registered
+  if ((s === 'http' || s === 'https') && !/^\/\/[^/?#]/.test(value.slice(scheme[0].length))) {
     throw fail(`${field} must be an absolute URI`)
   }
   if (url.username || url.password) throw fail(`${field} must not contain user information`)
