@@ -242,7 +242,7 @@ describe('resolveConfig: an invalid config is refused, naming the key (design §
       'registration.secretEncryptionKey',
     )
     refused(
-      { env: { REGISTRAR_SECRET_ENCRYPTION_KEY: 'x'.repeat(43) + '!' } },
+      { env: { REGISTRAR_SECRET_ENCRYPTION_KEY: `${'x'.repeat(43)}!` } },
       'registration.secretEncryptionKey',
     )
   })
