@@ -461,6 +461,15 @@ describe('validateClientMetadata: grant_types and response_types (RFC 7591 §2.1
       OIDC_TYPES,
     )
     assert.deepEqual(out.response_types, ['code id_token'])
+    const twice = await validate(
+      {
+        ...minimal,
+        response_types: ['code id_token', 'id_token code'],
+        grant_types: ['authorization_code', 'implicit'],
+      },
+      OIDC_TYPES,
+    )
+    assert.deepEqual(twice.response_types, ['code id_token'], 'registered once')
   })
 
   it('R7591-2-f04 RDISC-X-a: a response type outside response_types_supported gives 400', async () => {
