@@ -202,7 +202,9 @@ export async function validateClientMetadata(
     grantTypes = supported
   }
   if (responseTypes) {
-    responseTypes = responseTypes.map((r) => normaliseResponseType(r))
+    // 'code id_token' and 'id_token code' are one response type (OAuth 2.0 Multiple Response
+    // Types §5: order does not matter): register it once
+    responseTypes = [...new Set(responseTypes.map((r) => normaliseResponseType(r)))]
     for (const r of responseTypes) {
       if (!rules.response_types_supported.some((s) => normaliseResponseType(s) === r)) {
         throw invalidMetadata(`response_type '${r}' is not supported`)
