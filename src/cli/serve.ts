@@ -58,14 +58,15 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       config = loadConfig({ ...values, issuer: `http://${displayHost}:${running.port}` })
     }
     const registrar = new Registrar({ config, store })
+    // the access line already carries status and client_id: at info there is one line per request
     registrar.on('registration.created', (e) =>
-      logger.info({ event: 'registration.created', ...e }),
+      logger.debug({ event: 'registration.created', ...e }),
     )
     registrar.on('registration.updated', (e) =>
-      logger.info({ event: 'registration.updated', ...e }),
+      logger.debug({ event: 'registration.updated', ...e }),
     )
     registrar.on('registration.deleted', (e) =>
-      logger.info({ event: 'registration.deleted', ...e }),
+      logger.debug({ event: 'registration.deleted', ...e }),
     )
     registrar.on('registration.error', (e) => logger.debug({ event: 'registration.error', ...e }))
     listener = createNodeListener(createRequestRouter(registrar, { logger }), {
