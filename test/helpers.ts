@@ -9,6 +9,10 @@ import { createHandler } from '../src/http/handler.js'
 import { MemoryStore } from '../src/storage/memory.js'
 
 export const ISSUER = 'https://as.example.com'
+
+/** A parsed JSON response body, read member by member as each test needs. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON members
+export type JsonBody = any
 export const BIN = new URL('../bin/registrar.js', import.meta.url).pathname
 
 /**
@@ -38,8 +42,7 @@ export async function call(
     headers?: Record<string, string>
     raw?: string | Uint8Array
   } = {},
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON members
-): Promise<{ status: number; headers: Headers; body: any; text: string }> {
+): Promise<{ status: number; headers: Headers; body: JsonBody; text: string }> {
   const headers: Record<string, string> = { ...options.headers }
   if (options.body !== undefined || options.raw !== undefined)
     headers['content-type'] ??= 'application/json'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { connect } from 'node:net'
 import { after, before, describe, it } from 'node:test'
-import { type ServerProcess, startServer } from '../helpers.js'
+import { type JsonBody, type ServerProcess, startServer } from '../helpers.js'
 
 /** Black-box tests against `registrar serve` (the real CLI, a real socket on 127.0.0.1). */
 
@@ -71,7 +71,7 @@ async function json(
 ): Promise<{
   status: number
   headers: Headers
-  body: Record<string, unknown> & { [k: string]: any }
+  body: JsonBody
 }> {
   const res = await fetch(`${base}${path}`, init)
   const text = await res.text()
