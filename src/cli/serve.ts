@@ -86,11 +86,8 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       },
       'started',
     )
-    process.stdout.write(
-      `listening on http://${displayHost}:${running.port} (issuer ${config.issuer})\n`,
-    )
-
-    await new Promise<void>((resolve) => {
+    // handlers first, then the announcement: whoever reads "listening on" may signal at once
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info({ signal }, 'stopping')
         process.off('SIGTERM', stop)
@@ -107,6 +104,10 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       process.on('SIGTERM', stop)
       process.on('SIGINT', stop)
     })
+    process.stdout.write(
+      `listening on http://${displayHost}:${running.port} (issuer ${config.issuer})\n`,
+    )
+    await stopped
     return 0
   },
 }
