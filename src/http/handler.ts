@@ -1,7 +1,7 @@
 import { RegistrationError } from '../core/errors.js'
 import type { Registrar } from '../core/registration.js'
 import { clientConfigurationEndpoint } from './client-configuration-endpoint.js'
-import { bodyTooLarge } from './json-body.js'
+import { bodyIncomplete, bodyTooLarge } from './json-body.js'
 import { registrationEndpoint } from './registration-endpoint.js'
 import type { HttpRequest } from './request.js'
 import { errorResponse, type HttpResponse, json } from './respond.js'
@@ -202,7 +202,9 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
   let size = 0
   const reader = request.body.getReader()
   for (;;) {
-    const { done, value } = await reader.read()
+    const { done, value } = await reader.read().catch((cause: unknown) => {
+      throw bodyIncomplete(cause)
+    })
     if (done) break
     size += value.byteLength
     if (size > limit) {
