@@ -221,4 +221,28 @@ describe('POST /register with malformed bodies leaves no client behind (R7591-3.
     assert.equal(res.status, 413)
     assert.ok(sent < 200 * 1024, 'stopped reading past the limit')
   })
+
+  it('a body stream that fails mid-way is a 400, not a 500', async () => {
+    const { registrar, store } = makeRegistrar()
+    const { createHandler } = await import('../../src/http/handler.js')
+    const fetch = createHandler(registrar)
+    let pulls = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(utf8('{"redirect_uris":'))
+        else controller.error(new Error('connection reset'))
+      },
+    })
+    const res = await fetch(
+      new Request('https://as.example.com/register', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit),
+    )
+    assert.equal(res.status, 400)
+    assert.equal(((await res.json()) as { error: string }).error, 'invalid_request')
+    assert.equal(await store.countClients(), 0)
+  })
 })

@@ -467,4 +467,43 @@ describe('access log (one pino line per request, no credentials)', () => {
       if (!stopped) await server.stop()
     }
   })
+
+  it('a client that goes away mid-body is a 400 in the log, not a 500 "unexpected error"', async () => {
+    const server = await startServer(['--registration', 'open', '--store', 'memory'], {
+      env: { REGISTRAR_LOG_LEVEL: 'info' },
+    })
+    let stopped = false
+    try {
+      await new Promise<void>((resolve) => {
+        const socket = connect(server.port, '127.0.0.1', () => {
+          socket.write(
+            'POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+              'Content-Length: 100\r\n\r\n{"redirect',
+          )
+          setTimeout(() => {
+            socket.destroy()
+            resolve()
+          }, 150)
+        })
+        socket.on('error', () => {})
+      })
+      // the server lives on
+      assert.equal((await json(server.url, '/healthz')).status, 200)
+      assert.equal(await server.stop(), 0)
+      stopped = true
+      const lines = server
+        .stderr()
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+      const post = lines.filter((l) => l.msg === 'request' && l.path === '/register')
+      assert.deepEqual(
+        post.map((l) => l.status),
+        [400],
+      )
+      assert.equal(lines.filter((l) => l.msg === 'unexpected error').length, 0)
+    } finally {
+      if (!stopped) await server.stop()
+    }
+  })
 })
