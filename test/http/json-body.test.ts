@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import { RegistrationError } from '../../src/core/errors.js'
 import { checkJsonMediaType, parseJsonObject } from '../../src/http/json-body.js'
 import { call, makeRegistrar } from '../helpers.js'
@@ -74,6 +75,38 @@ describe('parseJsonObject (RFC 7591 §3.1, RFC 8259)', () => {
     assert.deepEqual(parseJsonObject(utf8('{"a":"{\\"a\\":1,","b":"}"}')), { a: '{"a":1,', b: '}' })
     // no normalisation: composed and decomposed forms are different names (ROIDR-6-a)
     assert.equal(Object.keys(parseJsonObject(utf8('{"caf\\u00e9":1,"cafe\\u0301":2}'))).length, 2)
+  })
+
+  it('property: a duplicate is reported exactly when two decoded member names are equal', () => {
+    // every character \u-escaped: the same name in another spelling
+    const escapeAll = (k: string) =>
+      `"${Array.from({ length: k.length }, (_, i) => `\\u${k.charCodeAt(i).toString(16).padStart(4, '0')}`).join('')}"`
+    const member = fc.tuple(
+      fc.oneof(
+        fc.constantFrom('a', 'b', '"', '\\', 'é', '\u{1F600}', ''),
+        fc.string({ unit: 'binary', maxLength: 4 }),
+      ),
+      fc.boolean(),
+      fc.jsonValue({ maxDepth: 2 }),
+    )
+    fc.assert(
+      fc.property(fc.array(member, { maxLength: 6 }), fc.boolean(), (members, nested) => {
+        const inner = `{${members.map(([k, esc, v]) => `${esc ? escapeAll(k) : JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`
+        const text = nested ? `{"outer":[1,${inner}],"after":{}}` : inner
+        const names = members.map(([k]) => k)
+        const duplicate = new Set(names).size !== names.length
+        let threw = false
+        try {
+          parseJsonObject(utf8(text))
+        } catch (e) {
+          assert.ok(e instanceof RegistrationError)
+          assert.match(e.error_description ?? '', /duplicate/)
+          threw = true
+        }
+        assert.equal(threw, duplicate, text)
+      }),
+      { seed: 8259, numRuns: 1000 },
+    )
   })
 
   it('nesting is limited to 32 levels', () => {
