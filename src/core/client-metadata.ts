@@ -905,8 +905,16 @@ async function publicJwks(value: unknown): Promise<{ keys: JWK[] }> {
   if (uses.has('sig') && uses.has('enc') && uses.has(undefined)) {
     throw invalidMetadata("a jwks with both signing and encryption keys needs 'use' on every key")
   }
-  return { keys: keys as JWK[] }
+  // RFC 7517 §4: members that are not understood are ignored; these three are dropped so that no
+  // stored key can turn into a prototype when a consumer copies it with Object.assign or a merge
+  return {
+    keys: (keys as JWK[]).map((k) =>
+      Object.fromEntries(Object.entries(k).filter(([name]) => !PROTOTYPE_NAMES.has(name))),
+    ),
+  }
 }
+
+const PROTOTYPE_NAMES = new Set(['__proto__', 'constructor', 'prototype'])
 
 function defaultAlg(jwk: JWK): string {
   if (jwk.kty === 'RSA') return jwk.use === 'enc' ? 'RSA-OAEP' : 'RS256'

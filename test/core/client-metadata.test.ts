@@ -728,6 +728,21 @@ describe('validateClientMetadata: jwks and jwks_uri (RFC 7591 §2, OIDR §2)', (
     )
   })
 
+  it('RFC 7517 §4: prototype-named members of a key are ignored, not stored', async () => {
+    const jwk = await publicJwk('ES256')
+    const hostile = JSON.parse(
+      `{"keys":[${JSON.stringify(jwk).slice(0, -1)},"__proto__":{"admin":true},"constructor":1,"x-extra":"kept"}]}`,
+    )
+    assert.ok(Object.hasOwn(hostile.keys[0], '__proto__'))
+    const out = await validate({ ...minimal, jwks: hostile })
+    const stored = out.jwks?.keys[0] as Record<string, unknown>
+    assert.equal(Object.hasOwn(stored, '__proto__'), false)
+    assert.equal(Object.hasOwn(stored, 'constructor'), false)
+    assert.equal(stored['x-extra'], 'kept')
+    assert.equal(Object.getPrototypeOf(stored), Object.prototype)
+    assert.deepEqual(await validate({ ...minimal, jwks: out.jwks }), out)
+  })
+
   it('ROIDR-2-e: signing and encryption keys in one set each need use', async () => {
     const sig = await publicJwk('ES256', { use: 'sig' })
     const enc = await publicJwk('ES256', { use: 'enc' })

@@ -261,6 +261,15 @@ const contentType = fc.oneof(
   },
 )
 
+/** No object anywhere in stored metadata has a member named like a prototype link. */
+function assertNoPrototypeNames(value: unknown, where: string): void {
+  if (typeof value !== 'object' || value === null) return
+  for (const name of ['__proto__', 'constructor', 'prototype']) {
+    assert.equal(Object.hasOwn(value, name), false, `${where}: ${name}`)
+  }
+  for (const [k, v] of Object.entries(value)) assertNoPrototypeNames(v, `${where}.${k}`)
+}
+
 interface Outcome {
   status: number
   json: Record<string, unknown> | undefined
@@ -386,9 +395,8 @@ describe('fuzz: 1,000 random bodies against a running server on SQLite', () => {
           c.metadata,
           c.client_id,
         )
-        assert.equal(Object.hasOwn(c.metadata, '__proto__'), false)
-        assert.equal(Object.hasOwn(c.metadata, 'constructor'), false)
         assert.equal(Object.hasOwn(c.metadata, 'unknown_member'), false)
+        assertNoPrototypeNames(c.metadata, c.client_id)
       }
     } finally {
       await store.close()
