@@ -291,6 +291,30 @@ describe('registrar serve over HTTP (issuer at the root)', () => {
     assert.equal((await json(server.url, '/healthz')).status, 200)
   })
 
+  it('a Content-Length smaller than what is sent: the rest is never read as part of the body', async () => {
+    const head =
+      'POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n'
+    const body = JSON.stringify({ redirect_uris: [CB], pad: 'a'.repeat(100_000) })
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => socket.end(head + body))
+      let text = ''
+      socket.setEncoding('latin1')
+      socket.on('data', (d) => {
+        text += d
+      })
+      socket.on('close', () => resolve(text))
+      socket.on('error', (e) => (text ? resolve(text) : reject(e)))
+    })
+    const statuses = [...reply.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]))
+    // the declared 20 bytes are not a JSON object; what follows is not a request
+    assert.equal(statuses[0], 400, reply.slice(0, 300))
+    assert.ok(
+      statuses.every((s) => s === 400),
+      statuses.join(' '),
+    )
+    assert.equal((await json(server.url, '/healthz')).status, 200)
+  })
+
   it('R7591-3-e R7592-2-b: other methods get 405 with Allow', async () => {
     const cases: [string, string, RegExp][] = [
       ['GET', '/register', /^POST, OPTIONS$/],
