@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
 import { Registrar } from '../core/registration.js'
 import { createRequestRouter } from '../http/handler.js'
-import { createNodeListener, listen } from '../http/node.js'
+import { createNodeListener, listen, type RunningServer } from '../http/node.js'
 import { openStore } from '../storage/open-store.js'
 import { type Command, loadConfig, parse } from './common.js'
 
@@ -41,19 +41,32 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       return 0
     }
     let config = loadConfig(values)
+    const displayHost = displayHostFor(config.host)
+    // an issuer derived from host and port must be valid too: refuse it before binding anything
+    // (after listen() a refusal would leave the socket open and the process running)
+    if (!config.issuer) loadConfig({ ...values, issuer: `http://${displayHost}:${config.port}` })
     const logger = pino(
       { level: config.log.level, base: undefined },
       pino.destination({ dest: 2, sync: false }),
     )
     const store = await openStore(config.store, { postgres: config.postgres })
 
-    // the listener is installed once the issuer is known, which may depend on the port picked
+    // the listener is installed once the issuer is known, which may depend on the port picked;
+    // a request that slips in before that is told to retry rather than left hanging
     let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
-    const running = await listen((req, res) => listener?.(req, res), {
-      port: config.port,
-      host: config.host,
-    })
-    const displayHost = displayHostFor(config.host)
+    let running: RunningServer
+    try {
+      running = await listen(
+        (req, res) => {
+          if (listener) return listener(req, res)
+          res.writeHead(503, { 'retry-after': '1', connection: 'close' }).end()
+        },
+        { port: config.port, host: config.host },
+      )
+    } catch (err) {
+      await store.close()
+      throw err
+    }
     if (!config.issuer) {
       config = loadConfig({ ...values, issuer: `http://${displayHost}:${running.port}` })
     }
