@@ -196,6 +196,11 @@ describe('registrar serve: an invalid config is refused at start, naming the key
       () => ({ args: ['--issuer', 'http://as.example.com'] }),
       /issuer: must use https/,
     ],
+    [
+      'a host whose derived issuer would be plain http off loopback',
+      () => ({ args: ['--host', '127.0.0.2', '--port', '0'] }),
+      /issuer: must use https/,
+    ],
     ['a bad REGISTRAR_PORT', () => ({ args: [], env: { REGISTRAR_PORT: 'eighty' } }), /port/],
     ['a bad --registration', () => ({ args: ['--registration', 'closed'] }), /registration\.mode/],
     [
