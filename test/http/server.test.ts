@@ -175,6 +175,28 @@ describe('registrar serve over HTTP (issuer at the root)', () => {
       const res = await register(server.url, { redirect_uris: [CB], response_types: [type] })
       assert.equal(res.status, 201, type)
     }
+    const algLists: [string, string][] = [
+      ['id_token_signing_alg_values_supported', 'id_token_signed_response_alg'],
+      ['userinfo_signing_alg_values_supported', 'userinfo_signed_response_alg'],
+      ['request_object_signing_alg_values_supported', 'request_object_signing_alg'],
+      ['token_endpoint_auth_signing_alg_values_supported', 'token_endpoint_auth_signing_alg'],
+    ]
+    for (const [list, field] of algLists) {
+      for (const alg of m[list] as string[]) {
+        const res = await register(server.url, {
+          redirect_uris: [CB],
+          [field]: alg,
+          ...(field === 'token_endpoint_auth_signing_alg' && {
+            token_endpoint_auth_method: 'private_key_jwt',
+            jwks_uri: 'https://client.example.org/jwks',
+          }),
+        })
+        assert.equal(res.status, 201, `${field} ${alg}: ${res.body.error_description}`)
+        assert.equal(res.body[field], alg)
+      }
+      const refused = await register(server.url, { redirect_uris: [CB], [field]: 'HS256' })
+      assert.equal(refused.status, 400, `${field} HS256 is not listed, so it is refused`)
+    }
     // and what it does not list is refused
     for (const method of ['client_secret_jwt', 'tls_client_auth']) {
       assert.ok(!m.token_endpoint_auth_methods_supported.includes(method))
