@@ -122,9 +122,12 @@ export const SECRET_METHODS: ReadonlySet<string> = new Set([
   'client_secret_jwt',
 ])
 
-/** Symmetric JWA algorithms: using one needs the client_secret in plaintext at the AS. */
+/**
+ * Symmetric JWA algorithms (RFC 7518 §3.2, §4.4, §4.5, §4.7, §4.8): keyed with the client_secret
+ * (OIDC Core §10.1, §10.2), so using one needs the secret in plaintext at the AS.
+ */
 export function isSymmetricAlg(alg: string): boolean {
-  return /^HS\d+$/.test(alg) || alg === 'dir' || /^A\d+(GCM)?KW$/.test(alg)
+  return /^HS\d+$/.test(alg) || alg === 'dir' || /^A\d+(GCM)?KW$/.test(alg) || /^PBES2-/.test(alg)
 }
 
 const DEFAULT_ENC = 'A128CBC-HS256'

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { exportJWK, generateKeyPair, generateSecret, type JWK } from 'jose'
 import {
   type ClientMetadata,
+  isSymmetricAlg,
   needsPlaintextSecret,
   needsSecret,
   validateClientMetadata,
@@ -1139,6 +1140,40 @@ describe('credentials (design §4, RFC 7591 §3.2.1)', () => {
       },
       'invalid_client_metadata',
       { registration: { secretEncryptionKey: KEY } },
+    )
+  })
+
+  it('isSymmetricAlg: HMAC, direct, AES key wrap and PBES2 are keyed with the client secret', () => {
+    for (const alg of ['HS256', 'HS512', 'dir', 'A128KW', 'A256GCMKW', 'PBES2-HS256+A128KW']) {
+      assert.equal(isSymmetricAlg(alg), true, alg)
+    }
+    for (const alg of ['RS256', 'ES256', 'EdDSA', 'RSA-OAEP-256', 'ECDH-ES+A128KW', 'none']) {
+      assert.equal(isSymmetricAlg(alg), false, alg)
+    }
+  })
+
+  it('ROIDR-3.2-e: a PBES2 encryption algorithm needs the secret in plaintext (sealed)', async () => {
+    const file = {
+      registration: { secretEncryptionKey: KEY },
+      metadata: {
+        id_token_encryption_alg_values_supported: ['PBES2-HS256+A128KW'],
+        id_token_encryption_enc_values_supported: ['A128CBC-HS256'],
+      },
+    }
+    const out = await validate(
+      { ...minimal, id_token_encrypted_response_alg: 'PBES2-HS256+A128KW' },
+      file,
+    )
+    assert.equal(needsPlaintextSecret(out), true)
+    assert.throws(
+      () =>
+        resolveConfig({
+          file: {
+            issuer: ISSUER,
+            metadata: { id_token_encryption_alg_values_supported: ['PBES2-HS256+A128KW'] },
+          },
+        }),
+      /secretEncryptionKey/,
     )
   })
 
