@@ -445,11 +445,15 @@ describe('registrar token create with a running server on the same SQLite file (
   })
 
   it('--expires-in is honoured', async () => {
-    const token = await createToken(store, '--expires-in', '1')
+    const token = await createToken(store, '--expires-in', '1', '--description', 'expiry check')
     const listed = await runCli(['token', 'list', '--json', '--store', store])
     const record = (
-      JSON.parse(listed.stdout) as { createdAt: number; expiresAt: number | null }[]
-    ).at(-1)!
+      JSON.parse(listed.stdout) as {
+        createdAt: number
+        expiresAt: number | null
+        description?: string
+      }[]
+    ).find((x) => x.description === 'expiry check')!
     assert.equal(record.expiresAt! - record.createdAt, 1)
     // wait until the expiry second has begun
     while (Date.now() / 1000 < record.expiresAt!) await sleep(50)
