@@ -10,16 +10,22 @@ import { createHandler } from '../src/http/handler.js'
 import { MemoryStore } from '../src/storage/memory.js'
 
 export const ISSUER = 'https://as.example.com'
+
+/** A parsed JSON response body, read member by member as each test needs. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON members
+export type JsonBody = any
 export const BIN = new URL('../bin/registrar.js', import.meta.url).pathname
 
-/** A Registrar over a store (memory by default) and its web handler: no ports opened. */
+/**
+ * A Registrar over a store (memory by default) and its web handler: no ports opened. Open
+ * registration unless `file.registration.mode` says otherwise.
+ */
 export function makeRegistrar(
   file: Record<string, unknown> = {},
   options: { store?: Store; clock?: () => number; fetch?: OutboundFetch } = {},
 ) {
-  const config = resolveConfig({
-    file: { issuer: ISSUER, registration: { mode: 'open' }, ...file },
-  })
+  const registration = { mode: 'open', ...(file.registration as object | undefined) }
+  const config = resolveConfig({ file: { issuer: ISSUER, ...file, registration } })
   const store = options.store ?? new MemoryStore()
   const registrar = new Registrar({
     config,
@@ -42,8 +48,7 @@ export async function call(
     headers?: Record<string, string>
     raw?: string | Uint8Array
   } = {},
-  // biome-ignore lint/suspicious/noExplicitAny: tests read members of arbitrary JSON bodies
-): Promise<{ status: number; headers: Headers; body: any; text: string }> {
+): Promise<{ status: number; headers: Headers; body: JsonBody; text: string }> {
   const headers: Record<string, string> = { ...options.headers }
   if (options.body !== undefined || options.raw !== undefined)
     headers['content-type'] ??= 'application/json'
@@ -81,16 +86,35 @@ export interface ServerProcess {
   proc: ChildProcess
   stdout: () => string
   stderr: () => string
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
 /**
+ * The environment of a child CLI: the test runner's, minus any REGISTRAR_* setting of the
+ * developer's shell (tests state their own), plus `env`.
+ */
+export function childEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRAR_')),
+  )
+  return { ...inherited, ...env }
+}
+
+/**
  * Starts `registrar serve --port 0 --host 127.0.0.1 …` as a child process (the real CLI, a real
- * socket) and resolves once it prints its "listening on" line.
+ * socket) and resolves once it prints its "listening on" line. `defaultFlags: false` leaves out
+ * `--port 0 --host 127.0.0.1`, for tests of where those come from.
  */
 export async function startServer(
   args: string[] = [],
-  options: { config?: Record<string, unknown>; env?: Record<string, string>; cwd?: string } = {},
+  options: {
+    config?: Record<string, unknown>
+    env?: Record<string, string>
+    cwd?: string
+    defaultFlags?: boolean
+  } = {},
 ): Promise<ServerProcess> {
   const extra: string[] = []
   let cleanupConfig: (() => void) | undefined
@@ -101,15 +125,12 @@ export async function startServer(
     extra.push('--config', path)
     cleanupConfig = t.cleanup
   }
-  const proc = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', '0', '--host', '127.0.0.1', ...extra, ...args],
-    {
-      env: { ...process.env, REGISTRAR_LOG_LEVEL: 'warn', ...options.env },
-      cwd: options.cwd ?? process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
+  const flags = options.defaultFlags === false ? [] : ['--port', '0', '--host', '127.0.0.1']
+  const proc = spawn(process.execPath, [BIN, 'serve', ...flags, ...extra, ...args], {
+    env: childEnv({ REGISTRAR_LOG_LEVEL: 'warn', ...options.env }),
+    cwd: options.cwd ?? process.cwd(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   let err = ''
   proc.stdout?.on('data', (d) => {
@@ -118,31 +139,42 @@ export async function startServer(
   proc.stderr?.on('data', (d) => {
     err += d
   })
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server did not start:\n${out}\n${err}`)),
-      15_000,
-    )
-    const check = () => {
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve(Number(m[1]))
+  // 'close', not 'exit': by then stdout and stderr have been read to the end
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('close', (code) => resolve(code)),
+  )
+  let port: number
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`server did not start:\n${out}\n${err}`)),
+        15_000,
+      )
+      const check = () => {
+        const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out)
+        if (m) {
+          clearTimeout(timer)
+          resolve(Number(m[1]))
+        }
       }
-    }
-    proc.stdout?.on('data', check)
-    exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited with ${code}:\n${out}\n${err}`))
+      proc.stdout?.on('data', check)
+      exited.then((code) => {
+        clearTimeout(timer)
+        reject(new Error(`server exited with ${code}:\n${out}\n${err}`))
+      })
     })
-  })
+  } catch (e) {
+    proc.kill('SIGKILL')
+    cleanupConfig?.()
+    throw e
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     proc,
     stdout: () => out,
     stderr: () => err,
+    exited,
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal)
       const code = await exited
@@ -152,13 +184,13 @@ export async function startServer(
   }
 }
 
-/** Runs the CLI to completion. */
+/** Runs the CLI to completion; past `timeoutMs` it is killed and the code is null. */
 export async function runCli(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; input?: string } = {},
+  options: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proc = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...options.env },
+    env: childEnv(options.env),
     cwd: options.cwd ?? process.cwd(),
     stdio: ['pipe', 'pipe', 'pipe'],
   })
@@ -171,6 +203,8 @@ export async function runCli(
     stderr += d
   })
   proc.stdin.end(options.input ?? '')
-  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve))
+  const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 20_000)
+  const code = await new Promise<number | null>((resolve) => proc.once('close', resolve))
+  clearTimeout(timer)
   return { code, stdout, stderr }
 }

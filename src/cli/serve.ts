@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type Logger, pino } from 'pino'
-import type { Registrar } from '../core/registration.js'
-import { listen } from '../http/node.js'
+import { pino } from 'pino'
+import { listen, type RunningServer } from '../http/node.js'
 import { buildRuntime } from '../runtime.js'
 import { openStore } from '../storage/open-store.js'
 import { type Command, loadConfig, parse } from './common.js'
@@ -46,24 +45,37 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
     const { 'rate-limit-store': rateLimitStore, ...rest } = values
     const flags = { ...rest, ...(rateLimitStore !== undefined && { rateLimitStore }) }
     let config = loadConfig(flags)
+    const displayHost = displayHostFor(config.host)
+    // an issuer derived from host and port must be valid too: refuse it before binding anything
+    // (after listen() a refusal would leave the socket open and the process running)
+    if (!config.issuer) loadConfig({ ...flags, issuer: `http://${displayHost}:${config.port}` })
     const logger = pino(
       { level: config.log.level, base: undefined },
       pino.destination({ dest: 2, sync: false }),
     )
     const store = await openStore(config.store, { postgres: config.postgres })
 
-    // the listener is installed once the issuer is known, which may depend on the port picked
+    // the listener is installed once the issuer is known, which may depend on the port picked;
+    // a request that slips in before that is told to retry rather than left hanging
     let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
-    const running = await listen((req, res) => listener?.(req, res), {
-      port: config.port,
-      host: config.host,
-    })
-    const displayHost = displayHostFor(config.host)
+    let running: RunningServer
+    try {
+      running = await listen(
+        (req, res) => {
+          if (listener) return listener(req, res)
+          res.writeHead(503, { 'retry-after': '1', connection: 'close' }).end()
+        },
+        { port: config.port, host: config.host },
+      )
+    } catch (err) {
+      await store.close()
+      throw err
+    }
     if (!config.issuer) {
       config = loadConfig({ ...flags, issuer: `http://${displayHost}:${running.port}` })
     }
+    // the access log line names each request's registration event (one line per request)
     const runtime = await buildRuntime(config, store, { logger })
-    logEvents(runtime.registrar, logger)
     listener = runtime.nodeListener
 
     if (
@@ -88,11 +100,8 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       },
       'started',
     )
-    process.stdout.write(
-      `listening on http://${displayHost}:${running.port} (issuer ${config.issuer})\n`,
-    )
-
-    await new Promise<void>((resolve) => {
+    // handlers first, then the announcement: whoever reads "listening on" may signal at once
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info({ signal }, 'stopping')
         process.off('SIGTERM', stop)
@@ -110,27 +119,12 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       process.on('SIGTERM', stop)
       process.on('SIGINT', stop)
     })
+    process.stdout.write(
+      `listening on http://${displayHost}:${running.port} (issuer ${config.issuer})\n`,
+    )
+    await stopped
     return 0
   },
-}
-
-/**
- * Logs every registration event (an audit trail beside the access log). Payloads carry client ids
- * and error codes, never a token or a secret. Refusals are the client's problem: info; a 5xx is
- * ours: error.
- */
-function logEvents(registrar: Registrar, logger: Logger): void {
-  const info = (event: string) => (e: object) => logger.info({ event, ...e }, event)
-  registrar.on('registration.created', info('registration.created'))
-  registrar.on('registration.read', info('registration.read'))
-  registrar.on('registration.updated', info('registration.updated'))
-  registrar.on('registration.deleted', info('registration.deleted'))
-  registrar.on('registration.error', (e) =>
-    logger[e.status >= 500 ? 'error' : 'info'](
-      { event: 'registration.error', ...e },
-      'registration.error',
-    ),
-  )
 }
 
 function displayHostFor(host: string): string {

@@ -122,9 +122,12 @@ export const SECRET_METHODS: ReadonlySet<string> = new Set([
   'client_secret_jwt',
 ])
 
-/** Symmetric JWA algorithms: using one needs the client_secret in plaintext at the AS. */
+/**
+ * Symmetric JWA algorithms (RFC 7518 §3.2, §4.4, §4.5, §4.7, §4.8): keyed with the client_secret
+ * (OIDC Core §10.1, §10.2), so using one needs the secret in plaintext at the AS.
+ */
 export function isSymmetricAlg(alg: string): boolean {
-  return /^HS\d+$/.test(alg) || alg === 'dir' || /^A\d+(GCM)?KW$/.test(alg)
+  return /^HS\d+$/.test(alg) || alg === 'dir' || /^A\d+(GCM)?KW$/.test(alg) || /^PBES2-/.test(alg)
 }
 
 const DEFAULT_ENC = 'A128CBC-HS256'
@@ -202,7 +205,9 @@ export async function validateClientMetadata(
     grantTypes = supported
   }
   if (responseTypes) {
-    responseTypes = responseTypes.map((r) => normaliseResponseType(r))
+    // 'code id_token' and 'id_token code' are one response type (OAuth 2.0 Multiple Response
+    // Types §5: order does not matter): register it once
+    responseTypes = [...new Set(responseTypes.map((r) => normaliseResponseType(r)))]
     for (const r of responseTypes) {
       if (!rules.response_types_supported.some((s) => normaliseResponseType(s) === r)) {
         throw invalidMetadata(`response_type '${r}' is not supported`)
@@ -753,7 +758,8 @@ function fetchableUri(
   if (u.protocol !== 'https:') throw invalidMetadata(`${field} must use the https scheme`)
   if (!allowFragment && value.includes('#'))
     throw invalidMetadata(`${field} must not contain a fragment`)
-  const host = u.hostname.toLowerCase()
+  // a trailing dot names the same host (`localhost.` is localhost, RFC 6761 §6.3)
+  const host = u.hostname.toLowerCase().replace(/\.+$/, '')
   if (host === 'localhost' || host.endsWith('.localhost')) {
     throw invalidMetadata(`${field} must not name localhost`)
   }
@@ -779,7 +785,9 @@ function absoluteUri(value: string, field: string, fail: ErrorFactory): URL {
   }
   if (!url || !scheme) throw fail(`${field} must be an absolute URI`)
   const s = scheme[1]!.toLowerCase()
-  if ((s === 'http' || s === 'https') && !value.slice(scheme[0].length).startsWith('//')) {
+  // http(s) URIs need a non-empty authority (RFC 9110 §4.2.1, §4.2.2); the WHATWG parser would
+  // silently turn `https:///cb` or `https:/cb` into `https://cb/`, which is not what was registered
+  if ((s === 'http' || s === 'https') && !/^\/\/[^/?#]/.test(value.slice(scheme[0].length))) {
     throw fail(`${field} must be an absolute URI`)
   }
   if (url.username || url.password) throw fail(`${field} must not contain user information`)
@@ -900,8 +908,16 @@ export async function publicJwks(value: unknown): Promise<{ keys: JWK[] }> {
   if (uses.has('sig') && uses.has('enc') && uses.has(undefined)) {
     throw invalidMetadata("a jwks with both signing and encryption keys needs 'use' on every key")
   }
-  return { keys: keys as JWK[] }
+  // RFC 7517 §4: members that are not understood are ignored; these three are dropped so that no
+  // stored key can turn into a prototype when a consumer copies it with Object.assign or a merge
+  return {
+    keys: (keys as JWK[]).map((k) =>
+      Object.fromEntries(Object.entries(k).filter(([name]) => !PROTOTYPE_NAMES.has(name))),
+    ),
+  }
 }
+
+const PROTOTYPE_NAMES = new Set(['__proto__', 'constructor', 'prototype'])
 
 function defaultAlg(jwk: JWK): string {
   if (jwk.kty === 'RSA') return jwk.use === 'enc' ? 'RSA-OAEP' : 'RS256'

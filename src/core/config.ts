@@ -194,12 +194,13 @@ export function resolveConfig(
   }
   const layer = (value: string | number | undefined) =>
     value === undefined || value === '' ? undefined : value
+  // an empty value (`REGISTRAR_HOST=` in a compose file) means "not set" on every layer
   const port = layer(flags.port) ?? layer(env.REGISTRAR_PORT)
   if (port !== undefined) merged.port = toPort(port)
-  merged.host = String(flags.host ?? env.REGISTRAR_HOST ?? merged.host)
-  merged.issuer = String(flags.issuer ?? env.REGISTRAR_ISSUER ?? merged.issuer)
-  merged.store = String(flags.store ?? env.REGISTRAR_STORE ?? merged.store)
-  const mode = flags.registration ?? env.REGISTRAR_REGISTRATION
+  merged.host = String(layer(flags.host) ?? layer(env.REGISTRAR_HOST) ?? merged.host)
+  merged.issuer = String(layer(flags.issuer) ?? layer(env.REGISTRAR_ISSUER) ?? merged.issuer)
+  merged.store = String(layer(flags.store) ?? layer(env.REGISTRAR_STORE) ?? merged.store)
+  const mode = layer(flags.registration) ?? layer(env.REGISTRAR_REGISTRATION)
   if (mode !== undefined) merged.registration.mode = mode as 'open' | 'token'
   if (env.REGISTRAR_SECRET_ENCRYPTION_KEY) {
     merged.registration.secretEncryptionKey = env.REGISTRAR_SECRET_ENCRYPTION_KEY
@@ -213,7 +214,7 @@ export function resolveConfig(
 
 /** Checks a merged configuration; throws {@link ConfigError} naming the first bad key. */
 export function validateConfig(c: RegistrarConfig): void {
-  if (typeof c.port !== 'number') c.port = toPort(c.port)
+  c.port = toPort(c.port) // a number from the file is range-checked too
   if (typeof c.host !== 'string' || c.host === '')
     throw new ConfigError('host', 'must be a host name or address')
   if (c.issuer !== '') c.issuer = checkIssuer(c.issuer)
@@ -237,6 +238,15 @@ export function validateConfig(c: RegistrarConfig): void {
   bool('registration.verifyJwksUri', r.verifyJwksUri)
   nonNegativeInt('registration.clientSecretExpiresIn', r.clientSecretExpiresIn)
   stringArray('registration.extensionFields', r.extensionFields)
+  r.extensionFields.forEach((f, i) => {
+    // members the server issues must come from the server (RFC 7591 §3.1, §3.2.1; RFC 7592 §3)
+    if (SERVER_ISSUED.includes(f) || f === '__proto__' || f === '') {
+      throw new ConfigError(
+        `registration.extensionFields[${i}]`,
+        `'${f}' is issued by the server, not an extension field`,
+      )
+    }
+  })
   oneOf('registration.scopePolicy', r.scopePolicy, ['intersect', 'reject'])
   if (r.secretEncryptionKey !== undefined) {
     if (secretKeyBytes(r.secretEncryptionKey) === undefined) {
@@ -346,6 +356,17 @@ export function secretKeyBytes(key: string): Buffer | undefined {
       : undefined
   return bytes?.length === 32 ? bytes : undefined
 }
+
+/** Members of a client information response that only the server sets. */
+const SERVER_ISSUED = [
+  'client_id',
+  'client_secret',
+  'client_id_issued_at',
+  'client_secret_expires_at',
+  'registration_access_token',
+  'registration_client_uri',
+  'software_statement',
+]
 
 const SUPPORTED_LISTS = [
   'grant_types_supported',
@@ -484,6 +505,10 @@ function deepMerge(
     const open = key === 'metadata' || key === 'policies.definitions'
     if (!Object.hasOwn(dst, k) && !open && !isOptionalKey(key)) {
       throw new ConfigError(key, 'is not a known configuration key')
+    }
+    if (isObject(dst[k]) && !isObject(v)) {
+      // replacing a section by a scalar would surface later as a TypeError, not a named key
+      throw new ConfigError(key, 'must be an object')
     }
     if (isObject(v) && isObject(dst[k]) && !open) deepMerge(dst[k], v, key)
     else dst[k] = v

@@ -82,7 +82,9 @@ export function parseIp(ip: string): { v6: boolean; bits: bigint } | undefined {
 
 /** Parses `a.b.c.d/n` or `x::y/n`; a bare address means a single host. */
 export function parseCidr(text: string): Cidr | undefined {
-  const [addr, len] = text.split('/')
+  const parts = text.split('/')
+  if (parts.length > 2) return undefined
+  const [addr, len] = parts
   const ip = parseIp(addr ?? '')
   if (!ip) return undefined
   const max = ip.v6 ? 128 : 32

@@ -1,7 +1,7 @@
 import { RegistrationError } from '../core/errors.js'
 import type { RegistrantContext, Registrar } from '../core/registration.js'
 import { clientConfigurationEndpoint } from './client-configuration-endpoint.js'
-import { bodyTooLarge } from './json-body.js'
+import { bodyIncomplete, bodyTooLarge } from './json-body.js'
 import type { RateLimiter } from './rate-limit.js'
 import { registrationEndpoint } from './registration-endpoint.js'
 import type { HttpRequest } from './request.js'
@@ -112,16 +112,21 @@ export function createRequestRouter(
     )
   }
 
-  async function route(request: HttpRequest): Promise<HttpResponse> {
+  async function route(request: HttpRequest, trace: Trace): Promise<HttpResponse> {
     const { method, path } = request
     if (path === register) {
-      if (method === 'POST') return registrationEndpoint(request, registrar, options.rateLimiter)
+      if (method === 'POST') {
+        trace.operation = 'register'
+        return registrationEndpoint(request, registrar, options.rateLimiter)
+      }
       if (method === 'OPTIONS') return preflight(request, REGISTER_ALLOW)
       return methodNotAllowed(method, REGISTER_ALLOW)
     }
     if (path.startsWith(registerPrefix)) {
       const clientId = decodeClientId(path.slice(registerPrefix.length))
       if (method === 'GET' || method === 'PUT' || method === 'DELETE') {
+        trace.operation = method === 'GET' ? 'read' : method === 'PUT' ? 'update' : 'delete'
+        if (clientId !== INVALID_CLIENT_ID) trace.clientId = clientId
         return clientConfigurationEndpoint(request, registrar, clientId)
       }
       if (method === 'OPTIONS') return preflight(request, CONFIGURATION_ALLOW)
@@ -160,10 +165,13 @@ export function createRequestRouter(
 
   async function serve(request: HttpRequest): Promise<HttpResponse> {
     const started = performance.now()
+    const trace: Trace = {}
     let response: HttpResponse
+    let failure: RegistrationError | undefined
     try {
-      response = await route(request)
+      response = await route(request, trace)
     } catch (err) {
+      if (err instanceof RegistrationError) failure = err
       if (err instanceof RegistrationError && err.status >= 500) {
         // the client sees a bare 503; the operator sees why
         logger?.warn(
@@ -183,13 +191,25 @@ export function createRequestRouter(
     }
     cors(request, response.headers)
     if (logger) {
+      // one line per request; for the registration endpoints it names the event of the
+      // Registrar's event stream (registration.created … registration.error) it corresponds to
+      const clientId = response.clientId ?? trace.clientId
+      const operation = trace.operation
       logger.info(
         {
           method: request.method,
           path: request.path,
           status: response.status,
           ms: Math.round((performance.now() - started) * 10) / 10,
-          ...(response.clientId !== undefined && { client_id: response.clientId }),
+          ...(clientId !== undefined && { client_id: clientId }),
+          ...(operation !== undefined &&
+            (response.status < 400
+              ? { event: `registration.${PAST[operation]}` }
+              : {
+                  event: 'registration.error',
+                  operation,
+                  error: failure?.error ?? 'server_error',
+                })),
         },
         'request',
       )
@@ -202,6 +222,16 @@ export function createRequestRouter(
   })
 }
 
+/** What the access log needs to know about a request beyond its response. */
+interface Trace {
+  operation?: 'register' | 'read' | 'update' | 'delete'
+  clientId?: string
+}
+
+const PAST = { register: 'created', read: 'read', update: 'updated', delete: 'deleted' } as const
+
+const INVALID_CLIENT_ID = '\u0000invalid'
+
 function decodeClientId(segment: string): string {
   try {
     const id = decodeURIComponent(segment)
@@ -210,7 +240,7 @@ function decodeClientId(segment: string): string {
     // fall through: a malformed id names no client
   }
   // RFC 7592 §2.1, OIDR §4.4: an unknown client is 401, never 404
-  return '\u0000invalid'
+  return INVALID_CLIENT_ID
 }
 
 /**
@@ -266,7 +296,9 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
   let size = 0
   const reader = request.body.getReader()
   for (;;) {
-    const { done, value } = await reader.read()
+    const { done, value } = await reader.read().catch((cause: unknown) => {
+      throw bodyIncomplete(cause)
+    })
     if (done) break
     size += value.byteLength
     if (size > limit) {

@@ -93,6 +93,14 @@ function structureProblem(text: string): string | undefined {
   return undefined
 }
 
+/** 400 for a body the client stopped sending (connection reset, aborted stream). */
+export function bodyIncomplete(cause?: unknown): RegistrationError {
+  return new RegistrationError('invalid_request', 'the request body was not received completely', {
+    status: 400,
+    cause,
+  })
+}
+
 /** 413 for a body over the limit (design §3: 64 KiB by default). */
 export function bodyTooLarge(limit: number): RegistrationError {
   return new RegistrationError('invalid_request', `the request body exceeds ${limit} bytes`, {

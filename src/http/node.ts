@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
 import { RegistrationError } from '../core/errors.js'
-import { bodyTooLarge } from './json-body.js'
+import { bodyIncomplete, bodyTooLarge } from './json-body.js'
 import type { HttpRequest } from './request.js'
 import { errorResponse, type HttpResponse } from './respond.js'
 
@@ -147,9 +147,10 @@ function readBody(
       cleanup()
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks))
     }
-    const onError = (err: Error) => {
+    // the client went away mid-body (ECONNRESET "aborted"): its fault, not the server's (400)
+    const onError = (cause: Error) => {
       cleanup()
-      reject(err)
+      reject(bodyIncomplete(cause))
     }
     const cleanup = () => {
       stream.off('data', onData)

@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { type JsonBody, type ServerProcess, startServer } from '../helpers.js'
+
+/**
+ * design §5: what real MCP clients send when they register. Each gets 201 from `registrar serve`
+ * (open mode) with its values echoed; the dot-less schemes pass through the config's
+ * `registration.allowedPrivateUseSchemes`.
+ */
+
+interface RealClient {
+  name: string
+  body: Record<string, unknown>
+  /** application_type registered: sent, or inferred (design §4). */
+  applicationType: 'web' | 'native'
+  /** Whether a client_secret is issued (design §4: only for the secret-based methods). */
+  secret: boolean
+  /** Members sent but legitimately not echoed as sent, with what is registered instead. */
+  registered?: Record<string, unknown>
+  origin?: string
+}
+
+const CLIENTS: RealClient[] = [
+  {
+    name: 'Claude Code',
+    body: {
+      client_name: 'Claude Code (my-mcp-server)',
+      redirect_uris: ['http://localhost:54212/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+    },
+    applicationType: 'native',
+    secret: false,
+  },
+  {
+    name: 'claude.ai connector',
+    body: {
+      client_name: 'Claude',
+      redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_post',
+    },
+    applicationType: 'web',
+    secret: true,
+  },
+  {
+    name: 'VS Code',
+    body: {
+      client_name: 'Visual Studio Code',
+      redirect_uris: [
+        'https://vscode.dev/redirect',
+        'http://127.0.0.1:33418/',
+        'http://127.0.0.1/',
+      ],
+      grant_types: [
+        'authorization_code',
+        'refresh_token',
+        'urn:ietf:params:oauth:grant-type:device_code',
+      ],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+    },
+    applicationType: 'native',
+    secret: false,
+    // RFC 7591 §3.2.1: a grant the server does not offer is dropped and the result echoed (P-5)
+    registered: { grant_types: ['authorization_code', 'refresh_token'] },
+  },
+  {
+    name: 'Cursor',
+    body: {
+      client_name: 'Cursor',
+      redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/user-my-server/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    applicationType: 'native',
+    // token_endpoint_auth_method omitted: client_secret_basic (RFC 7591 §2)
+    secret: true,
+  },
+  {
+    name: 'mcp-remote',
+    body: {
+      redirect_uris: ['http://localhost:3334/oauth/callback'],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      client_name: 'MCP CLI Proxy',
+      client_uri: 'https://github.com/modelcontextprotocol/mcp-cli',
+      software_id: '2e6dc280-f3c3-4e01-99a7-8181dbd1d23d',
+      software_version: '0.1.29',
+    },
+    applicationType: 'native',
+    secret: false,
+  },
+  {
+    name: 'MCP Inspector',
+    body: {
+      redirect_uris: ['http://localhost:6274/oauth/callback'],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      client_name: 'MCP Inspector',
+      client_uri: 'https://github.com/modelcontextprotocol/inspector',
+      scope: '',
+    },
+    applicationType: 'native',
+    secret: false,
+    // design §4: an empty scope is treated as omitted
+    registered: { scope: undefined },
+    origin: 'http://localhost:6274',
+  },
+  {
+    name: 'Codex',
+    body: {
+      client_name: 'Codex',
+      redirect_uris: ['http://127.0.0.1:1455/callback/my-server'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+    },
+    applicationType: 'native',
+    secret: false,
+  },
+]
+
+describe('interop: the seven real client payloads of design §5', () => {
+  let server: ServerProcess
+  before(async () => {
+    server = await startServer(['--registration', 'open', '--store', 'memory'], {
+      config: { registration: { allowedPrivateUseSchemes: ['vscode', 'cursor'] } },
+    })
+  })
+  after(async () => {
+    assert.equal(await server.stop(), 0)
+  })
+
+  for (const c of CLIENTS) {
+    it(`${c.name}: 201, values echoed, application_type ${c.applicationType}, ${c.secret ? 'a' : 'no'} secret`, async () => {
+      if (c.origin) {
+        // a browser client preflights first (ROIDR-3-d, P-11)
+        const pre = await fetch(`${server.url}/register`, {
+          method: 'OPTIONS',
+          headers: {
+            origin: c.origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type',
+          },
+        })
+        assert.equal(pre.status, 204)
+        assert.ok(pre.headers.get('access-control-allow-origin'))
+      }
+      const res = await fetch(`${server.url}/register`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(c.origin && { origin: c.origin }),
+        },
+        body: JSON.stringify(c.body),
+      })
+      const body = (await res.json()) as JsonBody
+      assert.equal(res.status, 201, JSON.stringify(body))
+      const expected = { ...c.body, ...c.registered }
+      for (const [k, v] of Object.entries(expected)) {
+        assert.deepEqual(body[k], v, k)
+      }
+      assert.equal(body.application_type, c.applicationType)
+      assert.equal(typeof body.client_id, 'string')
+      if (c.secret) {
+        assert.equal(typeof body.client_secret, 'string')
+        assert.equal(body.client_secret_expires_at, 0, 'P-2: always with client_secret_expires_at')
+      } else {
+        assert.equal(body.client_secret, undefined)
+        assert.equal(body.client_secret_expires_at, undefined)
+      }
+      assert.equal(
+        body.token_endpoint_auth_method,
+        c.body.token_endpoint_auth_method ?? 'client_secret_basic',
+      )
+      if (c.origin) assert.ok(res.headers.get('access-control-allow-origin'))
+    })
+  }
+
+  it('C-13: without the allow-list the dot-less schemes are refused', async () => {
+    const other = await startServer(['--registration', 'open', '--store', 'memory'])
+    try {
+      for (const c of CLIENTS.filter((x) => x.name === 'Cursor')) {
+        const res = await fetch(`${other.url}/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(c.body),
+        })
+        assert.equal(res.status, 400)
+        assert.equal(((await res.json()) as JsonBody).error, 'invalid_redirect_uri')
+      }
+    } finally {
+      await other.stop()
+    }
+  })
+})
