@@ -398,6 +398,22 @@ function checkMetadata(c: RegistrarConfig): void {
   if (m.registration_endpoint !== undefined) {
     throw new ConfigError('metadata.registration_endpoint', 'is derived from the issuer')
   }
+  // RDISC-X-a: never advertise a grant that registration must refuse for want of its response type
+  const grants = m.grant_types_supported as string[] | undefined
+  const responses = (m.response_types_supported as string[] | undefined) ?? ['code']
+  const parts = new Set(responses.flatMap((r) => r.split(' ')))
+  if (grants?.includes('authorization_code') && !parts.has('code')) {
+    throw new ConfigError(
+      'metadata.grant_types_supported',
+      "authorization_code needs a response type with 'code' in metadata.response_types_supported",
+    )
+  }
+  if (grants?.includes('implicit') && !parts.has('token') && !parts.has('id_token')) {
+    throw new ConfigError(
+      'metadata.grant_types_supported',
+      "implicit needs a response type with 'token' or 'id_token' in metadata.response_types_supported",
+    )
+  }
   const hasKey = c.registration.secretEncryptionKey !== undefined
   const methods = m.token_endpoint_auth_methods_supported as string[] | undefined
   if (methods?.includes('client_secret_jwt') && !hasKey) {

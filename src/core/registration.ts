@@ -167,7 +167,8 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
           : undefined
       // fail fast before minting credentials; the store checks again atomically with the insert
       if (ceiling) await this.#checkCeiling(ceiling)
-      const clientId = randomId(16)
+      // 256 bits, like every credential (issue 2): unguessable even where client_id leaks nothing
+      const clientId = randomId(32)
       const rat = issueRegistrationAccessToken()
       const secret = this.#issueSecret(metadata, clientId, now)
       const record: ClientRecord = {

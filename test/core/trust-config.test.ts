@@ -80,3 +80,26 @@ describe('trust configuration is refused with the key named', () => {
     assert.equal(c.rateLimit.store, 'redis://r:6379')
   })
 })
+
+describe('RDISC-X-a: discovery never advertises a grant registration must refuse', () => {
+  it('implicit without a token or id_token response type is refused, naming the key', () => {
+    refused({ metadata: { grant_types_supported: ['implicit'] } }, 'metadata.grant_types_supported')
+    resolveConfig({
+      file: {
+        issuer: 'https://as.example.com',
+        metadata: { grant_types_supported: ['implicit'], response_types_supported: ['id_token'] },
+      },
+    })
+  })
+  it('authorization_code without a code response type is refused', () => {
+    refused(
+      {
+        metadata: {
+          grant_types_supported: ['authorization_code'],
+          response_types_supported: ['token'],
+        },
+      },
+      'metadata.grant_types_supported',
+    )
+  })
+})
