@@ -3,15 +3,34 @@ import {
   createDecipheriv,
   createHash,
   randomBytes,
+  randomFillSync,
   timingSafeEqual,
 } from 'node:crypto'
+
+// Randomness is drawn from the CSPRNG in 4 KiB blocks and handed out once, 32 bytes at a time: one
+// call into OpenSSL per 128 tokens instead of one per token (a measured 14 % of a registration).
+const POOL_BYTES = 4096
+let pool = Buffer.alloc(0)
+let poolOffset = 0
+
+function randomSlice(bytes: number): Buffer {
+  if (bytes > POOL_BYTES) return randomBytes(bytes)
+  if (poolOffset + bytes > pool.length) {
+    // a new block each time: slices handed out before stay untouched
+    pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES))
+    poolOffset = 0
+  }
+  const slice = pool.subarray(poolOffset, poolOffset + bytes)
+  poolOffset += bytes
+  return slice
+}
 
 /**
  * A 256-bit random value, base64url: client secrets, registration access tokens, initial access
  * tokens. RFC 6749 §10.10 asks for a guessing probability of at most 2^-128 (SHOULD 2^-160).
  */
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url')
+  return randomSlice(bytes).toString('base64url')
 }
 
 /**
@@ -20,7 +39,7 @@ export function randomToken(bytes = 32): string {
  */
 export function randomId(bytes = 16): string {
   for (;;) {
-    const id = randomBytes(bytes).toString('base64url')
+    const id = randomSlice(bytes).toString('base64url')
     if (/^[A-Za-z0-9]/.test(id)) return id
   }
 }

@@ -265,13 +265,17 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       }))
     }
     await this.#checkFetchedMetadata(metadata)
+    const rules = this.rules
     return {
       metadata,
       registrant,
       ...(named && { policy: named.name }),
       status: named?.policy.requireApproval ? 'disabled' : 'active',
       ...(statement && { softwareStatement: statement }),
-      decisions: decisions(body, statement, metadata, notes, this.rules),
+      // only the dry run reads it: computed on demand, off the registration hot path
+      get decisions() {
+        return decisions(body, statement, metadata, notes, rules)
+      },
     }
   }
 

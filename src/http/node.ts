@@ -95,6 +95,10 @@ export function sendNodeResponse(
   close: boolean,
 ): void {
   if (close) response.headers.connection = 'close'
+  // a known length: one write for head and body, no chunked framing
+  if (response.body !== undefined) {
+    response.headers['content-length'] = String(Buffer.byteLength(response.body))
+  }
   res.writeHead(response.status, response.headers)
   res.end(method === 'HEAD' ? undefined : response.body)
   // stop reading an oversized body: the connection is not reused
