@@ -50,13 +50,15 @@ export function sha256(value: string): string {
 }
 
 /**
- * Constant-time comparison of two strings. Inputs are hashed first so that the comparison time
- * depends on neither the content nor the length of the secret.
+ * Constant-time comparison of two strings: the time taken does not depend on where they differ.
+ * Lengths are not hidden — every value compared here (SHA-256 digests, 256-bit base64url tokens)
+ * has a fixed, public length.
  */
 export function constantEquals(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a, 'utf8').digest()
-  const hb = createHash('sha256').update(b, 'utf8').digest()
-  return timingSafeEqual(ha, hb)
+  const ba = Buffer.from(a, 'utf8')
+  const bb = Buffer.from(b, 'utf8')
+  if (ba.length !== bb.length) return false
+  return timingSafeEqual(ba, bb)
 }
 
 /**
