@@ -5,6 +5,7 @@ import {
   loadConfig,
   parse,
   STORE_OPTION,
+  subcommandHelp,
   table,
   UsageError,
   withStore,
@@ -81,10 +82,8 @@ export const clients: Command = {
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      process.stdout.write(`${HELP}\n`)
-      return sub === undefined ? 2 : 0
-    }
+    const helpExit = subcommandHelp(sub, HELP)
+    if (helpExit !== undefined) return helpExit
     if (sub === 'list') {
       const { values } = parse(rest, { ...STORE_OPTION, json: { type: 'boolean' } })
       if (values.help) return help()

@@ -106,3 +106,13 @@ export function positiveInt(flag: string, value: string | undefined): number | u
   }
   return Number(value)
 }
+
+/**
+ * For commands with subcommands: prints the help and returns the exit code when no subcommand or
+ * a help flag was given (2 for a missing subcommand, 0 for help), or undefined to go on.
+ */
+export function subcommandHelp(sub: string | undefined, help: string): number | undefined {
+  if (sub !== undefined && sub !== '--help' && sub !== '-h' && sub !== 'help') return undefined
+  process.stdout.write(`${help}\n`)
+  return sub === undefined ? 2 : 0
+}

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { RegistrationError } from '../core/errors.js'
 import { buildRuntime } from '../runtime.js'
-import { type Command, loadConfig, parse, STORE_OPTION, UsageError, withStore } from './common.js'
+import {
+  type Command,
+  loadConfig,
+  parse,
+  STORE_OPTION,
+  subcommandHelp,
+  UsageError,
+  withStore,
+} from './common.js'
 
 const HELP = `Usage: registrar policy dry-run --metadata FILE [options]
 
@@ -24,10 +32,8 @@ export const policy: Command = {
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      process.stdout.write(`${HELP}\n`)
-      return sub === undefined ? 2 : 0
-    }
+    const helpExit = subcommandHelp(sub, HELP)
+    if (helpExit !== undefined) return helpExit
     if (sub !== 'dry-run') throw new UsageError(`unknown policy command '${sub}'`)
     const { values } = parse(rest, {
       ...STORE_OPTION,

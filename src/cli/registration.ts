@@ -6,7 +6,7 @@ import {
   type RegistrationCredentials,
   registeredMetadata,
 } from '../client/index.js'
-import { type Command, isoTime, parse, UsageError } from './common.js'
+import { type Command, isoTime, parse, subcommandHelp, UsageError } from './common.js'
 import {
   type CredentialsFile,
   credentialsOf,
@@ -57,10 +57,8 @@ export const registration: Command = {
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      process.stdout.write(`${HELP}\n`)
-      return sub === undefined ? 2 : 0
-    }
+    const helpExit = subcommandHelp(sub, HELP)
+    if (helpExit !== undefined) return helpExit
     if (sub !== 'show' && sub !== 'update' && sub !== 'delete') {
       throw new UsageError(`unknown registration command '${sub}'`)
     }

@@ -7,6 +7,7 @@ import {
   parse,
   positiveInt,
   STORE_OPTION,
+  subcommandHelp,
   table,
   UsageError,
   withStore,
@@ -48,10 +49,8 @@ export const token: Command = {
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-      process.stdout.write(`${HELP}\n`)
-      return sub === undefined ? 2 : 0
-    }
+    const helpExit = subcommandHelp(sub, HELP)
+    if (helpExit !== undefined) return helpExit
     if (sub === 'create') {
       const { values } = parse(rest, {
         ...STORE_OPTION,

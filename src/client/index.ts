@@ -18,6 +18,7 @@
  * @see [RFC 8414](https://www.rfc-editor.org/rfc/rfc8414.html)
  * @packageDocumentation
  */
+import { SERVER_ISSUED_MEMBERS } from '../core/client-information.js'
 import type { ClientMetadata } from '../core/client-metadata.js'
 import { RegistrationError } from '../core/errors.js'
 
@@ -155,14 +156,7 @@ const DEFAULT_TIMEOUT_MS = 30_000
 const MAX_RESPONSE_BYTES = 1 << 20
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 /** Members a client never sends: the server issues them (RFC 7591 §3.1, RFC 7592 §2.2). */
-const SERVER_ISSUED = [
-  'client_id',
-  'client_secret',
-  'client_id_issued_at',
-  'client_secret_expires_at',
-  'registration_access_token',
-  'registration_client_uri',
-] as const
+const SERVER_ISSUED = SERVER_ISSUED_MEMBERS
 
 /**
  * Parses a URL the library is about to send a request (and maybe a token) to. `https:` is

@@ -2,6 +2,19 @@ import type { ClientMetadata } from './client-metadata.js'
 import type { ClientRecord } from './store.js'
 
 /**
+ * Members of a client information response that only the server issues (RFC 7591 §3.2.1, §4.1;
+ * RFC 7592 §3): never taken from a client, a software statement or an extension field.
+ */
+export const SERVER_ISSUED_MEMBERS: readonly string[] = [
+  'client_id',
+  'client_secret',
+  'client_id_issued_at',
+  'client_secret_expires_at',
+  'registration_access_token',
+  'registration_client_uri',
+]
+
+/**
  * The Client Information Response (RFC 7591 §3.2.1, RFC 7592 §3): the client identifier, the
  * credentials issued in this response, every registered metadata value, and the RFC 7592
  * management members.

@@ -1,3 +1,4 @@
+import { SERVER_ISSUED_MEMBERS } from './client-information.js'
 import { isSymmetricAlg } from './client-metadata.js'
 import { parseCidr } from './network-address.js'
 
@@ -240,7 +241,12 @@ export function validateConfig(c: RegistrarConfig): void {
   stringArray('registration.extensionFields', r.extensionFields)
   r.extensionFields.forEach((f, i) => {
     // members the server issues must come from the server (RFC 7591 §3.1, §3.2.1; RFC 7592 §3)
-    if (SERVER_ISSUED.includes(f) || f === '__proto__' || f === '') {
+    if (
+      SERVER_ISSUED_MEMBERS.includes(f) ||
+      f === 'software_statement' ||
+      f === '__proto__' ||
+      f === ''
+    ) {
       throw new ConfigError(
         `registration.extensionFields[${i}]`,
         `'${f}' is issued by the server, not an extension field`,
@@ -356,17 +362,6 @@ export function secretKeyBytes(key: string): Buffer | undefined {
       : undefined
   return bytes?.length === 32 ? bytes : undefined
 }
-
-/** Members of a client information response that only the server sets. */
-const SERVER_ISSUED = [
-  'client_id',
-  'client_secret',
-  'client_id_issued_at',
-  'client_secret_expires_at',
-  'registration_access_token',
-  'registration_client_uri',
-  'software_statement',
-]
 
 const SUPPORTED_LISTS = [
   'grant_types_supported',

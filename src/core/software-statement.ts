@@ -9,6 +9,7 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose'
+import { SERVER_ISSUED_MEMBERS } from './client-information.js'
 import type { TrustedIssuer } from './config.js'
 import { RegistrationError } from './errors.js'
 import type { OutboundFetch } from './outbound-fetch.js'
@@ -24,16 +25,6 @@ export interface VerifiedSoftwareStatement {
 
 /** JWT claims that describe the statement itself, never client metadata (RFC 7519 §4.1). */
 const REGISTERED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'])
-/** Members a statement may never set: they are the server's to issue. */
-const SERVER_MEMBERS = new Set([
-  'client_id',
-  'client_secret',
-  'client_id_issued_at',
-  'client_secret_expires_at',
-  'registration_access_token',
-  'registration_client_uri',
-  'software_statement',
-])
 
 function invalid(description: string, cause?: unknown): RegistrationError {
   return new RegistrationError('invalid_software_statement', description, { cause })
@@ -181,7 +172,8 @@ function statementMetadata(claims: JWTPayload, issuer: TrustedIssuer): Record<st
     if (REGISTERED_CLAIMS.has(claim)) continue
     const name = mapping[claim] ?? claim
     if (
-      SERVER_MEMBERS.has(name) ||
+      SERVER_ISSUED_MEMBERS.includes(name) ||
+      name === 'software_statement' ||
       name === '__proto__' ||
       name === 'constructor' ||
       name === 'prototype'
