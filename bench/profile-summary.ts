@@ -1,7 +1,10 @@
 // Summarises V8 .cpuprofile files (from `npm run bench -- --cpu-prof DIR`, or any
 // `node --cpu-prof`): busy time by area, then the top functions by self and by inclusive time.
 //
-//   tsx bench/profile-summary.ts DIR_OR_FILE... [--top N]
+//   tsx bench/profile-summary.ts DIR_OR_FILE... [--top N] [--callers TEXT]
+//
+// --callers TEXT: also shows, for functions whose name or location contains TEXT, where they
+// were called from (immediate caller, by inclusive time).
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -25,7 +28,7 @@ interface Profile {
 const ROOT = new URL('..', import.meta.url).pathname
 
 const { values, positionals } = parseArgs({
-  options: { top: { type: 'string', default: '25' } },
+  options: { top: { type: 'string', default: '25' }, callers: { type: 'string' } },
   allowPositionals: true,
 })
 const top = Number(values.top)
@@ -68,6 +71,7 @@ function area(frame: CallFrame): string {
 const self = new Map<string, number>()
 const inclusive = new Map<string, number>()
 const areas = new Map<string, number>()
+const callers = new Map<string, number>()
 let total = 0
 let idle = 0
 
@@ -91,6 +95,19 @@ for (const file of files) {
     const key = `${frame.functionName || '(anonymous)'} ${where(frame)}`
     self.set(key, (self.get(key) ?? 0) + us)
     areas.set(area(frame), (areas.get(area(frame)) ?? 0) + us)
+    if (values.callers) {
+      // the innermost frame on the stack that matches, and its caller
+      for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+        const f = (byId.get(id) as ProfileNode).callFrame
+        const k = `${f.functionName || '(anonymous)'} ${where(f)}`
+        if (!k.includes(values.callers)) continue
+        const up = parent.get(id)
+        const c = up === undefined ? undefined : byId.get(up)?.callFrame
+        const edge = c ? `${k} ← ${c.functionName || '(anonymous)'} ${where(c)}` : k
+        callers.set(edge, (callers.get(edge) ?? 0) + us)
+        break
+      }
+    }
     const seen = new Set<string>()
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const f = (byId.get(id) as ProfileNode).callFrame
@@ -127,5 +144,8 @@ process.stdout.write(
     table('Busy time by area (self time)', areas, 30),
     table(`Top ${top} functions by self time`, self, top),
     table(`Top ${top} functions by inclusive time`, inclusive, top),
+    ...(values.callers
+      ? [table(`Callers of '${values.callers}' (inclusive time)`, callers, top)]
+      : []),
   ].join('\n'),
 )

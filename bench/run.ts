@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { exchange, type LoadRequest, type Registered, registerClients, runLoad } from './load.js'
 import { createScratchDatabase, redact } from './postgres.js'
@@ -59,7 +59,10 @@ Options:
                          or postgres://postgres@127.0.0.1:5432/postgres)
   --sqlite-dir DIR       where SQLite files go (a real disk: tmpfs makes fsync free)
                                                                          (default the OS temp dir)
-  --cpu-prof DIR         run the registrar with --cpu-prof, one directory per store+workload
+  --cpu-prof DIR         run both servers with --cpu-prof, one directory per store+workload
+                         (summarise with: tsx bench/profile-summary.ts DIR/memory-W1)
+  --bin PATH             the registrar to measure     (default this checkout's bin/registrar.js;
+                         another checkout's, after its \`npm run build\`, for before/after figures)
   --no-pin               do not pin with taskset
   --out DIR              results directory                               (default bench/results)
   -h, --help
@@ -94,6 +97,7 @@ interface Options {
   postgresUrl: string
   sqliteDir: string
   cpuProf?: string
+  bin: string
   pin: boolean
   out: string
 }
@@ -114,6 +118,7 @@ function options(argv: string[]): Options | undefined {
       'postgres-url': { type: 'string' },
       'sqlite-dir': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      bin: { type: 'string' },
       'no-pin': { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -160,6 +165,7 @@ function options(argv: string[]): Options | undefined {
       'postgres://postgres@127.0.0.1:5432/postgres',
     sqliteDir: resolve(values['sqlite-dir'] ?? tmpdir()),
     ...(values['cpu-prof'] !== undefined && { cpuProf: resolve(values['cpu-prof']) }),
+    bin: resolve(values.bin ?? BIN),
     pin: !values['no-pin'],
     out: resolve(values.out ?? join(ROOT, 'bench/results')),
   }
@@ -225,17 +231,19 @@ async function openSession(kind: StoreKind, group: string, ctx: Context): Promis
       storeUrl = db.url
       undo.push(() => db.drop())
     }
+    const profile = (name: string) => {
+      if (!ctx.opts.cpuProf) return []
+      const dir = join(ctx.opts.cpuProf, name)
+      mkdirSync(dir, { recursive: true })
+      return ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+    }
     const ceiling = await startServer(ctx.scripts.ceiling, ['--port', '0', '--host', '127.0.0.1'], {
       pinning: ctx.pinning,
+      nodeFlags: profile(`${kind}-${group}-ceiling`),
     })
     undo.push(() => ceiling.stop())
-    const nodeFlags = ['--expose-gc']
-    if (ctx.opts.cpuProf) {
-      const dir = join(ctx.opts.cpuProf, `${kind}-${group}`)
-      mkdirSync(dir, { recursive: true })
-      nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${dir}`)
-    }
-    const args = [BIN, 'serve', '--port', '0', '--host', '127.0.0.1']
+    const nodeFlags = ['--expose-gc', ...profile(`${kind}-${group}`)]
+    const args = [ctx.opts.bin, 'serve', '--port', '0', '--host', '127.0.0.1']
     args.push('--store', storeUrl, '--registration', 'open')
     const env = { REGISTRAR_LOG_LEVEL: ctx.opts.logLevel, REGISTRAR_CONFIG: '' }
     const start = (captureStderr: boolean) =>
@@ -551,15 +559,14 @@ async function runGroup(
   store.workloads.push(w4)
 }
 
-function git(): { commit?: string; dirty?: boolean } {
+/** The commit of the checkout that `bin` belongs to. */
+function git(bin: string): { commit?: string; dirty?: boolean } {
+  const cwd = dirname(dirname(bin))
   try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim()
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' }).trim()
     const dirty =
       execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin', 'package.json'], {
-        cwd: ROOT,
+        cwd,
         encoding: 'utf8',
       }).trim() !== ''
     return { commit, dirty }
@@ -606,7 +613,7 @@ async function main(): Promise<number> {
     mode: opts.quick ? 'quick' : 'full',
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    git: git(),
+    git: git(opts.bin),
     options: { ...shown, postgresUrl: redact(opts.postgresUrl) },
     machine: { ...machine, loadavgAtEnd: machineInfo().loadavg, pinning },
     stores,
