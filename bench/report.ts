@@ -61,6 +61,8 @@ export interface ScaleResult {
   after: NodeJS.MemoryUsage
   /** W2 req/s at scale ÷ W2 req/s at 1,000 clients, same process. */
   vsW2?: number
+  /** The same for requests per CPU-second of the server. */
+  vsW2PerCpu?: number
 }
 
 export interface StoreResult {
@@ -153,7 +155,8 @@ export function renderMarkdown(result: BenchResult): string {
         const sc = w.scale
         scale.push(
           `| ${s.store} | ${int(sc.clients)} | ${sc.registeredSeconds.toFixed(1)} s (${int(sc.registeredPerSecond)}/s) | ` +
-            `${int(sc.heapBytesPerClient)} B | ${int(sc.rssBytesPerClient)} B | ${sc.vsW2?.toFixed(2) ?? '–'} |`,
+            `${int(sc.heapBytesPerClient)} B | ${int(sc.rssBytesPerClient)} B | ${sc.vsW2?.toFixed(2) ?? '–'} | ` +
+            `${sc.vsW2PerCpu?.toFixed(2) ?? '–'} |`,
         )
       }
     }
@@ -161,8 +164,8 @@ export function renderMarkdown(result: BenchResult): string {
   if (scale.length > 0) {
     lines.push(
       '',
-      '| store | clients | registered in | heap + external per client | RSS per client | W2 at scale ÷ W2 at 1k |',
-      '|---|--:|--:|--:|--:|--:|',
+      '| store | clients | registered in | heap + external per client | RSS per client | W2 at scale ÷ W2 at 1k | the same per CPU-s |',
+      '|---|--:|--:|--:|--:|--:|--:|',
       ...scale,
     )
   }

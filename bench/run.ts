@@ -355,7 +355,7 @@ function result(
   const min = targetFor(kind, w)
   const checks: Check[] = []
   if (min !== undefined) {
-    checks.push({ name: `ratio ≥ ${min.toFixed(2)}`, pass: ratio >= min, detail: ratio.toFixed(2) })
+    checks.push({ name: `ratio ≥ ${min.toFixed(2)}`, pass: ratio >= min, detail: ratio.toFixed(3) })
   }
   if (w !== 'W3') {
     checks.push({
@@ -542,9 +542,12 @@ async function runGroup(
   const vsW2 = w2?.registrar
     ? Math.round((run.registrar.rps / w2.registrar.rps) * 1000) / 1000
     : undefined
+  const perCpu = (a?: number, b?: number) =>
+    a && b ? Math.round((a / b) * 1000) / 1000 : undefined
+  const vsW2PerCpu = perCpu(run.registrar.rpsPerCpu, w2?.registrar?.rpsPerCpu)
   const extra: Check[] = []
   if (vsW2 !== undefined) {
-    extra.push({ name: 'within 10 % of W2 at 1k', pass: vsW2 >= 0.9, detail: vsW2.toFixed(2) })
+    extra.push({ name: 'within 10 % of W2 at 1k', pass: vsW2 >= 0.9, detail: vsW2.toFixed(3) })
   }
   if (kind === 'memory') {
     extra.push({
@@ -554,7 +557,11 @@ async function runGroup(
     })
   }
   const w4 = result(kind, 'W4', run, extra)
-  w4.scale = { ...scale, ...(vsW2 !== undefined && { vsW2 }) }
+  w4.scale = {
+    ...scale,
+    ...(vsW2 !== undefined && { vsW2 }),
+    ...(vsW2PerCpu !== undefined && { vsW2PerCpu }),
+  }
   if (vsW2 !== undefined) w4.target = '≥ 0.90 × W2'
   store.workloads.push(w4)
 }
