@@ -81,6 +81,10 @@ export interface BenchResult {
   startedAt: string
   finishedAt: string
   git: { commit?: string; dirty?: boolean }
+  /** What the registrar is compared with: the ceiling, or (--against) another registrar. */
+  baseline:
+    | { kind: 'ceiling' }
+    | { kind: 'registrar'; bin: string; git: { commit?: string; dirty?: boolean } }
   options: Record<string, unknown>
   machine: MachineInfo & { loadavgAtEnd: number[]; pinning: Pinning }
   stores: StoreResult[]
@@ -118,6 +122,10 @@ export function renderMarkdown(result: BenchResult): string {
     ? `load generator on CPU ${m.pinning.loadCpu}, servers on CPU ${m.pinning.serverCpu} (taskset)`
     : `not pinned (${m.pinning.reason})`
   const o = result.options
+  const b = result.baseline
+  const before = b.kind === 'ceiling' ? 'ceiling' : 'before'
+  const short = (g: { commit?: string; dirty?: boolean }) =>
+    `${g.commit?.slice(0, 12) ?? 'unknown'}${g.dirty ? ' (with uncommitted changes)' : ''}`
   const lines = [
     `# Registrar benchmark (${result.mode}), ${result.startedAt}`,
     '',
@@ -125,10 +133,12 @@ export function renderMarkdown(result: BenchResult): string {
     `- Load average at start ${m.loadavg.join(' ')}, at end ${m.loadavgAtEnd.join(' ')}`,
     `- Pinning: ${pin}`,
     `- autocannon: ${o.connections} connections, ${o.duration} s per run after a ${o.warmup} s warm-up; ` +
-      `ceiling and registrar interleaved (A B × ${o.reps}), medians; access log at '${o.logLevel}' to /dev/null`,
-    `- Commit ${result.git.commit?.slice(0, 12) ?? 'unknown'}${result.git.dirty ? ' (with uncommitted changes)' : ''}`,
+      `${before} and registrar interleaved (A B × ${o.reps}), medians; access log at '${o.logLevel}' to /dev/null`,
+    b.kind === 'ceiling'
+      ? `- Commit ${short(result.git)}`
+      : `- After: ${o.bin} at ${short(result.git)}; before: ${b.bin} at ${short(b.git)}. Ratio = after ÷ before`,
     '',
-    '| store | workload | req/s | p50 ms | p99 ms | non-2xx | ceiling req/s | ratio | target | CPU registrar / ceiling | ratio per CPU-s |',
+    `| store | workload | req/s | p50 ms | p99 ms | non-2xx | ${before} req/s | ratio | target | CPU registrar / ${before} | ratio per CPU-s |`,
     '|---|---|--:|--:|--:|--:|--:|--:|---|---|--:|',
   ]
   const scale: string[] = []
@@ -176,16 +186,23 @@ export function renderMarkdown(result: BenchResult): string {
         .map((c) => `${s.store} ${w.workload}: ${c.name}${c.detail ? ` (${c.detail})` : ''}`),
     ),
   )
-  lines.push(
-    '',
-    'Ratio: median registrar req/s ÷ median ceiling req/s (a bare `node:http` server that parses the ' +
-      'same JSON body and answers 201 with a random 256-bit id, or 200 to a GET), measured in the same run. ' +
-      'Ratio per CPU-s: the same ratio for requests per CPU-second of the server process ' +
-      '(from /proc), which a busy machine disturbs less. W3 answers are 400 by design; its non-2xx ' +
-      'count is every request. Memory per client: ' +
-      'Δ(heapUsed + external) of the server process after full GCs, before and after registering ' +
-      'the scale clients, ÷ their number (the SQLite page cache and PostgreSQL live outside the V8 heap; see RSS).',
-  )
+  if (b.kind === 'registrar') {
+    lines.push(
+      '',
+      'Ratio: median "after" req/s ÷ median "before" req/s, the two registrars interleaved in the same run, ' +
+        'each over its own fresh store. Ratio per CPU-s: the same for requests per CPU-second of each server.',
+    )
+  } else
+    lines.push(
+      '',
+      'Ratio: median registrar req/s ÷ median ceiling req/s (a bare `node:http` server that parses the ' +
+        'same JSON body and answers 201 with a random 256-bit id, or 200 to a GET), measured in the same run. ' +
+        'Ratio per CPU-s: the same ratio for requests per CPU-second of the server process ' +
+        '(from /proc), which a busy machine disturbs less. W3 answers are 400 by design; its non-2xx ' +
+        'count is every request. Memory per client: ' +
+        'Δ(heapUsed + external) of the server process after full GCs, before and after registering ' +
+        'the scale clients, ÷ their number (the SQLite page cache and PostgreSQL live outside the V8 heap; see RSS).',
+    )
   if (failed.length > 0) lines.push('', 'Targets missed:', '', ...failed.map((f) => `- ${f}`))
   return `${lines.join('\n')}\n`
 }

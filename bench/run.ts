@@ -1,6 +1,6 @@
 // `npm run bench [-- options]`: the registrar against a bare node:http ceiling, over loopback, with
 // autocannon. See bench/README section in the project README ("Performance") and --help.
-import { execFileSync } from 'node:child_process'
+import { type ExecFileSyncOptionsWithStringEncoding, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -61,6 +61,9 @@ Options:
                                                                          (default the OS temp dir)
   --cpu-prof DIR         run both servers with --cpu-prof, one directory per store+workload
                          (summarise with: tsx bench/profile-summary.ts DIR/memory-W1)
+  --against PATH         compare two registrars instead: PATH (another checkout's
+                         bin/registrar.js, built) takes the ceiling's place as "before", --bin
+                         is "after"; W1-W3 only; ratio = after ÷ before
   --bin PATH             the registrar to measure     (default this checkout's bin/registrar.js;
                          another checkout's, after its \`npm run build\`, for before/after figures)
   --no-pin               do not pin with taskset
@@ -98,6 +101,7 @@ interface Options {
   sqliteDir: string
   cpuProf?: string
   bin: string
+  against?: string
   pin: boolean
   out: string
 }
@@ -119,6 +123,7 @@ function options(argv: string[]): Options | undefined {
       'sqlite-dir': { type: 'string' },
       'cpu-prof': { type: 'string' },
       bin: { type: 'string' },
+      against: { type: 'string' },
       'no-pin': { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -141,6 +146,12 @@ function options(argv: string[]): Options | undefined {
     if (!Number.isFinite(n) || n < min) throw new Error(`'${value}' must be a number ≥ ${min}`)
     return n
   }
+  const against = values.against === undefined ? undefined : resolve(values.against)
+  const workloads = list(
+    values.workloads,
+    ['W1', 'W2', 'W3', 'W4'],
+    quick ? ['W1'] : ['W1', 'W2', 'W3', 'W4'],
+  ).filter((w) => !(against && w === 'W4'))
   return {
     quick,
     stores: list(
@@ -148,11 +159,7 @@ function options(argv: string[]): Options | undefined {
       ['memory', 'sqlite', 'postgres'],
       quick ? ['memory', 'sqlite'] : ['memory', 'sqlite', 'postgres'],
     ),
-    workloads: list(
-      values.workloads,
-      ['W1', 'W2', 'W3', 'W4'],
-      quick ? ['W1'] : ['W1', 'W2', 'W3', 'W4'],
-    ),
+    workloads,
     duration: number(values.duration, quick ? 5 : 10, 1),
     warmup: number(values.warmup, quick ? 1 : 2, 0),
     reps: Math.floor(number(values.reps, quick ? 1 : 3, 1)),
@@ -166,6 +173,7 @@ function options(argv: string[]): Options | undefined {
     sqliteDir: resolve(values['sqlite-dir'] ?? tmpdir()),
     ...(values['cpu-prof'] !== undefined && { cpuProf: resolve(values['cpu-prof']) }),
     bin: resolve(values.bin ?? BIN),
+    ...(against !== undefined && { against }),
     pin: !values['no-pin'],
     out: resolve(values.out ?? join(ROOT, 'bench/results')),
   }
@@ -188,7 +196,10 @@ async function cleanUp(): Promise<void> {
 
 class StoreUnavailable extends Error {}
 
-/** A registrar and a ceiling, both freshly started, over a fresh store. */
+/**
+ * A registrar over a fresh store and the "A" side it is compared with, both freshly started: the
+ * ceiling, or (with --against) another registrar over its own fresh store.
+ */
 interface Session {
   registrar: RunningServer
   ceiling: RunningServer
@@ -212,24 +223,27 @@ async function openSession(kind: StoreKind, group: string, ctx: Context): Promis
   }
   cleanups.add(close)
   try {
-    let storeUrl = 'memory'
-    if (kind === 'sqlite') {
-      const path = join(ctx.sqliteDir, `registrar-${++ctx.sessions}.db`)
-      storeUrl = `sqlite:${path}`
-      undo.push(() => {
-        for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true })
-      })
-    } else if (kind === 'postgres') {
-      let db: Awaited<ReturnType<typeof createScratchDatabase>>
-      try {
-        db = await createScratchDatabase(ctx.opts.postgresUrl)
-      } catch (err) {
-        throw new StoreUnavailable(
-          `cannot create a database at ${redact(ctx.opts.postgresUrl)}: ${(err as Error).message}`,
-        )
+    const freshStore = async (): Promise<string> => {
+      if (kind === 'sqlite') {
+        const path = join(ctx.sqliteDir, `registrar-${++ctx.sessions}.db`)
+        undo.push(() => {
+          for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true })
+        })
+        return `sqlite:${path}`
       }
-      storeUrl = db.url
-      undo.push(() => db.drop())
+      if (kind === 'postgres') {
+        let db: Awaited<ReturnType<typeof createScratchDatabase>>
+        try {
+          db = await createScratchDatabase(ctx.opts.postgresUrl)
+        } catch (err) {
+          throw new StoreUnavailable(
+            `cannot create a database at ${redact(ctx.opts.postgresUrl)}: ${(err as Error).message}`,
+          )
+        }
+        undo.push(() => db.drop())
+        return db.url
+      }
+      return 'memory'
     }
     const profile = (name: string) => {
       if (!ctx.opts.cpuProf) return []
@@ -237,35 +251,42 @@ async function openSession(kind: StoreKind, group: string, ctx: Context): Promis
       mkdirSync(dir, { recursive: true })
       return ['--cpu-prof', `--cpu-prof-dir=${dir}`]
     }
-    const ceiling = await startServer(ctx.scripts.ceiling, ['--port', '0', '--host', '127.0.0.1'], {
-      pinning: ctx.pinning,
-      nodeFlags: profile(`${kind}-${group}-ceiling`),
-    })
-    undo.push(() => ceiling.stop())
-    const nodeFlags = ['--expose-gc', ...profile(`${kind}-${group}`)]
-    const args = [ctx.opts.bin, 'serve', '--port', '0', '--host', '127.0.0.1']
-    args.push('--store', storeUrl, '--registration', 'open')
-    const env = { REGISTRAR_LOG_LEVEL: ctx.opts.logLevel, REGISTRAR_CONFIG: '' }
-    const start = (captureStderr: boolean) =>
-      startServer(ctx.scripts.serverWithGc, args, {
+    const startRegistrar = async (bin: string, storeUrl: string, profileName: string) => {
+      const args = [bin, 'serve', '--port', '0', '--host', '127.0.0.1']
+      args.push('--store', storeUrl, '--registration', 'open')
+      const options = {
         pinning: ctx.pinning,
-        nodeFlags,
-        env,
-        captureStderr,
-      })
-    let registrar: RunningServer
-    try {
-      registrar = await start(false)
-    } catch (err) {
-      if (!(err instanceof StartError)) throw err
-      // the access log goes to /dev/null; start once more, listening, to learn why it failed
-      try {
-        registrar = await start(true)
-      } catch (again) {
-        throw new StoreUnavailable(`registrar serve ${(again as Error).message}`)
+        nodeFlags: ['--expose-gc', ...profile(profileName)],
+        env: { REGISTRAR_LOG_LEVEL: ctx.opts.logLevel, REGISTRAR_CONFIG: '' },
       }
+      let server: RunningServer
+      try {
+        server = await startServer(ctx.scripts.serverWithGc, args, options)
+      } catch (err) {
+        if (!(err instanceof StartError)) throw err
+        // the access log goes to /dev/null; start once more, listening, to learn why it failed
+        try {
+          server = await startServer(ctx.scripts.serverWithGc, args, {
+            ...options,
+            captureStderr: true,
+          })
+        } catch (again) {
+          throw new StoreUnavailable(`registrar serve ${(again as Error).message}`)
+        }
+      }
+      undo.push(() => server.stop())
+      return server
     }
-    undo.push(() => registrar.stop())
+    const against = ctx.opts.against
+    const ceiling = against
+      ? await startRegistrar(against, await freshStore(), `${kind}-${group}-before`)
+      : await startServer(ctx.scripts.ceiling, ['--port', '0', '--host', '127.0.0.1'], {
+          pinning: ctx.pinning,
+          nodeFlags: profile(`${kind}-${group}-ceiling`),
+        })
+    if (!against) undo.push(() => ceiling.stop())
+    const storeUrl = await freshStore()
+    const registrar = await startRegistrar(ctx.opts.bin, storeUrl, `${kind}-${group}`)
     return { registrar, ceiling, storeUrl, close }
   } catch (err) {
     await close()
@@ -277,19 +298,19 @@ async function openSession(kind: StoreKind, group: string, ctx: Context): Promis
 async function interleaved(
   s: Session,
   name: string,
-  requests: () => LoadRequest[],
+  requests: (server: RunningServer) => LoadRequest[],
   ctx: Context,
 ): Promise<{ ceiling: Aggregate; registrar: Aggregate; ratios: number[] }> {
   const { opts } = ctx
+  const [aName, bName] = opts.against ? ['before', 'after'] : ['ceiling', 'registrar']
   const load = (server: RunningServer, seconds: number) => {
-    if (!server.alive())
-      throw new Error(`${server === s.registrar ? 'registrar' : 'ceiling'} exited`)
+    if (!server.alive()) throw new Error(`${server === s.registrar ? bName : aName} exited`)
     return runLoad({
       url: server.url,
       serverPid: server.pid,
       connections: opts.connections,
       seconds,
-      requests: requests(),
+      requests: requests(server),
     })
   }
   if (opts.warmup > 0) {
@@ -302,14 +323,14 @@ async function interleaved(
   for (let rep = 1; rep <= opts.reps; rep++) {
     const a = await load(s.ceiling, opts.duration)
     const b = await load(s.registrar, opts.duration)
-    if (!s.registrar.alive()) throw new Error(`registrar exited (${await s.registrar.exited})`)
+    if (!s.registrar.alive()) throw new Error(`${bName} exited (${await s.registrar.exited})`)
     ceiling.push(a)
     registrar.push(b)
     ratios.push(Math.round((b.rps / a.rps) * 1000) / 1000)
     log(
-      `  ${name} ${rep}/${opts.reps}: ceiling ${Math.round(a.rps)} req/s, registrar ${Math.round(b.rps)} req/s ` +
+      `  ${name} ${rep}/${opts.reps}: ${aName} ${Math.round(a.rps)} req/s, ${bName} ${Math.round(b.rps)} req/s ` +
         `(${(b.rps / a.rps).toFixed(2)}; p99 ${b.p99} ms; non-2xx ${b.non2xx}; ` +
-        `CPU ${pct(b.serverCpu)} registrar, ${pct(a.serverCpu)} ceiling, ${pct(b.loadCpu)} load)`,
+        `CPU ${pct(b.serverCpu)} ${bName}, ${pct(a.serverCpu)} ${aName}, ${pct(b.loadCpu)} load)`,
     )
   }
   return { ceiling: aggregate(ceiling), registrar: aggregate(registrar), ratios }
@@ -343,6 +364,7 @@ function targetFor(kind: StoreKind, w: WorkloadId): number | undefined {
 }
 
 function result(
+  ctx: Context,
   kind: StoreKind,
   w: WorkloadId,
   run: { ceiling: Aggregate; registrar: Aggregate; ratios: number[] },
@@ -352,7 +374,7 @@ function result(
   const a = run.ceiling.rpsPerCpu
   const b = run.registrar.rpsPerCpu
   const cpuRatio = a && b ? Math.round((b / a) * 1000) / 1000 : undefined
-  const min = targetFor(kind, w)
+  const min = ctx.opts.against ? undefined : targetFor(kind, w)
   const checks: Check[] = []
   if (min !== undefined) {
     checks.push({ name: `ratio ≥ ${min.toFixed(2)}`, pass: ratio >= min, detail: ratio.toFixed(3) })
@@ -431,8 +453,8 @@ async function runGroup(
         ? undefined
         : 'expected 201 with client_id, client_secret, registration_access_token',
     )
-    await expect(s.ceiling, '/register', POST_W1, (status) =>
-      status === 201 ? undefined : 'expected 201',
+    await expect(s.ceiling, '/register', POST_W1, (status, b) =>
+      status === 201 && b.client_id ? undefined : 'expected 201 with a client_id',
     )
     const run = await interleaved(
       s,
@@ -440,7 +462,7 @@ async function runGroup(
       () => [{ method: 'POST', path: '/register', headers: JSON_HEADERS, body: W1_BODY }],
       ctx,
     )
-    store.workloads.push(result(kind, 'W1', run))
+    store.workloads.push(result(ctx, kind, 'W1', run))
     return
   }
   if (group[0] === 'W3') {
@@ -450,7 +472,7 @@ async function runGroup(
         : 'expected 400 invalid_redirect_uri',
     )
     await expect(s.ceiling, '/register', POST_W3, (status) =>
-      status === 201 ? undefined : 'expected 201',
+      status === (opts.against ? 400 : 201) ? undefined : 'expected 201 (ceiling) or 400 (before)',
     )
     const run = await interleaved(
       s,
@@ -461,7 +483,7 @@ async function runGroup(
     const answers = run.registrar.runs.reduce((n, r) => n + r.requests, 0)
     const rejected = run.registrar.runs.reduce((n, r) => n + (r.statusCodes['400'] ?? 0), 0)
     store.workloads.push(
-      result(kind, 'W3', run, [
+      result(ctx, kind, 'W3', run, [
         {
           name: 'every answer is 400',
           pass: rejected === answers && run.registrar.errors === 0,
@@ -477,13 +499,18 @@ async function runGroup(
   const seed = await registerClients(s.registrar.url, W1_BODY, READ_CLIENTS, {
     concurrency: opts.connections,
   })
-  const reads = (clients: Registered[]) => () => {
+  // with --against the "before" registrar has clients of its own; the ceiling takes any id
+  const seedA = opts.against
+    ? await registerClients(s.ceiling.url, W1_BODY, READ_CLIENTS, { concurrency: opts.connections })
+    : seed
+  const reads = (clients: Registered[], clientsA: Registered[]) => (server: RunningServer) => {
+    const list = server === s.registrar ? clients : clientsA
     let k = 0
     return [
       {
         method: 'GET' as const,
         setupRequest: (req: LoadRequest) => {
-          const c = clients[k++ % clients.length] as Registered
+          const c = list[k++ % list.length] as Registered
           return {
             ...req,
             path: `/register/${c.client_id}`,
@@ -494,22 +521,25 @@ async function runGroup(
     ]
   }
   const first = seed.kept[0] as Registered
-  const readCheck = async (c: Registered) => {
+  const readCheck = async (server: RunningServer, c: Registered) => {
     const init = {
       method: 'GET',
       headers: { authorization: `Bearer ${c.registration_access_token}` },
     }
-    await expect(s.registrar, `/register/${c.client_id}`, init, (status, b) =>
+    await expect(server, `/register/${c.client_id}`, init, (status, b) =>
       status === 200 && b.client_id === c.client_id ? undefined : 'expected 200 with the client',
     )
-    await expect(s.ceiling, `/register/${c.client_id}`, init, (status) =>
-      status === 200 ? undefined : 'expected 200',
-    )
   }
-  await readCheck(first)
+  await readCheck(s.registrar, first)
+  await readCheck(s.ceiling, seedA.kept[0] as Registered)
   let w2: WorkloadResult | undefined
   if (group.includes('W2')) {
-    w2 = result(kind, 'W2', await interleaved(s, label('W2'), reads(seed.kept), ctx))
+    w2 = result(
+      ctx,
+      kind,
+      'W2',
+      await interleaved(s, label('W2'), reads(seed.kept, seedA.kept), ctx),
+    )
     store.workloads.push(w2)
   }
   if (!group.includes('W4')) return
@@ -537,8 +567,8 @@ async function runGroup(
     `${kind}: ${more} clients in ${scale.registeredSeconds} s; ${scale.heapBytesPerClient} B heap+external, ` +
       `${scale.rssBytesPerClient} B RSS per client`,
   )
-  await readCheck(load.kept[0] as Registered)
-  const run = await interleaved(s, label('W4'), reads(load.kept), ctx)
+  await readCheck(s.registrar, load.kept[0] as Registered)
+  const run = await interleaved(s, label('W4'), reads(load.kept, load.kept), ctx)
   const vsW2 = w2?.registrar
     ? Math.round((run.registrar.rps / w2.registrar.rps) * 1000) / 1000
     : undefined
@@ -556,7 +586,7 @@ async function runGroup(
       detail: `${scale.heapBytesPerClient} B`,
     })
   }
-  const w4 = result(kind, 'W4', run, extra)
+  const w4 = result(ctx, kind, 'W4', run, extra)
   w4.scale = {
     ...scale,
     ...(vsW2 !== undefined && { vsW2 }),
@@ -570,12 +600,18 @@ async function runGroup(
 function git(bin: string): { commit?: string; dirty?: boolean } {
   const cwd = dirname(dirname(bin))
   try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' }).trim()
+    const quiet: ExecFileSyncOptionsWithStringEncoding = {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], quiet).trim()
     const dirty =
-      execFileSync('git', ['status', '--porcelain', '--', 'src', 'bin', 'package.json'], {
-        cwd,
-        encoding: 'utf8',
-      }).trim() !== ''
+      execFileSync(
+        'git',
+        ['status', '--porcelain', '--', 'src', 'bin', 'package.json'],
+        quiet,
+      ).trim() !== ''
     return { commit, dirty }
   } catch {
     return {}
@@ -621,6 +657,9 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     git: git(opts.bin),
+    baseline: opts.against
+      ? { kind: 'registrar', bin: opts.against, git: git(opts.against) }
+      : { kind: 'ceiling' },
     options: { ...shown, postgresUrl: redact(opts.postgresUrl) },
     machine: { ...machine, loadavgAtEnd: machineInfo().loadavg, pinning },
     stores,
@@ -642,7 +681,7 @@ async function main(): Promise<number> {
     stores.flatMap((s) => s.workloads).find((w) => w.workload === 'W1')
   process.stdout.write(`${markdown}\n`)
   process.stdout.write(
-    `registrar/ceiling W1 ratio: ${w1?.ratio !== undefined ? w1.ratio.toFixed(2) : 'n/a'}\n`,
+    `registrar/${opts.against ? 'before' : 'ceiling'} W1 ratio: ${w1?.ratio !== undefined ? w1.ratio.toFixed(2) : 'n/a'}\n`,
   )
   return 0
 }
