@@ -203,6 +203,21 @@ export function renderMarkdown(result: BenchResult): string {
         'Δ(heapUsed + external) of the server process after full GCs, before and after registering ' +
         'the scale clients, ÷ their number (the SQLite page cache and PostgreSQL live outside the V8 heap; see RSS).',
     )
+  const unsaturated = result.stores.flatMap((s) =>
+    s.workloads.flatMap((w) =>
+      w.ceiling?.serverCpu !== undefined && w.ceiling.serverCpu < 0.9
+        ? [`${s.store} ${w.workload} (${pct(w.ceiling.serverCpu)})`]
+        : [],
+    ),
+  )
+  if (unsaturated.length > 0) {
+    lines.push(
+      '',
+      `The ${before} ran below 90 % CPU in ${unsaturated.join(', ')}: something else (the load ` +
+        'generator, or other processes on the machine) set the pace, so the plain ratio there ' +
+        'overstates the registrar; prefer the ratio per CPU-s.',
+    )
+  }
   if (failed.length > 0) lines.push('', 'Targets missed:', '', ...failed.map((f) => `- ${f}`))
   return `${lines.join('\n')}\n`
 }
