@@ -49,11 +49,11 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
     // an issuer derived from host and port must be valid too: refuse it before binding anything
     // (after listen() a refusal would leave the socket open and the process running)
     if (!config.issuer) loadConfig({ ...flags, issuer: `http://${displayHost}:${config.port}` })
-    // Log lines are gathered into writes of up to 4 KiB (one syscall for many requests, a measured
-    // sixth of a read's cost otherwise) and flushed at least every 250 ms and at shutdown.
-    const destination = pino.destination({ dest: 2, sync: false, minLength: 4096 })
-    const logger = pino({ level: config.log.level, base: undefined }, destination)
-    setInterval(() => destination.flush(), 250).unref()
+    // asynchronous writes: under load SonicBoom already gathers many lines into one write
+    const logger = pino(
+      { level: config.log.level, base: undefined },
+      pino.destination({ dest: 2, sync: false }),
+    )
     const store = await openStore(config.store, { postgres: config.postgres })
 
     // the listener is installed once the issuer is known, which may depend on the port picked;
