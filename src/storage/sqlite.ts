@@ -1,103 +1,174 @@
-import { Worker } from 'node:worker_threads'
-import type Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
 import type {
   ClientRecord,
   CreateClientOptions,
   InitialAccessTokenRecord,
   Store,
 } from '../core/store.js'
+import { MIGRATIONS } from './migrations.js'
 import {
+  CLIENT_COLUMNS,
+  type ClientRow,
   clientToRow,
   type InitialAccessTokenRow,
   rowToClient,
   rowToToken,
   tokenToRow,
 } from './rows.js'
-import {
-  commitGroup,
-  isTransient,
-  migrate,
-  openDatabase,
-  prepareStatements,
-  type SqliteStatements,
-  type WriteOp,
-  type WriteOutcome,
-} from './sqlite-database.js'
 import { storeUnavailable } from './unavailable.js'
 
-/** Where writes go: a writer thread (files), or this thread (`:memory:`, which has one connection). */
-interface Writer {
-  submit(op: WriteOp): Promise<unknown>
-  close(): Promise<void>
+const CONSUME = `UPDATE initial_access_tokens SET uses = uses + 1
+  WHERE token_hash = ? AND (max_uses IS NULL OR uses < max_uses) AND (expires_at IS NULL OR expires_at > ?)
+  RETURNING *`
+
+/** A write waiting for the next group commit. */
+interface PendingWrite {
+  op: () => unknown
+  resolve: (value: unknown) => void
+  reject: (err: unknown) => void
 }
 
 /**
  * The embedded default store (better-sqlite3, WAL). `synchronous = FULL`: a registration is on disk
  * before its 201 is sent, even across a power failure. Statements are prepared once.
  *
- * Writes use group commit on a writer thread: the writes that arrive while the writer is busy are
- * applied in one transaction, each inside its own savepoint (a failing write is undone alone), and
- * every promise settles only after the single COMMIT — one fsync for the whole group instead of
- * one per write, and the fsync blocks the writer thread, not the one serving requests. Reads run
- * here, on a connection of their own (WAL lets them proceed while the writer commits), and see
- * every write whose promise has settled.
+ * Writes use group commit: the writes that arrive while the event loop is busy are applied in one
+ * transaction, each inside its own savepoint (so one failing write does not affect the others),
+ * and every promise settles only after the single COMMIT — one fsync for the whole group instead
+ * of one per write. Durability per acknowledged write is unchanged.
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database
-  readonly #stmt: SqliteStatements
-  readonly #writer: Writer
+  readonly #stmt: ReturnType<SqliteStore['prepare']>
+  #pending: PendingWrite[] = []
+  #flushScheduled = false
 
   /**
    * @param options.busyTimeoutMs how long a write waits for another process's write lock (an admin
    *   CLI, a second server on the same file) before answering 503; default 5000.
-   * @param options.writerThread write from a worker thread (default, for files); false writes on
-   *   this thread (still group-committed).
    */
-  constructor(path: string, options: { busyTimeoutMs?: number; writerThread?: boolean } = {}) {
-    const busyTimeoutMs = options.busyTimeoutMs ?? 5000
-    this.#db = openDatabase(path, busyTimeoutMs)
-    migrate(this.#db)
-    this.#stmt = prepareStatements(this.#db)
-    this.#writer =
-      path === ':memory:' || options.writerThread === false
-        ? new InThreadWriter(this.#db, this.#stmt)
-        : new WorkerWriter(path, busyTimeoutMs)
+  constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    this.#db = new Database(path)
+    this.#db.pragma('journal_mode = WAL')
+    this.#db.pragma('synchronous = FULL')
+    this.#db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`)
+    this.#db.pragma('foreign_keys = ON')
+    this.migrate()
+    this.#stmt = this.prepare()
+  }
+
+  /** Applies pending migrations, each in its own transaction (IMMEDIATE: one writer at a time). */
+  migrate(): void {
+    this.#db.exec(
+      'CREATE TABLE IF NOT EXISTS registrar_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    )
+    for (const m of MIGRATIONS) {
+      this.#db
+        .transaction(() => {
+          if (this.#db.prepare('SELECT 1 FROM registrar_migrations WHERE id = ?').get(m.id)) return
+          for (const sql of m.sqlite) this.#db.exec(sql)
+          this.#db
+            .prepare('INSERT INTO registrar_migrations (id, applied_at) VALUES (?, ?)')
+            .run(m.id, Math.floor(Date.now() / 1000))
+        })
+        .immediate()
+    }
+  }
+
+  private prepare() {
+    const db = this.#db
+    const placeholders = CLIENT_COLUMNS.map(() => '?').join(', ')
+    return {
+      insert: db.prepare(
+        `INSERT INTO clients (${CLIENT_COLUMNS.join(', ')}) VALUES (${placeholders})`,
+      ),
+      find: db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE client_id = ?'),
+      replace: db.prepare(
+        `UPDATE clients SET ${CLIENT_COLUMNS.slice(1)
+          .map((c) => `${c} = ?`)
+          .join(', ')} WHERE client_id = ? AND version = ?`,
+      ),
+      delete: db.prepare('DELETE FROM clients WHERE client_id = ?'),
+      deleteVersion: db.prepare('DELETE FROM clients WHERE client_id = ? AND version = ?'),
+      list: db.prepare<[number], ClientRow>(
+        'SELECT * FROM clients ORDER BY client_id_issued_at, client_id LIMIT ?',
+      ),
+      listAfter: db.prepare<[string, string, string, number], ClientRow>(
+        `SELECT * FROM clients WHERE (client_id_issued_at, client_id) >
+           ((SELECT client_id_issued_at FROM clients WHERE client_id = ?), ?)
+           OR NOT EXISTS (SELECT 1 FROM clients WHERE client_id = ?)
+         ORDER BY client_id_issued_at, client_id LIMIT ?`,
+      ),
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM clients'),
+      countPolicy: db.prepare<[string], { n: number }>(
+        'SELECT count(*) AS n FROM clients WHERE policy = ?',
+      ),
+      insertToken: db.prepare(
+        'INSERT INTO initial_access_tokens (id, token_hash, created_at, expires_at, max_uses, uses, policy, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      findToken: db.prepare<[string], InitialAccessTokenRow>(
+        'SELECT * FROM initial_access_tokens WHERE token_hash = ?',
+      ),
+      consume: db.prepare<[string, number], InitialAccessTokenRow>(CONSUME),
+      listTokens: db.prepare<[], InitialAccessTokenRow>(
+        'SELECT * FROM initial_access_tokens ORDER BY created_at, id',
+      ),
+      revokeToken: db.prepare('DELETE FROM initial_access_tokens WHERE id = ?'),
+      ping: db.prepare('SELECT 1'),
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT registrar_write'),
+      release: db.prepare('RELEASE registrar_write'),
+      rollbackTo: db.prepare('ROLLBACK TO registrar_write'),
+    }
   }
 
   async createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean> {
-    return (await this.#write({
-      kind: 'createClient',
-      row: clientToRow(client),
-      ...(options?.initialAccessToken && { initialAccessToken: options.initialAccessToken }),
-      ...(options?.ceiling && { ceiling: options.ceiling }),
-    })) as boolean
+    const row = clientToRow(client)
+    return this.#write(() => {
+      // inside the write's savepoint: a failed insert also undoes the consumption; SQLite has one
+      // writer, so the ceiling count cannot change between this check and the insert
+      if (options?.ceiling) {
+        const { policy, maxClients } = options.ceiling
+        if ((this.#stmt.countPolicy.get(policy)?.n ?? 0) >= maxClients) return false
+      }
+      if (options?.initialAccessToken) {
+        const { tokenHash, now } = options.initialAccessToken
+        if (this.#stmt.consume.get(tokenHash, now) === undefined) return false
+      }
+      this.#stmt.insert.run(...row)
+      return true
+    })
   }
 
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
-    return this.#read(() => {
+    return this.#run(() => {
       const row = this.#stmt.find.get(clientId)
       return row && rowToClient(row)
     })
   }
 
   async replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean> {
-    return (await this.#write({
-      kind: 'replaceClient',
-      row: clientToRow(client),
-      expectedVersion,
-    })) as boolean
+    const [id, ...rest] = clientToRow(client)
+    return this.#write(() => this.#stmt.replace.run(...rest, id, expectedVersion).changes === 1)
   }
 
   async deleteClient(clientId: string, expectedVersion?: number): Promise<boolean> {
-    return (await this.#write({
-      kind: 'deleteClient',
-      clientId,
-      ...(expectedVersion !== undefined && { expectedVersion }),
-    })) as boolean
+    return this.#write(
+      () =>
+        (expectedVersion === undefined
+          ? this.#stmt.delete.run(clientId)
+          : this.#stmt.deleteVersion.run(clientId, expectedVersion)
+        ).changes === 1,
+    )
   }
 
   async listClients(options: { limit?: number; after?: string } = {}): Promise<ClientRecord[]> {
-    return this.#read(() => {
+    return this.#run(() => {
       const limit = options.limit ?? -1
       const rows =
         options.after === undefined
@@ -108,7 +179,7 @@ export class SqliteStore implements Store {
   }
 
   async countClients(filter: { policy?: string } = {}): Promise<number> {
-    return this.#read(() => {
+    return this.#run(() => {
       const row =
         filter.policy === undefined
           ? this.#stmt.count.get()
@@ -118,11 +189,12 @@ export class SqliteStore implements Store {
   }
 
   async createInitialAccessToken(token: InitialAccessTokenRecord): Promise<void> {
-    await this.#write({ kind: 'createToken', row: tokenToRow(token) })
+    const row = tokenToRow(token)
+    await this.#write(() => this.#stmt.insertToken.run(...row))
   }
 
   async findInitialAccessToken(tokenHash: string): Promise<InitialAccessTokenRecord | undefined> {
-    return this.#read(() => {
+    return this.#run(() => {
       const row = this.#stmt.findToken.get(tokenHash)
       return row && rowToToken(row)
     })
@@ -132,38 +204,90 @@ export class SqliteStore implements Store {
     tokenHash: string,
     now: number,
   ): Promise<InitialAccessTokenRecord | undefined> {
-    const row = (await this.#write({ kind: 'consumeToken', tokenHash, now })) as
-      | InitialAccessTokenRow
-      | undefined
-    return row && rowToToken(row)
+    return this.#write(() => {
+      const row = this.#stmt.consume.get(tokenHash, now)
+      return row && rowToToken(row)
+    })
   }
 
   async listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
-    return this.#read(() => this.#stmt.listTokens.all().map(rowToToken))
+    return this.#run(() => this.#stmt.listTokens.all().map(rowToToken))
   }
 
   async revokeInitialAccessToken(id: string): Promise<boolean> {
-    return (await this.#write({ kind: 'revokeToken', id })) as boolean
+    return this.#write(() => this.#stmt.revokeToken.run(id).changes === 1)
   }
 
   async ping(): Promise<void> {
-    return this.#read(() => {
+    return this.#run(() => {
       this.#stmt.ping.get()
     })
   }
 
   async close(): Promise<void> {
-    await this.#writer.close()
+    this.#flush()
     if (this.#db.open) this.#db.close()
   }
 
-  #write(op: WriteOp): Promise<unknown> {
-    if (!this.#db.open) return Promise.reject(new Error('store is closed'))
-    return this.#writer.submit(op)
+  /** Queues a write for the next group commit; settles once that commit is durable. */
+  #write<T>(op: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (!this.#db.open) {
+        reject(new Error('store is closed'))
+        return
+      }
+      this.#pending.push({ op, resolve: resolve as (value: unknown) => void, reject })
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true
+        setImmediate(() => this.#flush())
+      }
+    })
   }
 
-  /** Runs a read; a database that is locked or failing I/O becomes a 503. */
-  #read<T>(statement: () => T): T {
+  /** Applies every queued write in one transaction, one savepoint each, then commits once. */
+  #flush(): void {
+    this.#flushScheduled = false
+    const batch = this.#pending
+    this.#pending = []
+    if (batch.length === 0) return
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = []
+    try {
+      this.#stmt.begin.run()
+      for (const write of batch) {
+        this.#stmt.savepoint.run()
+        try {
+          const value = write.op()
+          this.#stmt.release.run()
+          outcomes.push({ ok: true, value })
+        } catch (error) {
+          this.#stmt.rollbackTo.run()
+          this.#stmt.release.run()
+          outcomes.push({ ok: false, error })
+        }
+      }
+      this.#stmt.commit.run()
+    } catch (err) {
+      // BEGIN or COMMIT failed (locked past busy_timeout, disk full): nothing in the group is stored
+      if (this.#db.inTransaction) {
+        try {
+          this.#stmt.rollback.run()
+        } catch {
+          // the connection already rolled back
+        }
+      }
+      for (const write of batch) write.reject(isTransient(err) ? storeUnavailable(err) : err)
+      return
+    }
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i]!
+      if (outcome.ok) write.resolve(outcome.value)
+      else
+        write.reject(isTransient(outcome.error) ? storeUnavailable(outcome.error) : outcome.error)
+    })
+  }
+
+  /** Runs a statement; a database that is locked, full or failing I/O becomes a 503. */
+  #run<T>(statement: () => T): T {
     try {
       return statement()
     } catch (err) {
@@ -172,140 +296,12 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Group commit on the calling thread: for `:memory:` databases (one connection only). */
-class InThreadWriter implements Writer {
-  readonly #db: Database.Database
-  readonly #stmt: SqliteStatements
-  #pending: { op: WriteOp; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = []
-  #scheduled = false
-
-  constructor(db: Database.Database, stmt: SqliteStatements) {
-    this.#db = db
-    this.#stmt = stmt
-  }
-
-  submit(op: WriteOp): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ op, resolve, reject })
-      if (!this.#scheduled) {
-        this.#scheduled = true
-        setImmediate(() => this.#flush())
-      }
-    })
-  }
-
-  #flush(): void {
-    this.#scheduled = false
-    const batch = this.#pending
-    this.#pending = []
-    if (batch.length === 0 || !this.#db.open) {
-      for (const w of batch) w.reject(new Error('store is closed'))
-      return
-    }
-    let outcomes: WriteOutcome[]
-    try {
-      outcomes = commitGroup(
-        this.#db,
-        this.#stmt,
-        batch.map((w) => w.op),
-      )
-    } catch (err) {
-      for (const w of batch) w.reject(isTransient(err) ? storeUnavailable(err) : err)
-      return
-    }
-    batch.forEach((w, i) => {
-      const outcome = outcomes[i]!
-      if (outcome.ok) w.resolve(outcome.value)
-      else w.reject(isTransient(outcome.error) ? storeUnavailable(outcome.error) : outcome.error)
-    })
-  }
-
-  async close(): Promise<void> {
-    this.#flush()
-  }
-}
-
 /**
- * Writes through the writer thread (`sqlite-writer`), which owns its own connection and group-
- * commits there. The thread is referenced only while writes are outstanding, so an idle store
- * never keeps a process alive.
+ * SQLITE_BUSY and SQLITE_LOCKED: another process (an admin CLI, a second server) held the write
+ * lock past busy_timeout. SQLITE_FULL and SQLITE_IOERR: the disk is full or failing. None is the
+ * request's fault, and a retry can succeed once the condition passes.
  */
-class WorkerWriter implements Writer {
-  readonly #worker: Worker
-  readonly #waiting = new Map<
-    number,
-    { resolve: (v: unknown) => void; reject: (e: unknown) => void }
-  >()
-  #next = 1
-  #failure: unknown
-  #exited: Promise<void>
-
-  constructor(path: string, busyTimeoutMs: number) {
-    const workerData = { path, busyTimeoutMs }
-    if (import.meta.url.endsWith('.ts')) {
-      // running from source under tsx (the tests): the worker needs tsx's loader too
-      const source = new URL('./sqlite-writer.ts', import.meta.url).href
-      this.#worker = new Worker(
-        `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}) })`,
-        { eval: true, workerData },
-      )
-    } else {
-      this.#worker = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData })
-    }
-    this.#worker.unref()
-    this.#worker.on(
-      'message',
-      (m: { id: number; ok: boolean; value?: unknown; error?: WireError }) => {
-        const waiter = this.#waiting.get(m.id)
-        if (!waiter) return
-        this.#waiting.delete(m.id)
-        if (this.#waiting.size === 0) this.#worker.unref()
-        if (m.ok) waiter.resolve(m.value)
-        else waiter.reject(fromWire(m.error as WireError))
-      },
-    )
-    this.#worker.on('error', (err) => this.#fail(err))
-    this.#exited = new Promise((resolve) =>
-      this.#worker.once('exit', () => {
-        this.#fail(new Error('the SQLite writer thread stopped'))
-        resolve()
-      }),
-    )
-  }
-
-  submit(op: WriteOp): Promise<unknown> {
-    if (this.#failure !== undefined) return Promise.reject(storeUnavailable(this.#failure))
-    return new Promise((resolve, reject) => {
-      const id = this.#next++
-      this.#waiting.set(id, { resolve, reject })
-      this.#worker.ref()
-      this.#worker.postMessage({ id, op })
-    })
-  }
-
-  #fail(err: unknown): void {
-    this.#failure ??= err
-    for (const waiter of this.#waiting.values()) waiter.reject(storeUnavailable(err))
-    this.#waiting.clear()
-  }
-
-  async close(): Promise<void> {
-    if (this.#failure === undefined) {
-      this.#worker.ref()
-      this.#worker.postMessage({ close: true })
-    }
-    await this.#exited
-  }
-}
-
-interface WireError {
-  message: string
-  code?: string
-  name?: string
-}
-
-/** Rebuilds an error the writer thread reported; transient ones become 503s. */
-function fromWire(e: WireError): unknown {
-  const err = Object.assign(new Error(e.message), e.code !== undefined && { code: e.code })
-  return isTransient(err) ? storeUnavailable(err) : err
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR)/.test(code)
 }
