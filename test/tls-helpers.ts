@@ -7,7 +7,7 @@ import { createServer as createTcpServer } from 'node:net'
 import { join } from 'node:path'
 import { tempDir } from './helpers.js'
 
-/** A throwaway self-signed certificate for 127.0.0.2 / issuer.test (openssl is on the machine). */
+/** A throwaway self-signed certificate for 127.0.0.2, 127.0.0.1 and issuer.test (openssl is on the machine). */
 export function selfSignedCertificate(): {
   key: string
   cert: string
@@ -36,7 +36,7 @@ export function selfSignedCertificate(): {
       '-subj',
       '/CN=127.0.0.2',
       '-addext',
-      'subjectAltName=IP:127.0.0.2,DNS:issuer.test,DNS:evil.test',
+      'subjectAltName=IP:127.0.0.2,IP:127.0.0.1,DNS:issuer.test,DNS:evil.test',
     ],
     { stdio: 'ignore' },
   )

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { createServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { assertSecureUrl, RegistrationError, register } from '../../src/client/index.js'
-import { tempDir } from '../helpers.js'
+import { selfSignedCertificate, startTlsServer } from '../tls-helpers.js'
 import { fakeServer } from './fake-server.js'
 
 const created = (extra: Record<string, unknown> = {}) => ({
@@ -363,54 +358,27 @@ describe('register()', () => {
   })
 
   describe('over TLS', () => {
-    let pki: { dir: string; cleanup: () => void } | undefined
-    let opensslMissing = false
+    let tls: ReturnType<typeof selfSignedCertificate> | undefined
     before(() => {
-      pki = tempDir('registrar-tls-')
       try {
-        execFileSync(
-          'openssl',
-          [
-            'req',
-            '-x509',
-            '-newkey',
-            'ec',
-            '-pkeyopt',
-            'ec_paramgen_curve:P-256',
-            '-nodes',
-            '-keyout',
-            join(pki.dir, 'key.pem'),
-            '-out',
-            join(pki.dir, 'cert.pem'),
-            '-days',
-            '1',
-            '-subj',
-            '/CN=127.0.0.1',
-            '-addext',
-            'subjectAltName=IP:127.0.0.1',
-          ],
-          { stdio: 'ignore' },
-        )
+        tls = selfSignedCertificate()
       } catch {
-        opensslMissing = true
+        tls = undefined // openssl is not available
       }
     })
-    after(() => pki?.cleanup())
+    after(() => tls?.cleanup())
 
     it('CL-7591-b: a self-signed certificate is rejected (TLS checks stay on)', async (t) => {
-      if (opensslMissing || !pki) return t.skip('openssl is not available')
-      const server = createServer(
-        {
-          key: readFileSync(join(pki.dir, 'key.pem')),
-          cert: readFileSync(join(pki.dir, 'cert.pem')),
-        },
+      if (!tls) return t.skip('openssl is not available')
+      const server = await startTlsServer(
+        tls,
         (_req, res) => {
           res.writeHead(201, { 'content-type': 'application/json' })
           res.end(JSON.stringify({ client_id: 'x' }))
         },
+        '127.0.0.1',
       )
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-      const { port } = server.address() as AddressInfo
+      const { port } = server
       try {
         await assert.rejects(
           register(`https://127.0.0.1:${port}/register`, { redirect_uris: ['https://a/cb'] }),
@@ -421,8 +389,7 @@ describe('register()', () => {
           },
         )
       } finally {
-        server.closeAllConnections()
-        await new Promise((r) => server.close(r))
+        await server.close()
       }
     })
   })
