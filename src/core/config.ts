@@ -39,6 +39,11 @@ export interface RegistrationPolicy {
   requireApproval?: boolean
   /** `client_name` values (case-insensitive) reserved for vouched-for clients. */
   reservedClientNames?: string[]
+  /**
+   * RFC 7591 §5 (SHOULD, open registration): `client_uri`, `logo_uri`, `tos_uri` and `policy_uri`
+   * (and their language-tagged forms) must be on a host of one of the redirect URIs.
+   */
+  sameHostReferences?: boolean
 }
 
 /**
@@ -321,6 +326,9 @@ export function validateConfig(c: RegistrarConfig): void {
       oneOf(`${key}.scopePolicy`, def.scopePolicy, ['intersect', 'reject'])
     if (def.maxClients !== undefined) nonNegativeInt(`${key}.maxClients`, def.maxClients)
     if (def.requireApproval !== undefined) bool(`${key}.requireApproval`, def.requireApproval)
+    if (def.sameHostReferences !== undefined) {
+      bool(`${key}.sameHostReferences`, def.sameHostReferences)
+    }
   }
 
   const rl = c.rateLimit

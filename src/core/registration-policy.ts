@@ -99,6 +99,26 @@ export function applyRegistrationPolicy(
       notes.push({ member: 'scope', rule: `${name}.scopes`, note: `dropped ${dropped.join(' ')}` })
     }
   }
+  if (policy.sameHostReferences) {
+    // RFC 7591 §5: a page or logo on another host than the redirect URIs is a phishing sign
+    const hosts = new Set(
+      (out.redirect_uris ?? []).flatMap((u) => {
+        const url = new URL(u)
+        return url.protocol === 'https:' || url.protocol === 'http:'
+          ? [url.hostname.toLowerCase()]
+          : []
+      }),
+    )
+    for (const [member, value] of Object.entries(out)) {
+      const base = member.split('#')[0]
+      if (!REFERENCE_MEMBERS.has(base as string) || typeof value !== 'string') continue
+      if (!hosts.has(new URL(value).hostname.toLowerCase())) {
+        throw invalidMetadata(
+          `${member} must be on the host of a redirect URI (${by('sameHostReferences')})`,
+        )
+      }
+    }
+  }
   if (policy.reservedClientNames && !options.vouched) {
     const reserved = new Set(policy.reservedClientNames.map(nameKey))
     for (const [member, value] of Object.entries(out)) {
@@ -116,6 +136,9 @@ export function applyRegistrationPolicy(
   }
   return { metadata: out, notes }
 }
+
+/** Members that point users at the client's pages (RFC 7591 §2, §5). */
+const REFERENCE_MEMBERS = new Set(['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'])
 
 /** `example.com` matches itself; `*.example.com` matches subdomains (not the apex). */
 function hostMatches(hostname: string, pattern: string): boolean {

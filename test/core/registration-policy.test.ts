@@ -105,6 +105,22 @@ describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
     assert.equal(await store.countClients({ policy: 'p' }), 5)
   })
 
+  it('R7591-5-g sameHostReferences: pages and logos must be on a redirect URI host', async () => {
+    const { fetch } = withPolicy({ sameHostReferences: true })
+    const ok = await post(fetch, {
+      ...web,
+      client_uri: 'https://app.example.com/',
+      logo_uri: 'https://app.example.com/logo.png',
+      'tos_uri#fr': 'https://app.example.com/cgu',
+    })
+    assert.equal(ok.status, 201, ok.text)
+    for (const member of ['policy_uri', 'logo_uri', 'client_uri#de']) {
+      const res = await post(fetch, { ...web, [member]: 'https://b.example/page' })
+      assert.deepEqual([res.status, res.body.error], [400, 'invalid_client_metadata'], member)
+      assert.match(res.body.error_description, /rule sameHostReferences/)
+    }
+  })
+
   it('requireApproval: clients are created disabled', async () => {
     const { fetch, store } = withPolicy({ requireApproval: true })
     const res = await post(fetch, web)

@@ -39,7 +39,7 @@ describe('software statements (RFC 7591 §2.3, §3.1.1; checklist §1.6, §7.1)'
   const post = (fetch: ReturnType<typeof registrar>['fetch'], b: unknown) =>
     call(fetch, 'POST', '/register', { body: b })
 
-  it('R7591-3.2.1-h R7591-3.1.1-b: a valid statement is echoed unmodified and its claims win', async () => {
+  it('R7591-3.2.1-h R7591-3.1.1-b RSSA-g: a valid statement is echoed once, unmodified, and its claims win', async () => {
     const { fetch } = registrar()
     const ssa = await sign({
       iss: DIRECTORY,
