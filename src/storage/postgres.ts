@@ -271,7 +271,8 @@ export class PostgresStore implements Store {
   ): Promise<QueryResult<R>> {
     if (this.#closed) throw new Error('store is closed')
     try {
-      return await this.#pool.query<R>(text, values)
+      // named: each pooled connection parses and plans a statement once, then only binds it
+      return await this.#pool.query<R>({ name: statementName(text), text, values })
     } catch (err) {
       throw this.#translate(err)
     }
@@ -293,6 +294,18 @@ export class PostgresStore implements Store {
     if (err instanceof TypeError || err instanceof RangeError) return err // our bug, not an outage
     return storeUnavailable(err)
   }
+}
+
+const statementNames = new Map<string, string>()
+
+/** A stable prepared-statement name per SQL text (the texts are our constants: a small set). */
+function statementName(text: string): string {
+  let name = statementNames.get(text)
+  if (name === undefined) {
+    name = `registrar_${statementNames.size + 1}`
+    statementNames.set(text, name)
+  }
+  return name
 }
 
 /**
