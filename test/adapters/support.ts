@@ -121,3 +121,18 @@ export async function advertisedRegistrationEndpoint(url: string): Promise<strin
   assert.equal(res.status, 200, `${url}: ${res.status} ${res.text}`)
   return res.body.registration_endpoint
 }
+
+/**
+ * With `rateLimit.anonymousRegistrations: 1` and no `trustedProxies`: two registrations from one
+ * X-Forwarded-For address get 201 then 429, another address 201 again — only the framework's own
+ * notion of the client IP can have told them apart.
+ */
+export async function assertLimitedPerFrameworkIp(issuer: string): Promise<void> {
+  const from = (ip: string) =>
+    send(`${issuer}/register`, { json: WEB_CLIENT, headers: { 'x-forwarded-for': ip } })
+  assert.equal((await from('203.0.113.7')).status, 201)
+  const limited = await from('203.0.113.7')
+  assert.equal(limited.status, 429)
+  assert.ok(limited.headers.get('retry-after'))
+  assert.equal((await from('203.0.113.8')).status, 201)
+}
