@@ -2,10 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type Logger, pino } from 'pino'
 import { type RegistrarConfig, resolveConfig } from './core/config.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
-import type { RegistrantContext, Registrar } from './core/registration.js'
+import type { Registrar } from './core/registration.js'
 import type { InitialAccessTokenRecord, Store } from './core/store.js'
 import type { RequestRouter } from './http/handler.js'
 import { listen, type RunningServer } from './http/node.js'
+import type { RegistrantContext } from './http/request.js'
 import { buildRuntime } from './runtime.js'
 import { openStore } from './storage/open-store.js'
 
@@ -18,11 +19,7 @@ export type { ErrorCode } from './core/errors.js'
 export { RegistrationError } from './core/errors.js'
 export type { OutboundFetch } from './core/outbound-fetch.js'
 export { OutboundFetchError } from './core/outbound-fetch.js'
-export type {
-  RegistrantContext,
-  RegistrationEvaluation,
-  RegistrationEvents,
-} from './core/registration.js'
+export type { RegistrationEvaluation, RegistrationEvents } from './core/registration.js'
 export { Registrar } from './core/registration.js'
 export type {
   ClientRecord,
@@ -34,7 +31,7 @@ export type { HandlerOptions, RequestRouter } from './http/handler.js'
 export { createHandler } from './http/handler.js'
 export type { RunningServer } from './http/node.js'
 export type { RateLimiter } from './http/rate-limit.js'
-export type { HttpRequest } from './http/request.js'
+export type { HttpRequest, RegistrantContext } from './http/request.js'
 export type { HttpResponse } from './http/respond.js'
 export { createSafeFetch, type SafeFetchOptions } from './net/safe-fetch.js'
 export { openStore } from './storage/open-store.js'

@@ -37,12 +37,6 @@ import {
   type Store,
 } from './store.js'
 
-/** Who is registering, as far as the transport knows. */
-export interface RegistrantContext {
-  /** Client IP address, for rate limits and audit. */
-  ip?: string
-}
-
 /** Payloads of the events a {@link Registrar} emits, for audit or to react. */
 export interface RegistrationEvents {
   'registration.created': [{ client_id: string; policy?: string; status: ClientRecord['status'] }]
@@ -150,7 +144,6 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   async register(request: {
     metadata: Record<string, unknown>
     initialAccessToken?: string
-    context?: RegistrantContext
   }): Promise<ClientInformation> {
     try {
       const now = this.#now()

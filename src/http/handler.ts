@@ -1,10 +1,10 @@
 import { RegistrationError } from '../core/errors.js'
-import type { RegistrantContext, Registrar } from '../core/registration.js'
+import type { Registrar } from '../core/registration.js'
 import { clientConfigurationEndpoint } from './client-configuration-endpoint.js'
 import { bodyIncomplete, bodyTooLarge } from './json-body.js'
 import type { RateLimiter } from './rate-limit.js'
 import { registrationEndpoint } from './registration-endpoint.js'
-import type { HttpRequest } from './request.js'
+import type { HttpRequest, RegistrantContext } from './request.js'
 import { errorResponse, type HttpResponse, json } from './respond.js'
 
 /** The subset of a pino logger the HTTP layer writes to. */

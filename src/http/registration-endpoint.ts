@@ -26,7 +26,6 @@ export async function registrationEndpoint(
   const info = await registrar.register({
     metadata,
     ...(initialAccessToken !== undefined && { initialAccessToken }),
-    context: { ...(request.ip !== undefined && { ip: request.ip }) },
   })
   return { ...json(201, info, { ...NO_STORE, ...limitHeaders }), clientId: info.client_id }
 }

@@ -13,3 +13,9 @@ export interface HttpRequest {
   /** Remote client address as the transport sees it. */
   ip?: string
 }
+
+/** What the transport knows of the client that the web `Request` does not carry. */
+export interface RegistrantContext {
+  /** Client IP address, for the anonymous-registration rate limit. */
+  ip?: string
+}
