@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'invalid_client_metadata'
   | 'invalid_software_statement'
   | 'unapproved_software_statement'
+  // RFC 6749 §5.2, client authentication at the AS's token, introspection, revocation endpoints
+  | 'invalid_client'
   // RFC 6750 §3.1, for the bearer tokens on /register and /register/:client_id
   | 'invalid_request'
   | 'invalid_token'
@@ -29,6 +31,8 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_software_statement: 400,
   unapproved_software_statement: 400,
   invalid_request: 400,
+  // RFC 6749 §5.2 allows 400 or 401; always 401, so MCP clients re-register (as-side AS-6749-5.2-a)
+  invalid_client: 401,
   invalid_token: 401,
   insufficient_scope: 403,
   access_denied: 403,
