@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { composeRegistrar } from '../src/app.js'
 import { resolveConfig } from '../src/core/config.js'
-import type { OutboundFetch } from '../src/core/outbound-fetch.js'
-import { Registrar } from '../src/core/registration.js'
+import { type OutboundFetch, OutboundFetchError } from '../src/core/outbound-fetch.js'
 import type { Store } from '../src/core/store.js'
-import { createHandler } from '../src/http/handler.js'
+import type { AccessLogger } from '../src/http/handler.js'
 import { MemoryStore } from '../src/storage/memory.js'
 
 export const ISSUER = 'https://as.example.com'
@@ -16,25 +16,33 @@ export const ISSUER = 'https://as.example.com'
 export type JsonBody = any
 export const BIN = new URL('../bin/registrar.js', import.meta.url).pathname
 
+/** The outbound fetcher of a test that gives none: every client- or issuer-supplied URL is refused. */
+const NO_FETCH: OutboundFetch = () =>
+  Promise.reject(new OutboundFetchError('outbound fetching is not configured on this server'))
+
 /**
- * A Registrar over a store (memory by default) and its web handler: no ports opened. Open
+ * A Registrar over a store (memory by default) and its web handler, composed as the server is
+ * (`composeRegistrar`): no ports opened, no outbound fetch unless `options.fetch`. Open
  * registration unless `file.registration.mode` says otherwise.
  */
 export function makeRegistrar(
   file: Record<string, unknown> = {},
-  options: { store?: Store; clock?: () => number; fetch?: OutboundFetch } = {},
+  options: {
+    store?: Store
+    clock?: () => number
+    fetch?: OutboundFetch
+    logger?: AccessLogger
+  } = {},
 ) {
   const registration = { mode: 'open', ...(file.registration as object | undefined) }
   const config = resolveConfig({ file: { issuer: ISSUER, ...file, registration } })
   const store = options.store ?? new MemoryStore()
-  const registrar = new Registrar({
-    config,
-    store,
+  const app = composeRegistrar(config, store, {
+    fetch: options.fetch ?? NO_FETCH,
     ...(options.clock && { clock: options.clock }),
-    ...(options.fetch && { fetch: options.fetch }),
+    ...(options.logger && { logger: options.logger }),
   })
-  const fetch = createHandler(registrar)
-  return { config, store, registrar, fetch }
+  return { config, store, registrar: app.registrar, fetch: app.fetch, app }
 }
 
 /** Calls a web handler like a client would: JSON body, optional bearer token. */

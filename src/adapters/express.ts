@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { RegistrarApp } from '../app.js'
 import { clientIp } from '../http/client-ip.js'
 import { nodeHttpRequest, requestPath, sendNodeResponse } from '../http/node.js'
-import type { RegistrarApp } from '../index.js'
 
 /**
  * The parts of an Express or Connect request the middleware reads, structurally: no import of

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { RegistrarApp } from '../app.js'
 import { clientIp } from '../http/client-ip.js'
 import { nodeHttpRequest, requestPath } from '../http/node.js'
-import type { RegistrarApp } from '../index.js'
 
 /** Options of {@link registrarPlugin}. */
 export interface RegistrarPluginOptions {

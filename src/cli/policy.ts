@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
+import { buildRegistrar } from '../app.js'
 import { RegistrationError } from '../core/errors.js'
-import { buildRuntime } from '../runtime.js'
 import {
   type Command,
   loadConfig,
@@ -58,9 +58,10 @@ export const policy: Command = {
     // a dry run needs an issuer only to build URLs; never serves
     const config = base.issuer ? base : loadConfig({ ...values, issuer: 'http://localhost' })
     return withStore(config, async (store) => {
-      const runtime = await buildRuntime(config, store)
+      // the domain alone: no rate limiter (and so no Redis connection), no router
+      const registrar = buildRegistrar(config, store)
       try {
-        const evaluation = await runtime.registrar.evaluate({
+        const evaluation = await registrar.evaluate({
           metadata: body as Record<string, unknown>,
           ...(values.iat !== undefined && { initialAccessToken: values.iat }),
         })
@@ -83,8 +84,6 @@ export const policy: Command = {
           `${JSON.stringify({ result: 'refused', status: err.status, ...err.toJSON() }, null, 2)}\n`,
         )
         return 1
-      } finally {
-        await runtime.close()
       }
     })
   },

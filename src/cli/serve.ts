@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
+import { composeRegistrar, openRateLimiter } from '../app.js'
 import { listen, type RunningServer } from '../http/node.js'
-import { buildRuntime } from '../runtime.js'
 import { openStore } from '../storage/open-store.js'
 import { type Command, loadConfig, parse } from './common.js'
 
@@ -76,8 +76,9 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       config = loadConfig({ ...flags, issuer: `http://${displayHost}:${running.port}` })
     }
     // the access log line names each request's registration event (one line per request)
-    const runtime = await buildRuntime(config, store, { logger })
-    listener = runtime.nodeListener
+    const rateLimiter = await openRateLimiter(config, logger)
+    const app = composeRegistrar(config, store, { logger, ...(rateLimiter && { rateLimiter }) })
+    listener = app.nodeListener
 
     if (
       config.registration.mode === 'open' &&
@@ -109,7 +110,7 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
         process.off('SIGINT', stop)
         running
           .close()
-          .then(() => runtime.close())
+          .then(() => app.close())
           .then(() => store.close())
           .catch((err) => logger.error({ err }, 'error while stopping'))
           .finally(() => {

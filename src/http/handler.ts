@@ -14,12 +14,10 @@ export interface AccessLogger {
   error(obj: object, msg?: string): void
 }
 
-/** Options of {@link createHandler} and {@link createRequestRouter}. */
-export interface HandlerOptions {
+/** Options of {@link createRequestRouter}. */
+export interface RouterOptions {
   /** One line per request: method, path, status, duration, client_id. Never a token or secret. */
   logger?: AccessLogger
-  /** Web adapter only: how to find the client address of a `Request` (the platform knows). */
-  clientIp?: (request: Request) => string | undefined
   /** Per-IP limit on anonymous `POST /register` (`rateLimit.*` in the config). */
   rateLimiter?: RateLimiter
 }
@@ -54,7 +52,7 @@ const DISCOVERY_ALLOW = 'GET, HEAD, OPTIONS'
  */
 export function createRequestRouter(
   registrar: Registrar,
-  options: HandlerOptions = {},
+  options: RouterOptions = {},
 ): RequestRouter {
   const base = new URL(registrar.issuer).pathname.replace(/\/+$/, '')
   const register = `${base}/register`
@@ -244,36 +242,19 @@ function decodeClientId(segment: string): string {
 }
 
 /**
- * The web-standard handler: `(Request) => Promise<Response>`, for any runtime or framework that
- * speaks fetch (Hono, Next.js route handlers, Bun, Deno, Workers).
- */
-export function createHandler(
-  registrar: Registrar,
-  options: HandlerOptions = {},
-): (request: Request) => Promise<Response> {
-  const handle = createWebAdapter(createRequestRouter(registrar, options), {
-    maxBodyBytes: registrar.config.limits.maxBodyBytes,
-    ...(options.clientIp && { clientIp: options.clientIp }),
-  })
-  // one argument only: runtimes call fetch handlers with their own second argument (Bun's
-  // server, a Worker's env), which must never be taken for a client address
-  return (request) => handle(request)
-}
-
-/**
  * Adapts a router to fetch: `(Request, { ip }?) => Promise<Response>`. The client address, when
  * the platform knows it (a socket, `getConnInfo()` in Hono, `server.requestIP()` in Bun), keys the
- * anonymous-registration rate limit; `clientIp` finds it in the `Request` otherwise.
+ * anonymous-registration rate limit.
  *
  * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
  */
 export function createWebAdapter(
   router: (request: HttpRequest) => Promise<HttpResponse>,
-  options: { maxBodyBytes: number; clientIp?: (request: Request) => string | undefined },
+  options: { maxBodyBytes: number },
 ): (request: Request, context?: RegistrantContext) => Promise<Response> {
   const limit = options.maxBodyBytes
   return async (request, context) => {
-    const ip = context?.ip ?? options.clientIp?.(request)
+    const ip = context?.ip
     const response = await router({
       method: request.method,
       path: new URL(request.url).pathname,

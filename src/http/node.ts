@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
 import { RegistrationError } from '../core/errors.js'
@@ -181,6 +181,8 @@ export async function listen(
   listener: (req: IncomingMessage, res: ServerResponse) => void,
   options: { port: number; host: string },
 ): Promise<RunningServer> {
+  // loaded here, not at module load: importing `registrar` stays free of node:http
+  const { createServer } = await import('node:http')
   const server = createServer({ keepAliveTimeout: 5000 }, listener)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

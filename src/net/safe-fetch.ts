@@ -1,6 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import type { IncomingMessage } from 'node:http'
-import { request as httpsRequest } from 'node:https'
 import type { LookupFunction } from 'node:net'
 import { isIpLiteral, isSpecialUseAddress } from '../core/network-address.js'
 import { type OutboundFetch, OutboundFetchError } from '../core/outbound-fetch.js'
@@ -90,11 +89,13 @@ export function createSafeFetch(options: SafeFetchOptions): OutboundFetch {
     return url
   }
 
-  function once(
+  async function once(
     url: URL,
     headers: Record<string, string>,
     signal: AbortSignal,
   ): Promise<IncomingMessage> {
+    // loaded on the first fetch, not at module load: importing `registrar` loads no HTTP module
+    const { request: httpsRequest } = await import('node:https')
     return new Promise((resolveResponse, reject) => {
       const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
       const req = httpsRequest(

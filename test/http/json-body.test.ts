@@ -229,9 +229,7 @@ describe('POST /register with malformed bodies leaves no client behind (R7591-3.
   })
 
   it('design §4: a body over the limit without Content-Length (a stream) gets 413', async () => {
-    const { registrar } = makeRegistrar()
-    const { createHandler } = await import('../../src/http/handler.js')
-    const fetch = createHandler(registrar)
+    const { fetch } = makeRegistrar()
     const chunk = new Uint8Array(16 * 1024).fill(0x20)
     let sent = 0
     const body = new ReadableStream<Uint8Array>({
@@ -256,9 +254,7 @@ describe('POST /register with malformed bodies leaves no client behind (R7591-3.
   })
 
   it('a body stream that fails mid-way is a 400, not a 500', async () => {
-    const { registrar, store } = makeRegistrar()
-    const { createHandler } = await import('../../src/http/handler.js')
-    const fetch = createHandler(registrar)
+    const { fetch, store } = makeRegistrar()
     let pulls = 0
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {

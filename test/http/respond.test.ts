@@ -56,15 +56,13 @@ describe('errorResponse: the one place errors become HTTP (style §1.2, RFC 7591
         throw new Error('disk full at /secret/path')
       },
     })
-    const { registrar } = makeRegistrar({}, { store: broken })
-    const { createHandler } = await import('../../src/http/handler.js')
     const lines: { level: string; obj: Record<string, unknown> }[] = []
     const logger = {
       info: (obj: object) => lines.push({ level: 'info', obj: obj as Record<string, unknown> }),
       error: (obj: object) => lines.push({ level: 'error', obj: obj as Record<string, unknown> }),
       warn: (obj: object) => lines.push({ level: 'warn', obj: obj as Record<string, unknown> }),
     }
-    const fetch = createHandler(registrar, { logger })
+    const { fetch } = makeRegistrar({}, { store: broken, logger })
     const res = await call(fetch, 'POST', '/register', {
       body: { redirect_uris: ['https://client.example.org/cb'] },
     })

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { composeRegistrar } from '../../src/app.js'
 import { resolveConfig } from '../../src/core/config.js'
-import { Registrar } from '../../src/core/registration.js'
-import { createHandler } from '../../src/http/handler.js'
 import { MemoryStore } from '../../src/storage/memory.js'
 import { storeUnavailable } from '../../src/storage/unavailable.js'
 
@@ -23,7 +22,7 @@ describe('a store that cannot answer', () => {
     const config = resolveConfig({
       file: { issuer: 'https://as.example.com', registration: { mode: 'open' } },
     })
-    const fetch = createHandler(new Registrar({ config, store }), { logger })
+    const { fetch } = composeRegistrar(config, store, { logger })
     const res = await fetch(
       new Request('https://as.example.com/register', {
         method: 'POST',

@@ -1,0 +1,254 @@
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { ConfigError, type RegistrarConfig, resolveConfig } from './core/config.js'
+import { createInitialAccessToken } from './core/initial-access-token.js'
+import type { OutboundFetch } from './core/outbound-fetch.js'
+import { Registrar } from './core/registration.js'
+import type { InitialAccessTokenRecord, Store } from './core/store.js'
+import { clientIp } from './http/client-ip.js'
+import {
+  type AccessLogger,
+  createRequestRouter,
+  createWebAdapter,
+  type RequestRouter,
+} from './http/handler.js'
+import { createNodeListener, listen, type RunningServer } from './http/node.js'
+import { createRedisRateLimiter, MemoryRateLimiter, type RateLimiter } from './http/rate-limit.js'
+import type { RegistrantContext } from './http/request.js'
+import { createSafeFetch } from './net/safe-fetch.js'
+import { openStore } from './storage/open-store.js'
+
+/** Deep-partial configuration accepted by {@link createRegistrar}. */
+export type RegistrarConfigInput = {
+  [K in keyof RegistrarConfig]?: RegistrarConfig[K] extends unknown[]
+    ? RegistrarConfig[K]
+    : RegistrarConfig[K] extends object
+      ? Partial<RegistrarConfig[K]>
+      : RegistrarConfig[K]
+}
+
+/** Options of {@link createRegistrar}. */
+export interface CreateRegistrarOptions {
+  /** Configuration, as in the JSON config file; `issuer` is required. */
+  config: RegistrarConfigInput
+  /** A store instance, or a store URL; default: `config.store` (`sqlite:./data/registrar.db`). */
+  store?: Store | string
+  /**
+   * A logger for the access log (a pino logger fits), or false for none. Default: pino at
+   * `config.log.level`, loaded only then.
+   */
+  logger?: AccessLogger | false
+  /** Seconds since the epoch; for tests. */
+  clock?: () => number
+}
+
+/**
+ * An embeddable Registrar: the domain, its router, a web-standard handler and a `node:http`
+ * listener. The Express and Fastify adapters (`registrar/express`, `registrar/fastify`) take it
+ * whole.
+ *
+ * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
+ * @see [RFC 7592 §2](https://www.rfc-editor.org/rfc/rfc7592.html#section-2)
+ * @see [RFC 8414 §3](https://www.rfc-editor.org/rfc/rfc8414.html#section-3)
+ */
+export interface RegistrarApp {
+  /** The domain object; emits `registration.*` events. */
+  readonly registrar: Registrar
+  /** The resolved, frozen configuration. */
+  readonly config: Readonly<RegistrarConfig>
+  /** The store of record (the one passed in, or the one opened from a URL). */
+  readonly store: Store
+  /**
+   * Transport-neutral routing: `router.matches(path)` tells whether a path is Registrar's (an
+   * adapter lets every other path through to its framework); `router.paths` lists them.
+   */
+  readonly router: RequestRouter
+  /**
+   * `(Request) => Promise<Response>`: mount in any fetch-based framework or runtime (Hono, Next.js
+   * route handlers, Bun, Deno, Workers). It knows no client address: with
+   * `rateLimit.anonymousRegistrations` on, use {@link RegistrarApp.handle} instead.
+   */
+  readonly fetch: (request: Request) => Promise<Response>
+  /**
+   * `fetch`, with the client address the platform knows (`getConnInfo(c)` in Hono,
+   * `server.requestIP(request)` in Bun, `info.remoteAddr` in Deno): it keys the per-IP limit on
+   * anonymous registration (RFC 7591 §3 allows open registration to be rate-limited).
+   */
+  readonly handle: (request: Request, context?: RegistrantContext) => Promise<Response>
+  /**
+   * `(req, res)`: for `http.createServer`. Paths that are not Registrar's get 404; inside Express,
+   * Connect or Fastify use the adapters, which hand them back to the framework.
+   */
+  readonly nodeListener: (req: IncomingMessage, res: ServerResponse) => void
+  /** Starts a `node:http` server on host:port. */
+  listen(options?: { port?: number; host?: string }): Promise<RunningServer>
+  /** Issues an initial access token (RFC 7591 §3); the token is returned once, stored hashed. */
+  createInitialAccessToken(options?: {
+    maxUses?: number
+    expiresIn?: number
+    policy?: string
+  }): Promise<{ token: string; record: InitialAccessTokenRecord }>
+  /** Closes the rate limiter's connection, and the store if this app opened it. */
+  close(): Promise<void>
+}
+
+/** What {@link composeRegistrar} takes besides the configuration and the store. */
+export interface RegistrarDeps {
+  /** The access log; none by default. */
+  logger?: AccessLogger
+  /** Seconds since the epoch; for tests. */
+  clock?: () => number
+  /** The outbound fetcher; default: the SSRF-safe fetcher configured by `fetch.*`. */
+  fetch?: OutboundFetch
+  /**
+   * The anonymous-registration limiter. Default: none when `rateLimit.anonymousRegistrations` is
+   * 0, a per-process one for `rateLimit.store: memory`; a Redis one must be opened first
+   * ({@link openRateLimiter}), since that is asynchronous.
+   */
+  rateLimiter?: RateLimiter
+}
+
+/**
+ * Creates an embeddable Registrar: RFC 7591 registration and RFC 7592 management over a store,
+ * with discovery, as a fetch handler and a `node:http` listener. Resolves the configuration, opens
+ * the store (when given a URL) and the rate limiter, then {@link composeRegistrar}s the rest.
+ *
+ * @example
+ * const app = await createRegistrar({ config: { issuer: 'https://as.example.com' }, store: 'memory' })
+ * http.createServer(app.nodeListener).listen(3000)
+ */
+export async function createRegistrar(options: CreateRegistrarOptions): Promise<RegistrarApp> {
+  const config = resolveConfig({
+    file: options.config,
+    ...(typeof options.store === 'string' && { flags: { store: options.store } }),
+  })
+  if (!config.issuer) throw new ConfigError('issuer', 'is required')
+  const logger =
+    options.logger === false
+      ? undefined
+      : (options.logger ?? (await import('pino')).pino({ level: config.log.level }))
+  const ownsStore = typeof options.store !== 'object'
+  const store =
+    typeof options.store === 'object'
+      ? options.store
+      : await openStore(config.store, { postgres: config.postgres })
+  const rateLimiter = await openRateLimiter(config, logger)
+  const app = composeRegistrar(config, store, {
+    ...(logger && { logger }),
+    ...(rateLimiter && { rateLimiter }),
+    ...(options.clock !== undefined && { clock: options.clock }),
+  })
+  return {
+    ...app,
+    close: async () => {
+      await app.close()
+      if (ownsStore) await store.close()
+    },
+  }
+}
+
+/**
+ * The one place the app is wired, synchronously, from a resolved configuration and an open store:
+ * the domain, its outbound fetcher, the rate limiter, the router and its web and `node:http`
+ * adapters. The store stays the caller's; `close()` releases only the rate limiter.
+ */
+export function composeRegistrar(
+  config: Readonly<RegistrarConfig>,
+  store: Store,
+  deps: RegistrarDeps = {},
+): RegistrarApp {
+  const registrar = buildRegistrar(config, store, deps)
+  const rateLimiter = deps.rateLimiter ?? memoryRateLimiter(config)
+  const router = createRequestRouter(registrar, {
+    ...(deps.logger && { logger: deps.logger }),
+    ...(rateLimiter && { rateLimiter }),
+  })
+  const maxBodyBytes = config.limits.maxBodyBytes
+  const trustedProxies = config.rateLimit.trustedProxies
+  const nodeListener = createNodeListener(router, {
+    maxBodyBytes,
+    clientIp: (req) => {
+      const xff = req.headers['x-forwarded-for']
+      return clientIp(
+        req.socket.remoteAddress,
+        Array.isArray(xff) ? xff.join(',') : xff,
+        trustedProxies,
+      )
+    },
+  })
+  const handle = createWebAdapter(router, { maxBodyBytes })
+  return {
+    registrar,
+    config,
+    store,
+    router,
+    // one argument only: a runtime's own second argument (Bun's server, a Worker's env) is no context
+    fetch: (request) => handle(request),
+    handle,
+    nodeListener,
+    listen: (o = {}) =>
+      listen(nodeListener, { port: o.port ?? config.port, host: o.host ?? config.host }),
+    createInitialAccessToken: (o = {}) => createInitialAccessToken(store, o),
+    close: async () => {
+      await rateLimiter?.close()
+    },
+  }
+}
+
+/**
+ * The bare domain object, with the SSRF-safe fetcher `fetch.*` configures and nothing of HTTP
+ * (no rate limiter, no router): what `registrar policy dry-run` evaluates against.
+ */
+export function buildRegistrar(
+  config: Readonly<RegistrarConfig>,
+  store: Store,
+  deps: Pick<RegistrarDeps, 'clock' | 'fetch'> = {},
+): Registrar {
+  return new Registrar({
+    config,
+    store,
+    fetch: deps.fetch ?? safeFetchFor(config),
+    ...(deps.clock !== undefined && { clock: deps.clock }),
+  })
+}
+
+/**
+ * Opens the anonymous-registration limiter `rateLimit.*` configures: none, per-process, or shared
+ * through Redis (whose outage lets requests through and is logged).
+ */
+export async function openRateLimiter(
+  config: Readonly<RegistrarConfig>,
+  logger?: AccessLogger,
+): Promise<RateLimiter | undefined> {
+  const rl = config.rateLimit
+  if (rl.anonymousRegistrations === 0 || rl.store === 'memory') return memoryRateLimiter(config)
+  return createRedisRateLimiter(rl.store, rl.anonymousRegistrations, rl.windowSeconds, (err) =>
+    logger?.warn(
+      { err: (err as Error)?.message },
+      'rate limit store unavailable; letting requests through',
+    ),
+  )
+}
+
+function memoryRateLimiter(config: Readonly<RegistrarConfig>): RateLimiter | undefined {
+  const rl = config.rateLimit
+  if (rl.anonymousRegistrations === 0) return undefined
+  if (rl.store !== 'memory') {
+    throw new TypeError(
+      `rateLimit.store ${rl.store} is opened asynchronously: pass deps.rateLimiter ` +
+        '(openRateLimiter) to composeRegistrar, or use createRegistrar',
+    )
+  }
+  return new MemoryRateLimiter(rl.anonymousRegistrations, rl.windowSeconds)
+}
+
+/** The SSRF-safe fetcher configured by `fetch.*`. */
+function safeFetchFor(config: Readonly<RegistrarConfig>): OutboundFetch {
+  return createSafeFetch({
+    timeoutMs: config.fetch.timeoutMs,
+    maxBytes: config.fetch.maxBytes,
+    maxRedirects: config.fetch.maxRedirects,
+    allowedAddresses: config.fetch.allowedAddresses,
+    ...(config.fetch.caFile !== undefined && { ca: readFileSync(config.fetch.caFile) }),
+  })
+}
