@@ -7,7 +7,6 @@ export type {
 } from './app.js'
 export { createRegistrar } from './app.js'
 export type { ClientInformation } from './core/client-information.js'
-export type { ClientMetadata } from './core/client-metadata.js'
 export type { RegistrarConfig, RegistrationPolicy, TrustedIssuer } from './core/config.js'
 export { ConfigError, DEFAULTS } from './core/config.js'
 export type { ErrorCode } from './core/errors.js'
@@ -23,3 +22,4 @@ export type {
 export type { AccessLogger, RequestRouter } from './http/handler.js'
 export type { RunningServer } from './http/node.js'
 export type { RegistrantContext } from './http/request.js'
+export type { ClientMetadata } from './metadata/types.js'

@@ -1,4 +1,4 @@
-import type { ClientMetadata } from '../core/client-metadata.js'
+import type { ClientMetadata } from '../metadata/types.js'
 
 /**
  * The AS side of Registrar: the three questions an authorization server asks about a client — who

@@ -19,11 +19,11 @@
  * @packageDocumentation
  */
 import { SERVER_ISSUED_MEMBERS } from '../core/client-information.js'
-import type { ClientMetadata } from '../core/client-metadata.js'
 import { RegistrationError } from '../core/errors.js'
+import type { ClientMetadata } from '../metadata/types.js'
 
-export type { ClientMetadata } from '../core/client-metadata.js'
 export type { ErrorCode } from '../core/errors.js'
+export type { ClientMetadata } from '../metadata/types.js'
 export { RegistrationError }
 
 /**

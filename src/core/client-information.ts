@@ -1,4 +1,4 @@
-import type { ClientMetadata } from './client-metadata.js'
+import type { ClientMetadata } from '../metadata/types.js'
 import type { ClientRecord } from './store.js'
 
 /**

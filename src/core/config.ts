@@ -1,5 +1,5 @@
+import { isSymmetricAlg } from '../metadata/algorithms.js'
 import { SERVER_ISSUED_MEMBERS } from './client-information.js'
-import { isSymmetricAlg } from './client-metadata.js'
 import { parseCidr } from './network-address.js'
 
 /** A trusted software-statement issuer (RFC 7591 §2.3; checklist §7.1). */

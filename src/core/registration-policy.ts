@@ -1,4 +1,4 @@
-import type { ClientMetadata } from './client-metadata.js'
+import type { ClientMetadata } from '../metadata/types.js'
 import type { RegistrarConfig, RegistrationPolicy } from './config.js'
 import { invalidMetadata, invalidRedirectUri, RegistrationError } from './errors.js'
 import type { VerifiedSoftwareStatement } from './software-statement.js'

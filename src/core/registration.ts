@@ -1,14 +1,11 @@
 import { EventEmitter } from 'node:events'
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose'
+import { needsPlaintextSecret, needsSecret } from '../metadata/algorithms.js'
+import { publicJwks } from '../metadata/jwks.js'
+import { clientMetadataRules } from '../metadata/rules.js'
+import type { ClientMetadata, ClientMetadataRules } from '../metadata/types.js'
+import { validateClientMetadata } from '../metadata/validate.js'
 import { type ClientInformation, clientInformation } from './client-information.js'
-import {
-  type ClientMetadata,
-  type ClientMetadataRules,
-  needsPlaintextSecret,
-  needsSecret,
-  publicJwks,
-  validateClientMetadata,
-} from './client-metadata.js'
 import { type RegistrarConfig, secretKeyBytes } from './config.js'
 import { constantEquals, openSecret, randomId, randomToken, sealSecret, sha256 } from './crypto.js'
 import { invalidMetadata, RegistrationError } from './errors.js'
@@ -24,11 +21,7 @@ import {
   policyFull,
   type Registrant,
 } from './registration-policy.js'
-import {
-  authorizationServerMetadata,
-  clientMetadataRules,
-  registrationClientUri,
-} from './server-metadata.js'
+import { authorizationServerMetadata, registrationClientUri } from './server-metadata.js'
 import { SoftwareStatementVerifier, type VerifiedSoftwareStatement } from './software-statement.js'
 import {
   type ClientRecord,

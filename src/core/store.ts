@@ -1,4 +1,4 @@
-import type { ClientMetadata } from './client-metadata.js'
+import type { ClientMetadata } from '../metadata/types.js'
 
 /**
  * A registered client as persisted. Spec fields keep their RFC spelling; our own fields are

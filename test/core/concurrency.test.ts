@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import {
-  type ClientMetadata,
-  needsSecret,
-  validateClientMetadata,
-} from '../../src/core/client-metadata.js'
 import { resolveConfig } from '../../src/core/config.js'
 import { RegistrationError } from '../../src/core/errors.js'
 import { Registrar } from '../../src/core/registration.js'
 import type { Store } from '../../src/core/store.js'
+import { needsSecret } from '../../src/metadata/algorithms.js'
+import type { ClientMetadata } from '../../src/metadata/types.js'
+import { validateClientMetadata } from '../../src/metadata/validate.js'
 import { MemoryStore } from '../../src/storage/memory.js'
 import { SqliteStore } from '../../src/storage/sqlite.js'
 import { ISSUER, startServer, tempDir } from '../helpers.js'

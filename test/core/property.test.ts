@@ -2,14 +2,11 @@ import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { exportJWK, generateKeyPair, generateSecret } from 'jose'
-import {
-  type ClientMetadataRules,
-  LANGUAGE_TAGGED_FIELDS,
-  validateClientMetadata,
-} from '../../src/core/client-metadata.js'
 import { resolveConfig } from '../../src/core/config.js'
 import { RegistrationError } from '../../src/core/errors.js'
-import { clientMetadataRules } from '../../src/core/server-metadata.js'
+import { clientMetadataRules } from '../../src/metadata/rules.js'
+import type { ClientMetadataRules } from '../../src/metadata/types.js'
+import { LANGUAGE_TAGGED_FIELDS, validateClientMetadata } from '../../src/metadata/validate.js'
 import { ISSUER, makeRegistrar } from '../helpers.js'
 
 // A fixed seed keeps CI reproducible; FC_SEED and FC_SCALE (a run multiplier) explore further.

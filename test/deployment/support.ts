@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { validateClientMetadata } from '../../src/core/client-metadata.js'
 import type { RegistrarConfig } from '../../src/core/config.js'
-import { clientMetadataRules } from '../../src/core/server-metadata.js'
 import type { ClientRecord, Store } from '../../src/core/store.js'
+import { clientMetadataRules } from '../../src/metadata/rules.js'
+import { validateClientMetadata } from '../../src/metadata/validate.js'
 
 export interface Answer {
   status: number

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
-import type { ClientMetadata } from '../../src/core/client-metadata.js'
 import type { ClientRecord, InitialAccessTokenRecord, Store } from '../../src/core/store.js'
+import type { ClientMetadata } from '../../src/metadata/types.js'
 
 /** How the contract gets stores of one implementation. */
 export interface StoreUnderTest {

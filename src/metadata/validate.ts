@@ -1,103 +1,17 @@
-import { X509Certificate } from 'node:crypto'
-import { calculateJwkThumbprint, importJWK, type JWK } from 'jose'
-import { invalidMetadata, invalidRedirectUri, RegistrationError } from './errors.js'
-import { isIpLiteral, isSpecialUseAddress } from './network-address.js'
-
-/**
- * Client metadata as registered: RFC 7591 §2, OpenID Connect Dynamic Client Registration 1.0 §2,
- * RP-Initiated / Front- / Back-Channel Logout, and the RFC 8705 / 9449 / 9126 / 9101 extensions.
- * Wire names are kept verbatim. Language-tagged members (`client_name#ja-Jpan-JP`, RFC 7591 §2.2)
- * and configured extension fields sit beside them.
- *
- * @see [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591.html#section-2)
- * @see [OIDC Registration §2](https://openid.net/specs/openid-connect-registration-1_0.html#ClientMetadata)
- */
-export interface ClientMetadata {
-  redirect_uris?: string[]
-  token_endpoint_auth_method: string
-  grant_types: string[]
-  response_types: string[]
-  client_name?: string
-  client_uri?: string
-  logo_uri?: string
-  scope?: string
-  contacts?: string[]
-  tos_uri?: string
-  policy_uri?: string
-  jwks_uri?: string
-  jwks?: { keys: JWK[] }
-  software_id?: string
-  software_version?: string
-  // OIDC Registration §2
-  application_type: 'web' | 'native'
-  sector_identifier_uri?: string
-  subject_type?: string
-  id_token_signed_response_alg?: string
-  id_token_encrypted_response_alg?: string
-  id_token_encrypted_response_enc?: string
-  userinfo_signed_response_alg?: string
-  userinfo_encrypted_response_alg?: string
-  userinfo_encrypted_response_enc?: string
-  request_object_signing_alg?: string
-  request_object_encryption_alg?: string
-  request_object_encryption_enc?: string
-  token_endpoint_auth_signing_alg?: string
-  default_max_age?: number
-  require_auth_time?: boolean
-  default_acr_values?: string[]
-  initiate_login_uri?: string
-  request_uris?: string[]
-  // RP-Initiated Logout §3.1, Front-Channel Logout §2.2, Back-Channel Logout §2.2
-  post_logout_redirect_uris?: string[]
-  frontchannel_logout_uri?: string
-  frontchannel_logout_session_required?: boolean
-  backchannel_logout_uri?: string
-  backchannel_logout_session_required?: boolean
-  // RFC 8705 §2.1.2, §3.4; RFC 9449 §5.2; RFC 9126 §6; RFC 9101 §10.5
-  tls_client_auth_subject_dn?: string
-  tls_client_auth_san_dns?: string
-  tls_client_auth_san_uri?: string
-  tls_client_auth_san_ip?: string
-  tls_client_auth_san_email?: string
-  tls_client_certificate_bound_access_tokens?: boolean
-  dpop_bound_access_tokens?: boolean
-  require_pushed_authorization_requests?: boolean
-  require_signed_request_object?: boolean
-  /** `field#lang` members (RFC 7591 §2.2) and configured extension fields. */
-  [member: string]: unknown
-}
-
-/**
- * What this server accepts at registration. The same lists are advertised by discovery, so a
- * client never sees a `*_supported` value that registration refuses (checklist RDISC-X-a).
- */
-export interface ClientMetadataRules {
-  grant_types_supported: readonly string[]
-  response_types_supported: readonly string[]
-  token_endpoint_auth_methods_supported: readonly string[]
-  token_endpoint_auth_signing_alg_values_supported: readonly string[]
-  subject_types_supported: readonly string[]
-  id_token_signing_alg_values_supported: readonly string[]
-  id_token_encryption_alg_values_supported: readonly string[]
-  id_token_encryption_enc_values_supported: readonly string[]
-  userinfo_signing_alg_values_supported: readonly string[]
-  userinfo_encryption_alg_values_supported: readonly string[]
-  userinfo_encryption_enc_values_supported: readonly string[]
-  request_object_signing_alg_values_supported: readonly string[]
-  request_object_encryption_alg_values_supported: readonly string[]
-  request_object_encryption_enc_values_supported: readonly string[]
-  acr_values_supported?: readonly string[]
-  /** When set, `scope` is checked against it (see `scopePolicy`). */
-  scopes_supported?: readonly string[]
-  /** `intersect`: unsupported scopes are dropped and the result echoed; `reject`: 400. */
-  scopePolicy: 'intersect' | 'reject'
-  /** Private-use URI schemes without a period that native clients may use (RFC 8252 §8.4). */
-  allowedPrivateUseSchemes: readonly string[]
-  /** Extra top-level members to keep verbatim (design §4: "configured extension fields"). */
-  extensionFields: readonly string[]
-  /** CIDRs that client-supplied fetchable URLs may name despite being special-use. */
-  allowedFetchAddresses: readonly string[]
-}
+import { invalidMetadata, invalidRedirectUri } from '../core/errors.js'
+import { isSymmetricAlg, JOSE_RESPONSE_ALGS, usesSymmetricAlgorithm } from './algorithms.js'
+import { publicJwks } from './jwks.js'
+import type { ClientMetadata, ClientMetadataRules } from './types.js'
+import {
+  absoluteUri,
+  checkRedirectUriForType,
+  type ErrorFactory,
+  fetchableUri,
+  isLoopbackHttp,
+  MAX_URI,
+  redirectUriKind,
+  webPageUri,
+} from './uri.js'
 
 /** Human-readable members that may carry a `#lang` suffix (RFC 7591 §2.2, OIDR §2.1). */
 export const LANGUAGE_TAGGED_FIELDS = [
@@ -115,57 +29,14 @@ const RESPONSE_TYPE_GRANT: Readonly<Record<string, string>> = {
   id_token: 'implicit',
 }
 
-/** Methods for which a client_secret is issued (design §4). */
-export const SECRET_METHODS: ReadonlySet<string> = new Set([
-  'client_secret_basic',
-  'client_secret_post',
-  'client_secret_jwt',
-])
-
-/**
- * Symmetric JWA algorithms (RFC 7518 §3.2, §4.4, §4.5, §4.7, §4.8): keyed with the client_secret
- * (OIDC Core §10.1, §10.2), so using one needs the secret in plaintext at the AS.
- */
-export function isSymmetricAlg(alg: string): boolean {
-  return /^HS\d+$/.test(alg) || alg === 'dir' || /^A\d+(GCM)?KW$/.test(alg) || /^PBES2-/.test(alg)
-}
-
 const DEFAULT_ENC = 'A128CBC-HS256'
-const MAX_URI = 2048
 const MAX_STRING = 1024
 const MAX_ARRAY = 100
-const MAX_KEYS = 32
 const LANG_TAG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/
 // C0 and C1 controls and DEL, everywhere
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
-// in URIs also whitespace, backslash and bidirectional overrides (spoofing)
-const URI_FORBIDDEN =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-  /[\u0000-\u0020\u007f-\u009f\\\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u2066-\u2069\u3000\ufeff]/
-const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
-/** Schemes that are never a redirect target, whatever the client type (checklist §5.2). */
-const DANGEROUS_SCHEMES = new Set([
-  'javascript',
-  'data',
-  'file',
-  'vbscript',
-  'about',
-  'blob',
-  'filesystem',
-  'view-source',
-  'ws',
-  'wss',
-  'ftp',
-  'mailto',
-  'tel',
-  'sms',
-  'urn',
-  'chrome',
-  'intent',
-])
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** Input is a parsed JSON object; `Record` with unknown values is all we can assume. */
 type Input = Record<string, unknown>
@@ -376,72 +247,32 @@ export async function validateClientMetadata(
     }
   }
 
-  const idTokenAlg = optionalString(
-    get('id_token_signed_response_alg'),
-    'id_token_signed_response_alg',
-  )
   const returnsIdToken = responseTypes.some((r) => r.split(' ').includes('id_token'))
-  const defaultIdTokenAlg = rules.id_token_signing_alg_values_supported.includes('RS256')
-    ? 'RS256'
-    : rules.id_token_signing_alg_values_supported[0]
-  const effectiveIdTokenAlg = idTokenAlg ?? defaultIdTokenAlg
-  if (effectiveIdTokenAlg !== undefined) out.id_token_signed_response_alg = effectiveIdTokenAlg
-  if (effectiveIdTokenAlg === 'none' && returnsIdToken) {
-    throw invalidMetadata(
-      'id_token_signed_response_alg none is only allowed when no response type returns an ID Token',
+  for (const group of JOSE_RESPONSE_ALGS) {
+    const alg = optionalString(get(group.signed), group.signed)
+    const supported = rules[group.signing]
+    if (group.signed === 'id_token_signed_response_alg') {
+      // OIDR §2: the ID Token is always signed; RS256 by default when supported
+      const effective = alg ?? (supported.includes('RS256') ? 'RS256' : supported[0])
+      if (effective !== undefined) out[group.signed] = effective
+      if (effective === 'none' && returnsIdToken) {
+        throw invalidMetadata(
+          'id_token_signed_response_alg none is only allowed when no response type returns an ID Token',
+        )
+      }
+      if (alg !== undefined) supportedValue(alg, supported, group.signed)
+    } else if (alg !== undefined) {
+      supportedValue(alg, supported, group.signed)
+      out[group.signed] = alg
+    }
+    encryptionPair(
+      get,
+      out,
+      group.encrypted,
+      rules[group.encryptionAlg],
+      rules[group.encryptionEnc],
     )
   }
-  if (idTokenAlg !== undefined) {
-    supportedValue(
-      idTokenAlg,
-      rules.id_token_signing_alg_values_supported,
-      'id_token_signed_response_alg',
-    )
-  }
-  encryptionPair(
-    get,
-    out,
-    'id_token_encrypted_response',
-    rules.id_token_encryption_alg_values_supported,
-    rules.id_token_encryption_enc_values_supported,
-  )
-
-  const userinfoAlg = optionalString(
-    get('userinfo_signed_response_alg'),
-    'userinfo_signed_response_alg',
-  )
-  if (userinfoAlg !== undefined) {
-    supportedValue(
-      userinfoAlg,
-      rules.userinfo_signing_alg_values_supported,
-      'userinfo_signed_response_alg',
-    )
-    out.userinfo_signed_response_alg = userinfoAlg
-  }
-  encryptionPair(
-    get,
-    out,
-    'userinfo_encrypted_response',
-    rules.userinfo_encryption_alg_values_supported,
-    rules.userinfo_encryption_enc_values_supported,
-  )
-
-  const requestAlg = optionalString(get('request_object_signing_alg'), 'request_object_signing_alg')
-  if (requestAlg !== undefined) {
-    supportedValue(
-      requestAlg,
-      rules.request_object_signing_alg_values_supported,
-      'request_object_signing_alg',
-    )
-    out.request_object_signing_alg = requestAlg
-  }
-  encryptionPair(
-    get,
-    out,
-    'request_object_encryption',
-    rules.request_object_encryption_alg_values_supported,
-    rules.request_object_encryption_enc_values_supported,
-  )
 
   // symmetric algorithms are keyed with the client_secret (OIDC Core §10.1, §10.2)
   if (authMethod === 'none' && usesSymmetricAlgorithm(out as ClientMetadata)) {
@@ -534,39 +365,6 @@ export async function validateClientMetadata(
   return out as ClientMetadata
 }
 
-/** True when any registered algorithm is keyed with the client_secret (OIDC Core §10.1, §10.2). */
-export function usesSymmetricAlgorithm(m: ClientMetadata): boolean {
-  for (const f of [
-    'token_endpoint_auth_signing_alg',
-    'id_token_signed_response_alg',
-    'userinfo_signed_response_alg',
-    'request_object_signing_alg',
-    'id_token_encrypted_response_alg',
-    'userinfo_encrypted_response_alg',
-    'request_object_encryption_alg',
-  ]) {
-    const v = m[f]
-    if (typeof v === 'string' && isSymmetricAlg(v)) return true
-  }
-  return false
-}
-
-/**
- * Whether a client_secret is issued (design §4, OIDR §3.2): for the secret-based token endpoint
- * methods, and when a symmetric algorithm is registered.
- */
-export function needsSecret(m: ClientMetadata): boolean {
-  return SECRET_METHODS.has(m.token_endpoint_auth_method) || usesSymmetricAlgorithm(m)
-}
-
-/**
- * Whether the AS needs the secret in plaintext (an HMAC key), so it must be stored encrypted rather
- * than hashed (design §4).
- */
-export function needsPlaintextSecret(m: ClientMetadata): boolean {
-  return m.token_endpoint_auth_method === 'client_secret_jwt' || usesSymmetricAlgorithm(m)
-}
-
 // ----------------------------------------------------------------------------------------------
 
 function normaliseResponseType(r: string): string {
@@ -621,8 +419,6 @@ function checkGrantResponseConsistency(grants: string[], responses: string[]): v
     )
   }
 }
-
-type ErrorFactory = (description: string) => RegistrationError
 
 function optionalString(v: unknown, field: string, max = MAX_STRING): string | undefined {
   if (v === undefined) return undefined
@@ -733,219 +529,10 @@ function copyLanguageTagged(input: Input, out: Record<string, unknown>): void {
   }
 }
 
-/** client_uri, logo_uri, tos_uri, policy_uri: web pages shown to users (RFC 7591 §2). */
-function webPageUri(value: string, field: string): string {
-  const u = absoluteUri(value, field, invalidMetadata)
-  if (value.includes('#')) throw invalidMetadata(`${field} must not contain a fragment`)
-  if (u.protocol !== 'https:' && !isLoopbackHttp(u)) {
-    throw invalidMetadata(`${field} must be an https URL`)
-  }
-  return value
-}
-
-/**
- * URLs the server may fetch later (jwks_uri, sector_identifier_uri, request_uris): https, and no
- * `localhost` or special-use literal address (design §4). Checked without making a connection;
- * every actual fetch checks the resolved address again.
- */
-function fetchableUri(
-  value: string,
-  field: string,
-  rules: ClientMetadataRules,
-  allowFragment = false,
-): string {
-  const u = absoluteUri(value, field, invalidMetadata)
-  if (u.protocol !== 'https:') throw invalidMetadata(`${field} must use the https scheme`)
-  if (!allowFragment && value.includes('#'))
-    throw invalidMetadata(`${field} must not contain a fragment`)
-  // a trailing dot names the same host (`localhost.` is localhost, RFC 6761 §6.3)
-  const host = u.hostname.toLowerCase().replace(/\.+$/, '')
-  if (host === 'localhost' || host.endsWith('.localhost')) {
-    throw invalidMetadata(`${field} must not name localhost`)
-  }
-  if (isIpLiteral(host) && isSpecialUseAddress(host, rules.allowedFetchAddresses)) {
-    throw invalidMetadata(`${field} must not name a loopback, private or special-use address`)
-  }
-  return value
-}
-
-function absoluteUri(value: string, field: string, fail: ErrorFactory): URL {
-  if (value.length > MAX_URI) throw fail(`${field} must be at most ${MAX_URI} characters`)
-  if (URI_FORBIDDEN.test(value)) {
-    throw fail(`${field} must not contain whitespace, control characters or backslashes`)
-  }
-  const scheme = SCHEME.exec(value)
-  let url: URL | undefined
-  if (scheme) {
-    try {
-      url = new URL(value)
-    } catch {
-      url = undefined
-    }
-  }
-  if (!url || !scheme) throw fail(`${field} must be an absolute URI`)
-  const s = scheme[1]!.toLowerCase()
-  // http(s) URIs need a non-empty authority (RFC 9110 §4.2.1, §4.2.2); the WHATWG parser would
-  // silently turn `https:///cb` or `https:/cb` into `https://cb/`, which is not what was registered
-  if ((s === 'http' || s === 'https') && !/^\/\/[^/?#]/.test(value.slice(scheme[0].length))) {
-    throw fail(`${field} must be an absolute URI`)
-  }
-  if (url.username || url.password) throw fail(`${field} must not contain user information`)
-  if (url.hostname.includes('*')) throw fail(`${field} must not contain a wildcard`)
-  return url
-}
-
-function isLoopbackHttp(u: URL): boolean {
-  return u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname.toLowerCase())
-}
-
 function safeHost(uri: string): string {
   try {
     return new URL(uri).host
   } catch {
     return uri
   }
-}
-
-type RedirectKind = 'https' | 'loopback' | 'private-use' | 'http'
-
-/** Classifies one redirect URI by the decision table of checklist §5.2, or throws. */
-function redirectUriKind(
-  uri: string,
-  rules: ClientMetadataRules,
-  fail: ErrorFactory,
-): RedirectKind {
-  const u = absoluteUri(uri, 'redirect URI', fail)
-  if (uri.includes('#')) throw fail(`redirect URI ${uri} MUST NOT contain a fragment`)
-  const scheme = u.protocol.slice(0, -1).toLowerCase()
-  if (scheme === 'https') return 'https'
-  if (scheme === 'http') return isLoopbackHttp(u) ? 'loopback' : 'http'
-  if (DANGEROUS_SCHEMES.has(scheme)) throw fail(`redirect URI scheme '${scheme}' is not allowed`)
-  // RFC 8252 §7.1, §8.4: reverse-domain private-use schemes; dot-less ones only when listed
-  if (!scheme.includes('.') && !rules.allowedPrivateUseSchemes.includes(scheme)) {
-    throw fail(
-      `redirect URI scheme '${scheme}' is a private-use scheme without a period (RFC 8252 §8.4); use a reverse-domain scheme or ask the operator to allow it`,
-    )
-  }
-  return 'private-use'
-}
-
-function checkRedirectUriForType(
-  uri: string,
-  kind: RedirectKind,
-  type: 'web' | 'native',
-  implicit: boolean,
-): void {
-  if (kind === 'http') {
-    throw invalidRedirectUri(
-      `redirect URI ${uri} uses http on a non-loopback host; http is only for native clients on loopback (RFC 9700 §2.6)`,
-    )
-  }
-  if (type === 'web') {
-    if (kind === 'loopback') {
-      throw invalidRedirectUri(
-        `redirect URI ${uri} is a loopback http URI, which web clients may not use; register as a native client`,
-      )
-    }
-    if (kind === 'private-use') {
-      throw invalidRedirectUri(
-        `redirect URI ${uri} uses a private-use scheme, which web clients may not use; register as a native client`,
-      )
-    }
-    if (implicit && new URL(uri).hostname.toLowerCase() === 'localhost') {
-      throw invalidRedirectUri(
-        'web clients using the implicit grant MUST NOT use localhost (OIDR §2)',
-      )
-    }
-  }
-}
-
-// ----------------------------------------------------------------------------------------------
-
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
-
-/**
- * A JWK Set with public asymmetric keys only (RFC 7591 §2, OIDR §2: no private or symmetric
- * material). Each key is imported with jose to prove it is usable, and an `x5c` certificate must
- * carry the same key.
- */
-export async function publicJwks(value: unknown): Promise<{ keys: JWK[] }> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidMetadata('jwks must be a JWK Set object')
-  }
-  const keys = (value as { keys?: unknown }).keys
-  if (!Array.isArray(keys) || keys.length === 0) {
-    throw invalidMetadata('jwks must have a non-empty keys array')
-  }
-  if (keys.length > MAX_KEYS) throw invalidMetadata(`jwks must have at most ${MAX_KEYS} keys`)
-  const uses = new Set<unknown>()
-  for (const key of keys) {
-    if (typeof key !== 'object' || key === null || Array.isArray(key)) {
-      throw invalidMetadata('jwks keys must be JWK objects')
-    }
-    const jwk = key as JWK
-    if (PRIVATE_JWK_MEMBERS.some((m) => Object.hasOwn(jwk, m))) {
-      throw invalidMetadata('jwks MUST NOT contain private or symmetric key material')
-    }
-    if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') {
-      throw invalidMetadata('jwks keys must be RSA, EC or OKP public keys')
-    }
-    if (jwk.use !== undefined && jwk.use !== 'sig' && jwk.use !== 'enc') {
-      throw invalidMetadata("jwks key 'use' must be 'sig' or 'enc'")
-    }
-    uses.add(jwk.use)
-    try {
-      await calculateJwkThumbprint(jwk)
-      await importJWK(jwk, jwk.alg ?? defaultAlg(jwk))
-    } catch (cause) {
-      throw new RegistrationError('invalid_client_metadata', 'jwks contains an invalid key', {
-        cause,
-      })
-    }
-    if (jwk.x5c !== undefined) checkX5c(jwk)
-  }
-  // OIDR §2: with signing and encryption keys in one set, every key needs `use`.
-  if (uses.has('sig') && uses.has('enc') && uses.has(undefined)) {
-    throw invalidMetadata("a jwks with both signing and encryption keys needs 'use' on every key")
-  }
-  // RFC 7517 §4: members that are not understood are ignored; these three are dropped so that no
-  // stored key can turn into a prototype when a consumer copies it with Object.assign or a merge
-  return {
-    keys: (keys as JWK[]).map((k) =>
-      Object.fromEntries(Object.entries(k).filter(([name]) => !PROTOTYPE_NAMES.has(name))),
-    ),
-  }
-}
-
-const PROTOTYPE_NAMES = new Set(['__proto__', 'constructor', 'prototype'])
-
-function defaultAlg(jwk: JWK): string {
-  if (jwk.kty === 'RSA') return jwk.use === 'enc' ? 'RSA-OAEP' : 'RS256'
-  if (jwk.kty === 'EC') {
-    if (jwk.use === 'enc') return 'ECDH-ES'
-    return jwk.crv === 'P-384' ? 'ES384' : jwk.crv === 'P-521' ? 'ES512' : 'ES256'
-  }
-  if (jwk.crv === 'X25519' || jwk.crv === 'X448') return 'ECDH-ES'
-  return 'EdDSA'
-}
-
-function checkX5c(jwk: JWK): void {
-  const chain = jwk.x5c
-  if (!Array.isArray(chain) || chain.length === 0 || chain.some((c) => typeof c !== 'string')) {
-    throw invalidMetadata('jwks key x5c must be a non-empty array of base64 certificates')
-  }
-  let certKey: JWK
-  try {
-    const cert = new X509Certificate(Buffer.from(chain[0]!, 'base64'))
-    certKey = cert.publicKey.export({ format: 'jwk' }) as JWK
-  } catch (cause) {
-    throw new RegistrationError('invalid_client_metadata', 'jwks key x5c is not a certificate', {
-      cause,
-    })
-  }
-  const same =
-    jwk.kty === 'RSA'
-      ? certKey.n === jwk.n && certKey.e === jwk.e
-      : certKey.x === jwk.x && certKey.y === jwk.y && certKey.crv === jwk.crv
-  if (!same) throw invalidMetadata('jwks key does not match its x5c certificate (OIDR §2)')
 }

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { exportJWK, generateKeyPair, generateSecret, type JWK } from 'jose'
-import {
-  type ClientMetadata,
-  isSymmetricAlg,
-  needsPlaintextSecret,
-  needsSecret,
-  validateClientMetadata,
-} from '../../src/core/client-metadata.js'
 import { resolveConfig } from '../../src/core/config.js'
 import { openSecret, sha256 } from '../../src/core/crypto.js'
 import { RegistrationError } from '../../src/core/errors.js'
-import { clientMetadataRules } from '../../src/core/server-metadata.js'
+import { isSymmetricAlg, needsPlaintextSecret, needsSecret } from '../../src/metadata/algorithms.js'
+import { clientMetadataRules } from '../../src/metadata/rules.js'
+import type { ClientMetadata } from '../../src/metadata/types.js'
+import { validateClientMetadata } from '../../src/metadata/validate.js'
 import { call, ISSUER, makeRegistrar } from '../helpers.js'
 
 type File = Record<string, unknown>
