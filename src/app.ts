@@ -1,20 +1,16 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createNodeListener, listen, type RunningServer } from './adapters/node.js'
+import { createWebAdapter } from './adapters/web.js'
 import { ConfigError, type RegistrarConfig, resolveConfig } from './core/config.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
 import type { OutboundFetch } from './core/outbound-fetch.js'
 import { Registrar } from './core/registration.js'
 import type { InitialAccessTokenRecord, Store } from './core/store.js'
-import { clientIp } from './http/client-ip.js'
-import {
-  type AccessLogger,
-  createRequestRouter,
-  createWebAdapter,
-  type RequestRouter,
-} from './http/handler.js'
-import { createNodeListener, listen, type RunningServer } from './http/node.js'
+import { clientIpOf } from './http/client-ip.js'
 import { createRedisRateLimiter, MemoryRateLimiter, type RateLimiter } from './http/rate-limit.js'
 import type { RegistrantContext } from './http/request.js'
+import { type AccessLogger, createRequestRouter, type RequestRouter } from './http/router.js'
 import { createSafeFetch } from './net/safe-fetch.js'
 import { openStore } from './storage/open-store.js'
 
@@ -167,14 +163,7 @@ export function composeRegistrar(
   const trustedProxies = config.rateLimit.trustedProxies
   const nodeListener = createNodeListener(router, {
     maxBodyBytes,
-    clientIp: (req) => {
-      const xff = req.headers['x-forwarded-for']
-      return clientIp(
-        req.socket.remoteAddress,
-        Array.isArray(xff) ? xff.join(',') : xff,
-        trustedProxies,
-      )
-    },
+    clientIp: (req) => clientIpOf(req, trustedProxies),
   })
   const handle = createWebAdapter(router, { maxBodyBytes })
   return {

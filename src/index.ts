@@ -1,5 +1,7 @@
 // The public surface of `registrar`: re-exports only (README "Library"). Internals the CLI and
 // tests need are imported by path; importing this module loads neither pino nor node:http.
+
+export type { RunningServer } from './adapters/node.js'
 export type {
   CreateRegistrarOptions,
   RegistrarApp,
@@ -19,7 +21,6 @@ export type {
   InitialAccessTokenRecord,
   Store,
 } from './core/store.js'
-export type { AccessLogger, RequestRouter } from './http/handler.js'
-export type { RunningServer } from './http/node.js'
 export type { RegistrantContext } from './http/request.js'
+export type { AccessLogger, RequestRouter } from './http/router.js'
 export type { ClientMetadata } from './metadata/types.js'

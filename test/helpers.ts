@@ -6,7 +6,7 @@ import { composeRegistrar } from '../src/app.js'
 import { resolveConfig } from '../src/core/config.js'
 import { type OutboundFetch, OutboundFetchError } from '../src/core/outbound-fetch.js'
 import type { Store } from '../src/core/store.js'
-import type { AccessLogger } from '../src/http/handler.js'
+import type { AccessLogger } from '../src/http/router.js'
 import { MemoryStore } from '../src/storage/memory.js'
 
 export const ISSUER = 'https://as.example.com'

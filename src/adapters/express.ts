@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RegistrarApp } from '../app.js'
-import { clientIp } from '../http/client-ip.js'
-import { nodeHttpRequest, requestPath, sendNodeResponse } from '../http/node.js'
+import { clientIpOf } from '../http/client-ip.js'
+import { nodeHttpRequest, requestPath, sendNodeResponse } from './node.js'
 
 /**
  * The parts of an Express or Connect request the middleware reads, structurally: no import of
@@ -60,17 +60,8 @@ export function registrarMiddleware(
   const trustedProxies = config.rateLimit.trustedProxies
   const ipOf =
     options.clientIp ??
-    ((req: ExpressLikeRequest) => {
-      if (trustedProxies.length === 0 && typeof req.ip === 'string') {
-        return clientIp(req.ip, undefined, [])
-      }
-      const xff = req.headers['x-forwarded-for']
-      return clientIp(
-        req.socket.remoteAddress,
-        Array.isArray(xff) ? xff.join(',') : xff,
-        trustedProxies,
-      )
-    })
+    ((req: ExpressLikeRequest) =>
+      clientIpOf(req, trustedProxies, typeof req.ip === 'string' ? req.ip : undefined))
   return function registrar(req, res, next) {
     const path = requestPath(req.originalUrl ?? req.url ?? '/')
     if (!router.matches(path)) {

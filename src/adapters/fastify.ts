@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { RegistrarApp } from '../app.js'
-import { clientIp } from '../http/client-ip.js'
-import { nodeHttpRequest, requestPath } from '../http/node.js'
+import { clientIpOf } from '../http/client-ip.js'
+import { nodeHttpRequest, requestPath } from './node.js'
 
 /** Options of {@link registrarPlugin}. */
 export interface RegistrarPluginOptions {
@@ -44,15 +44,7 @@ export function registrarPlugin(
   const trustedProxies = config.rateLimit.trustedProxies
   const ipOf =
     options.clientIp ??
-    ((request: FastifyRequest) => {
-      if (trustedProxies.length === 0) return clientIp(request.ip, undefined, [])
-      const xff = request.headers['x-forwarded-for']
-      return clientIp(
-        request.raw.socket.remoteAddress,
-        Array.isArray(xff) ? xff.join(',') : xff,
-        trustedProxies,
-      )
-    })
+    ((request: FastifyRequest) => clientIpOf(request.raw, trustedProxies, request.ip))
 
   async function serve(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const path = requestPath(request.url)

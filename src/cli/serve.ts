@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
+import { listen, type RunningServer } from '../adapters/node.js'
 import { composeRegistrar, openRateLimiter } from '../app.js'
-import { listen, type RunningServer } from '../http/node.js'
 import { openStore } from '../storage/open-store.js'
 import { type Command, loadConfig, parse } from './common.js'
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { type ServerType, serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
-import { type Context, Hono } from 'hono'
+import { Hono } from 'hono'
+import { type RegistrarHonoOptions, registrarMiddleware } from '../../src/adapters/hono.js'
 import type { RegistrarApp, RegistrarConfigInput } from '../../src/index.js'
 import {
   advertisedRegistrationEndpoint,
@@ -15,22 +16,16 @@ import {
 } from './support.js'
 
 /**
- * Hono needs no adapter: a middleware hands Registrar's paths to `app.handle` (the fetch handler,
- * with the client address) and lets every other path through, as the README shows.
+ * `registrar/hono`: a middleware hands Registrar's paths to `app.handle` (the fetch handler, with
+ * the client address) and lets every other path through, as the README shows.
  */
-async function start(
-  clientIp: (c: Context) => string | undefined,
-  config: RegistrarConfigInput = {},
-) {
+async function start(options: RegistrarHonoOptions, config: RegistrarConfigInput = {}) {
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
   const issuer = `${origin}/oauth`
   const { app } = await registrarFor(issuer, config)
   const hono = new Hono()
-  hono.use(async (c, next) => {
-    if (!app.router.matches(c.req.path)) return next()
-    return app.handle(c.req.raw, { ip: clientIp(c) })
-  })
+  hono.use(registrarMiddleware(app, options))
   hono.get('/oauth/authorize', (c) => c.json({ route: 'authorize' }))
   hono.post('/echo', async (c) => c.json(await c.req.json()))
   hono.notFound((c) => c.json({ from: 'application' }, 404))
@@ -45,10 +40,10 @@ async function closeAll(server: ServerType, app: RegistrarApp): Promise<void> {
   await app.close()
 }
 
-describe('Hono: a middleware in front of app.handle()', () => {
+describe('Hono: registrarMiddleware in front of app.handle()', () => {
   let t: Awaited<ReturnType<typeof start>>
   before(async () => {
-    t = await start((c) => getConnInfo(c).remote.address)
+    t = await start({ getConnInfo })
   })
   after(() => t.close())
 
@@ -97,9 +92,10 @@ describe('Hono: the address given to app.handle() keys the rate limit', () => {
   let t: Awaited<ReturnType<typeof start>>
   before(async () => {
     // as a trusted proxy in front would tell it
-    t = await start((c) => c.req.header('x-client-ip'), {
-      rateLimit: { anonymousRegistrations: 1, windowSeconds: 60 },
-    })
+    t = await start(
+      { clientIp: (c) => c.req.header('x-client-ip') },
+      { rateLimit: { anonymousRegistrations: 1, windowSeconds: 60 } },
+    )
   })
   after(() => t.close())
 
@@ -124,5 +120,26 @@ describe('Hono: the address given to app.handle() keys the rate limit', () => {
       )
     assert.equal((await register()).status, 201)
     assert.equal((await register()).status, 429)
+  })
+})
+
+describe('Hono: getConnInfo through rateLimit.trustedProxies (issue 12 item 21: one X-Forwarded-For rule)', () => {
+  let t: Awaited<ReturnType<typeof start>>
+  before(async () => {
+    t = await start(
+      { getConnInfo },
+      {
+        rateLimit: { anonymousRegistrations: 1, windowSeconds: 60, trustedProxies: ['127.0.0.1'] },
+      },
+    )
+  })
+  after(() => t.close())
+
+  it('the peer is a trusted proxy: the X-Forwarded-For address is counted', async () => {
+    const from = (ip: string) =>
+      send(`${t.issuer}/register`, { json: WEB_CLIENT, headers: { 'x-forwarded-for': ip } })
+    assert.equal((await from('203.0.113.7')).status, 201)
+    assert.equal((await from('203.0.113.7')).status, 429)
+    assert.equal((await from('203.0.113.8')).status, 201)
   })
 })

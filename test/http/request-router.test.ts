@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createRequestRouter } from '../../src/http/handler.js'
+import { createRequestRouter } from '../../src/http/router.js'
 import { makeRegistrar } from '../helpers.js'
 
 describe('createRequestRouter() paths, for adapters that share a server with other routes', () => {

@@ -1,11 +1,12 @@
 import { RegistrationError } from '../core/errors.js'
 import type { Registrar } from '../core/registration.js'
 import { clientConfigurationEndpoint } from './client-configuration-endpoint.js'
-import { bodyIncomplete, bodyTooLarge } from './json-body.js'
+import { discoveryEndpoint, discoveryPaths } from './discovery-endpoint.js'
+import { healthEndpoint, healthPaths } from './health-endpoint.js'
 import type { RateLimiter } from './rate-limit.js'
 import { registrationEndpoint } from './registration-endpoint.js'
-import type { HttpRequest, RegistrantContext } from './request.js'
-import { errorResponse, type HttpResponse, json } from './respond.js'
+import type { HttpRequest } from './request.js'
+import { errorResponse, type HttpResponse } from './respond.js'
 
 /** The subset of a pino logger the HTTP layer writes to. */
 export interface AccessLogger {
@@ -57,14 +58,9 @@ export function createRequestRouter(
   const base = new URL(registrar.issuer).pathname.replace(/\/+$/, '')
   const register = `${base}/register`
   const registerPrefix = `${register}/`
-  const metadataBody = JSON.stringify(registrar.serverMetadata())
-  const discovery = new Set([
-    `/.well-known/oauth-authorization-server${base}`,
-    `/.well-known/openid-configuration${base}`,
-    `${base}/.well-known/openid-configuration`,
-    `${base}/.well-known/oauth-authorization-server`,
-  ])
-  const health = new Set(['/healthz', `${base}/healthz`])
+  const discovery = new Set(discoveryPaths(base))
+  const discoveryDocument = discoveryEndpoint(registrar)
+  const health = new Set(healthPaths(base))
   const origins = registrar.config.cors.allowedOrigins
   const logger = options.logger
 
@@ -131,32 +127,13 @@ export function createRequestRouter(
       return methodNotAllowed(method, CONFIGURATION_ALLOW)
     }
     if (discovery.has(path)) {
-      if (method === 'GET' || method === 'HEAD') {
-        return {
-          status: 200,
-          headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
-          body: metadataBody,
-        }
-      }
+      if (method === 'GET' || method === 'HEAD') return discoveryDocument()
       if (method === 'OPTIONS') return preflight(request, DISCOVERY_ALLOW)
       return methodNotAllowed(method, DISCOVERY_ALLOW)
     }
     if (health.has(path)) {
       if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(method, 'GET, HEAD')
-      try {
-        await registrar.store.ping()
-        return json(200, { status: 'ok' }, { 'cache-control': 'no-store' })
-      } catch {
-        return json(
-          503,
-          {
-            status: 'unavailable',
-            error: 'temporarily_unavailable',
-            error_description: 'the store does not answer',
-          },
-          { 'cache-control': 'no-store' },
-        )
-      }
+      return healthEndpoint(registrar)
     }
     throw new RegistrationError('invalid_request', 'no such endpoint', { status: 404 })
   }
@@ -239,56 +216,6 @@ function decodeClientId(segment: string): string {
   }
   // RFC 7592 §2.1, OIDR §4.4: an unknown client is 401, never 404
   return INVALID_CLIENT_ID
-}
-
-/**
- * Adapts a router to fetch: `(Request, { ip }?) => Promise<Response>`. The client address, when
- * the platform knows it (a socket, `getConnInfo()` in Hono, `server.requestIP()` in Bun), keys the
- * anonymous-registration rate limit.
- *
- * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
- */
-export function createWebAdapter(
-  router: (request: HttpRequest) => Promise<HttpResponse>,
-  options: { maxBodyBytes: number },
-): (request: Request, context?: RegistrantContext) => Promise<Response> {
-  const limit = options.maxBodyBytes
-  return async (request, context) => {
-    const ip = context?.ip
-    const response = await router({
-      method: request.method,
-      path: new URL(request.url).pathname,
-      header: (name) => request.headers.get(name) ?? undefined,
-      body: () => readLimited(request, limit),
-      ...(ip !== undefined && { ip }),
-    })
-    return new Response(request.method === 'HEAD' ? null : (response.body ?? null), {
-      status: response.status,
-      headers: response.headers,
-    })
-  }
-}
-
-async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (declared > limit) throw bodyTooLarge(limit)
-  if (!request.body) return new Uint8Array(0)
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const reader = request.body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read().catch((cause: unknown) => {
-      throw bodyIncomplete(cause)
-    })
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
-      throw bodyTooLarge(limit)
-    }
-    chunks.push(value)
-  }
-  return Buffer.concat(chunks)
 }
 
 function describeCause(cause: unknown): string | undefined {

@@ -2,9 +2,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
 import { RegistrationError } from '../core/errors.js'
-import { bodyIncomplete, bodyTooLarge } from './json-body.js'
-import type { HttpRequest } from './request.js'
-import { errorResponse, type HttpResponse } from './respond.js'
+import { bodyIncomplete, bodyTooLarge } from '../http/json-body.js'
+import type { HttpRequest } from '../http/request.js'
+import { errorResponse, type HttpResponse } from '../http/respond.js'
 
 /** Options of {@link createNodeListener}. */
 export interface NodeListenerOptions {

@@ -1,0 +1,53 @@
+import { bodyIncomplete, bodyTooLarge } from '../http/json-body.js'
+import type { HttpRequest, RegistrantContext } from '../http/request.js'
+import type { HttpResponse } from '../http/respond.js'
+
+/**
+ * Adapts a router to fetch: `(Request, { ip }?) => Promise<Response>`. The client address, when
+ * the platform knows it (a socket, `getConnInfo()` in Hono, `server.requestIP()` in Bun), keys the
+ * anonymous-registration rate limit.
+ *
+ * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
+ */
+export function createWebAdapter(
+  router: (request: HttpRequest) => Promise<HttpResponse>,
+  options: { maxBodyBytes: number },
+): (request: Request, context?: RegistrantContext) => Promise<Response> {
+  const limit = options.maxBodyBytes
+  return async (request, context) => {
+    const ip = context?.ip
+    const response = await router({
+      method: request.method,
+      path: new URL(request.url).pathname,
+      header: (name) => request.headers.get(name) ?? undefined,
+      body: () => readLimited(request, limit),
+      ...(ip !== undefined && { ip }),
+    })
+    return new Response(request.method === 'HEAD' ? null : (response.body ?? null), {
+      status: response.status,
+      headers: response.headers,
+    })
+  }
+}
+
+export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
+  if (declared > limit) throw bodyTooLarge(limit)
+  if (!request.body) return new Uint8Array(0)
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = request.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read().catch((cause: unknown) => {
+      throw bodyIncomplete(cause)
+    })
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      throw bodyTooLarge(limit)
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks)
+}
