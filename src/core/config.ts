@@ -1,6 +1,6 @@
 import { isSymmetricAlg } from '../metadata/algorithms.js'
+import { parseCidr } from '../net/network-address.js'
 import { SERVER_ISSUED_MEMBERS } from './client-information.js'
-import { parseCidr } from './network-address.js'
 
 /** A trusted software-statement issuer (RFC 7591 §2.3; checklist §7.1). */
 export interface TrustedIssuer {

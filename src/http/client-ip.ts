@@ -1,4 +1,4 @@
-import { inCidrs } from '../core/network-address.js'
+import { inCidrs } from '../net/network-address.js'
 
 /** What {@link clientIpOf} reads of a `node:http` request (Express's and Fastify's raw one too). */
 export interface PeerRequest {

@@ -1,5 +1,5 @@
 import { invalidMetadata, invalidRedirectUri, type RegistrationError } from '../core/errors.js'
-import { isIpLiteral, isSpecialUseAddress } from '../core/network-address.js'
+import { isIpLiteral, isSpecialUseAddress } from '../net/network-address.js'
 import type { ClientMetadataRules } from './types.js'
 
 /** Builds the refusal for a bad URI: `invalid_redirect_uri` or `invalid_client_metadata`. */

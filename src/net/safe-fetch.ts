@@ -1,8 +1,8 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import type { IncomingMessage } from 'node:http'
 import type { LookupFunction } from 'node:net'
-import { isIpLiteral, isSpecialUseAddress } from '../core/network-address.js'
 import { type OutboundFetch, OutboundFetchError } from '../core/outbound-fetch.js'
+import { isIpLiteral, isSpecialUseAddress } from './network-address.js'
 
 /** Options of {@link createSafeFetch}; `fetch.*` in the config. */
 export interface SafeFetchOptions {

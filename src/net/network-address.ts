@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net'
+import { BlockList, isIPv4, isIPv6 } from 'node:net'
 
 /**
  * Special-use address ranges (RFC 6890 and the IANA special-purpose registries) that an outbound
@@ -44,22 +44,35 @@ const SPECIAL_USE_V6: readonly string[] = [
   'ff00::/8', // multicast
 ]
 
-interface Cidr {
-  v6: boolean
-  bits: bigint
+/** One IP address range, as written in `rateLimit.trustedProxies` or `fetch.allowedAddresses`. */
+export interface Cidr {
+  address: string
   prefix: number
+  family: 'ipv4' | 'ipv6'
+}
+
+/** The family of an address literal (no brackets; an IPv6 zone is refused), or undefined. */
+function familyOf(ip: string): 'ipv4' | 'ipv6' | undefined {
+  if (isIPv4(ip)) return 'ipv4'
+  if (isIPv6(ip) && !ip.includes('%')) return 'ipv6'
+  return undefined
+}
+
+function unbracketed(ip: string): string {
+  return ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip
 }
 
 /** Parses an IPv4 or IPv6 literal (no brackets, no zone) into a 32- or 128-bit integer. */
 export function parseIp(ip: string): { v6: boolean; bits: bigint } | undefined {
-  if (isIPv4(ip)) {
+  const family = familyOf(ip)
+  if (family === 'ipv4') {
     const parts = ip.split('.').map(Number)
     return {
       v6: false,
       bits: BigInt(((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!),
     }
   }
-  if (!isIPv6(ip) || ip.includes('%')) return undefined
+  if (family !== 'ipv6') return undefined
   let text = ip
   // a trailing dotted quad (::ffff:1.2.3.4) becomes two hex groups
   const quad = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
@@ -84,32 +97,51 @@ export function parseIp(ip: string): { v6: boolean; bits: bigint } | undefined {
 export function parseCidr(text: string): Cidr | undefined {
   const parts = text.split('/')
   if (parts.length > 2) return undefined
-  const [addr, len] = parts
-  const ip = parseIp(addr ?? '')
-  if (!ip) return undefined
-  const max = ip.v6 ? 128 : 32
+  const [address = '', len] = parts
+  const family = familyOf(address)
+  if (family === undefined) return undefined
+  const max = family === 'ipv6' ? 128 : 32
+  if (len !== undefined && !/^\d+$/.test(len)) return undefined
   const prefix = len === undefined ? max : Number(len)
-  if (
-    !Number.isInteger(prefix) ||
-    prefix < 0 ||
-    prefix > max ||
-    (len !== undefined && !/^\d+$/.test(len))
-  )
-    return undefined
-  return { v6: ip.v6, bits: ip.bits, prefix }
+  if (prefix > max) return undefined
+  return { address, prefix, family }
 }
 
-function contains(cidr: Cidr, ip: { v6: boolean; bits: bigint }): boolean {
-  if (cidr.v6 !== ip.v6) return false
-  const width = ip.v6 ? 128n : 32n
-  const shift = width - BigInt(cidr.prefix)
-  return cidr.bits >> shift === ip.bits >> shift
+/**
+ * A set of CIDRs matched with Node's `net.BlockList`, one list per family: BlockList on its own
+ * lets an IPv4 rule match the IPv4-mapped IPv6 form and the reverse, while here an address is
+ * judged in its own family only (an IPv4-mapped address is special-use in itself, whatever it
+ * embeds). Entries that do not parse are ignored; the configuration refuses them first.
+ */
+export class CidrSet {
+  readonly #v4 = new BlockList()
+  readonly #v6 = new BlockList()
+
+  constructor(cidrs: readonly string[]) {
+    for (const text of cidrs) {
+      const cidr = parseCidr(text)
+      if (cidr === undefined) continue
+      ;(cidr.family === 'ipv4' ? this.#v4 : this.#v6).addSubnet(
+        cidr.address,
+        cidr.prefix,
+        cidr.family,
+      )
+    }
+  }
+
+  /** Whether the address literal `ip` (brackets allowed) lies in one of the ranges. */
+  has(ip: string): boolean {
+    const address = unbracketed(ip)
+    const family = familyOf(address)
+    if (family === 'ipv4') return this.#v4.check(address, 'ipv4')
+    if (family === 'ipv6') return this.#v6.check(address, 'ipv6')
+    return false
+  }
 }
 
-const V4_RANGES = SPECIAL_USE_V4.map((c) => parseCidr(c) as Cidr)
-const V6_RANGES = SPECIAL_USE_V6.map((c) => parseCidr(c) as Cidr)
-const NAT64 = parseCidr('64:ff9b::/96') as Cidr
-const SIX_TO_FOUR = parseCidr('2002::/16') as Cidr
+const SPECIAL_USE = new CidrSet([...SPECIAL_USE_V4, ...SPECIAL_USE_V6])
+const NAT64 = new CidrSet(['64:ff9b::/96'])
+const SIX_TO_FOUR = new CidrSet(['2002::/16'])
 
 /**
  * True when `ip` (a literal, without brackets) is a special-use address: loopback, private,
@@ -118,15 +150,16 @@ const SIX_TO_FOUR = parseCidr('2002::/16') as Cidr
  * Anything that does not parse as an address is reported as special-use (fail closed).
  */
 export function isSpecialUseAddress(ip: string, allow: readonly string[] = []): boolean {
-  const parsed = parseIp(ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip)
+  const address = unbracketed(ip)
+  const parsed = parseIp(address)
   if (!parsed) return true
-  if (allow.length > 0 && inCidrs(ip, allow)) return false
-  if (!parsed.v6) return V4_RANGES.some((r) => contains(r, parsed))
-  if (V6_RANGES.some((r) => contains(r, parsed))) return true
-  if (contains(NAT64, parsed)) {
-    return isSpecialUseAddress(v4FromBits(parsed.bits & 0xffffffffn), allow)
-  }
-  if (contains(SIX_TO_FOUR, parsed)) {
+  if (allow.length > 0 && inCidrs(address, allow)) return false
+  if (SPECIAL_USE.has(address)) return true
+  if (!parsed.v6) return false
+  // RFC 6052 §2.2: the IPv4 address is the last 32 bits of the well-known NAT64 prefix
+  if (NAT64.has(address)) return isSpecialUseAddress(v4FromBits(parsed.bits & 0xffffffffn), allow)
+  // RFC 3056 §2: 2002:V4ADDR::/48
+  if (SIX_TO_FOUR.has(address)) {
     return isSpecialUseAddress(v4FromBits((parsed.bits >> 80n) & 0xffffffffn), allow)
   }
   return false
@@ -139,16 +172,19 @@ function v4FromBits(bits: bigint): string {
 
 /** True for a literal IPv4 or IPv6 address (brackets allowed), as opposed to a DNS name. */
 export function isIpLiteral(host: string): boolean {
-  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+  const h = unbracketed(host)
   return isIPv4(h) || isIPv6(h)
 }
 
+// configured lists are frozen arrays: each is compiled into a BlockList once
+const compiled = new WeakMap<readonly string[], CidrSet>()
+
 /** True when the address `ip` lies in one of `cidrs` (addresses or `a.b.c.d/n`, `x::/n`). */
 export function inCidrs(ip: string, cidrs: readonly string[]): boolean {
-  const parsed = parseIp(ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip)
-  if (!parsed) return false
-  return cidrs.some((c) => {
-    const cidr = parseCidr(c)
-    return cidr !== undefined && contains(cidr, parsed)
-  })
+  let set = compiled.get(cidrs)
+  if (set === undefined) {
+    set = new CidrSet(cidrs)
+    compiled.set(cidrs, set)
+  }
+  return set.has(ip)
 }

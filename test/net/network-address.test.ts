@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import {
+  CidrSet,
+  inCidrs,
   isIpLiteral,
   isSpecialUseAddress,
   parseCidr,
   parseIp,
-} from '../../src/core/network-address.js'
+} from '../../src/net/network-address.js'
 
 describe('isSpecialUseAddress (RFC 6890; design §4 outbound fetches; RCIMD-6.5-a)', () => {
   const special = [
@@ -141,9 +144,9 @@ describe('parseIp / parseCidr', () => {
   })
 
   it('parses CIDRs; a bare address is a single host', () => {
-    assert.deepEqual(parseCidr('10.0.0.0/8'), { v6: false, bits: 0x0a000000n, prefix: 8 })
-    assert.deepEqual(parseCidr('10.0.0.1'), { v6: false, bits: 0x0a000001n, prefix: 32 })
-    assert.deepEqual(parseCidr('fd00::/8'), { v6: true, bits: 0xfdn << 120n, prefix: 8 })
+    assert.deepEqual(parseCidr('10.0.0.0/8'), { address: '10.0.0.0', prefix: 8, family: 'ipv4' })
+    assert.deepEqual(parseCidr('10.0.0.1'), { address: '10.0.0.1', prefix: 32, family: 'ipv4' })
+    assert.deepEqual(parseCidr('fd00::/8'), { address: 'fd00::', prefix: 8, family: 'ipv6' })
     assert.equal(parseCidr('::1')?.prefix, 128)
     assert.equal(parseCidr('0.0.0.0/0')?.prefix, 0)
   })
@@ -184,5 +187,76 @@ describe('isIpLiteral', () => {
     ]) {
       assert.equal(isIpLiteral(v), false, v)
     }
+  })
+})
+
+/**
+ * The arithmetic CidrSet replaced (issue 12 item 21: CIDR matching with net.BlockList), kept here
+ * as the reference the BlockList matcher must agree with.
+ */
+function referenceContains(cidr: string, ip: string): boolean {
+  const [addr, len] = cidr.split('/')
+  const net = parseIp(addr ?? '')
+  const host = parseIp(ip)
+  if (!net || !host || net.v6 !== host.v6) return false
+  const width = host.v6 ? 128n : 32n
+  const shift = width - BigInt(len === undefined ? width : Number(len))
+  return net.bits >> shift === host.bits >> shift
+}
+
+describe('CidrSet: CIDR matching with net.BlockList (issue 12 item 21)', () => {
+  it('agrees with the old arithmetic on the trusted-proxy and allow-list cases', () => {
+    const cases: [string, string, boolean][] = [
+      ['10.0.0.0/8', '10.255.0.1', true],
+      ['10.0.0.0/8', '11.0.0.1', false],
+      ['10.0.0.1/8', '10.9.9.9', true], // host bits set in the network: masked, as before
+      ['127.0.0.1', '127.0.0.1', true],
+      ['127.0.0.1', '127.0.0.2', false],
+      ['0.0.0.0/0', '203.0.113.7', true],
+      ['fd00::/8', 'fd12::1', true],
+      ['fd00::/8', 'fe80::1', false],
+      ['::/0', '2001:db8::1', true],
+      ['2001:db8::/32', '[2001:db8::1]', true],
+    ]
+    for (const [cidr, ip, expected] of cases) {
+      assert.equal(new CidrSet([cidr]).has(ip), expected, `${ip} in ${cidr}`)
+      assert.equal(inCidrs(ip, [cidr]), expected, `inCidrs ${ip} in ${cidr}`)
+    }
+  })
+
+  it('judges each address in its own family: IPv4-mapped forms do not match IPv4 rules', () => {
+    // BlockList alone would say yes to all four
+    assert.equal(inCidrs('::ffff:10.1.2.3', ['10.0.0.0/8']), false)
+    assert.equal(inCidrs('::ffff:a01:203', ['10.0.0.0/8']), false)
+    assert.equal(inCidrs('10.1.2.3', ['::ffff:0:0/96']), false)
+    assert.equal(inCidrs('1.2.3.4', ['::/0']), false)
+    // so an allow-listed private range does not open its IPv4-mapped form
+    assert.equal(isSpecialUseAddress('::ffff:10.1.2.3', ['10.0.0.0/8']), true)
+    assert.equal(isSpecialUseAddress('10.1.2.3', ['10.0.0.0/8']), false)
+  })
+
+  it('NAT64 and 6to4 are judged by the embedded IPv4 address, allow-list included', () => {
+    assert.equal(isSpecialUseAddress('64:ff9b::7f00:1'), true) // NAT64 of 127.0.0.1
+    assert.equal(isSpecialUseAddress('64:ff9b::127.0.0.1'), true)
+    assert.equal(isSpecialUseAddress('64:ff9b::808:808'), false)
+    assert.equal(isSpecialUseAddress('2002:c0a8:101::1'), true) // 6to4 of 192.168.1.1
+    assert.equal(isSpecialUseAddress('2002:c0a8:101::1', ['192.168.0.0/16']), false)
+    assert.equal(isSpecialUseAddress('2002:808:808::1'), false)
+  })
+
+  it('agrees with the old arithmetic on random addresses and prefixes', () => {
+    const v4 = fc.ipV4()
+    const v6 = fc.ipV6()
+    const cidr = fc.oneof(
+      fc.tuple(v4, fc.integer({ min: 0, max: 32 })),
+      fc.tuple(v6, fc.integer({ min: 0, max: 128 })),
+    )
+    fc.assert(
+      fc.property(cidr, fc.oneof(v4, v6), ([net, len], ip) => {
+        const text = `${net}/${len}`
+        assert.equal(new CidrSet([text]).has(ip), referenceContains(text, ip), `${ip} in ${text}`)
+      }),
+      { seed: 21, numRuns: 2000 },
+    )
   })
 })
