@@ -5,6 +5,7 @@ import { RegistrationError } from '../core/errors.js'
 import { bodyIncomplete, bodyTooLarge } from '../http/json-body.js'
 import type { HttpRequest } from '../http/request.js'
 import { errorResponse, type HttpResponse } from '../http/respond.js'
+import { readStream, StreamTooLargeError } from '../net/read-stream.js'
 
 /** Options of {@link createNodeListener}. */
 export interface NodeListenerOptions {
@@ -135,35 +136,9 @@ function readBody(
   if (stream.readableEnded || (stream as { _body?: unknown })._body === true) {
     return Promise.reject(new BodyAlreadyReadError())
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        cleanup()
-        reject(bodyTooLarge(limit))
-        return
-      }
-      chunks.push(chunk)
-    }
-    const onEnd = () => {
-      cleanup()
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks))
-    }
-    // the client went away mid-body (ECONNRESET "aborted"): its fault, not the server's (400)
-    const onError = (cause: Error) => {
-      cleanup()
-      reject(bodyIncomplete(cause))
-    }
-    const cleanup = () => {
-      stream.off('data', onData)
-      stream.off('end', onEnd)
-      stream.off('error', onError)
-    }
-    stream.on('data', onData)
-    stream.on('end', onEnd)
-    stream.on('error', onError)
+  return readStream(stream, limit).catch((err: unknown) => {
+    // past the limit: 413; the client went away mid-body (ECONNRESET "aborted"): its fault, 400
+    throw err instanceof StreamTooLargeError ? bodyTooLarge(limit) : bodyIncomplete(err)
   })
 }
 

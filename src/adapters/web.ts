@@ -1,6 +1,7 @@
 import { bodyIncomplete, bodyTooLarge } from '../http/json-body.js'
 import type { HttpRequest, RegistrantContext } from '../http/request.js'
 import type { HttpResponse } from '../http/respond.js'
+import { readLimited } from '../shared/read-limited.js'
 
 /**
  * Adapts a router to fetch: `(Request, { ip }?) => Promise<Response>`. The client address, when
@@ -20,7 +21,7 @@ export function createWebAdapter(
       method: request.method,
       path: new URL(request.url).pathname,
       header: (name) => request.headers.get(name) ?? undefined,
-      body: () => readLimited(request, limit),
+      body: () => readBody(request, limit),
       ...(ip !== undefined && { ip }),
     })
     return new Response(request.method === 'HEAD' ? null : (response.body ?? null), {
@@ -30,24 +31,12 @@ export function createWebAdapter(
   }
 }
 
-export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+/** The request body, at most `limit` bytes (413 past it; 400 when the stream fails mid-way). */
+function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (declared > limit) throw bodyTooLarge(limit)
-  if (!request.body) return new Uint8Array(0)
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const reader = request.body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read().catch((cause: unknown) => {
-      throw bodyIncomplete(cause)
-    })
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
-      throw bodyTooLarge(limit)
-    }
-    chunks.push(value)
-  }
-  return Buffer.concat(chunks)
+  if (declared > limit) return Promise.reject(bodyTooLarge(limit))
+  return readLimited(request.body, limit, {
+    tooLarge: () => bodyTooLarge(limit),
+    failed: bodyIncomplete,
+  })
 }

@@ -1,4 +1,5 @@
 import type { ClientRecord } from '../core/store.js'
+import { epochSeconds } from '../shared/epoch.js'
 import {
   type Command,
   isoTime,
@@ -121,7 +122,7 @@ export const clients: Command = {
           const approved = {
             ...client,
             status: 'active' as const,
-            updatedAt: Math.floor(Date.now() / 1000),
+            updatedAt: epochSeconds(),
             version: client.version + 1,
           }
           if (await store.replaceClient(approved, client.version)) return 'approved'

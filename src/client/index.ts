@@ -21,6 +21,8 @@
 import { SERVER_ISSUED_MEMBERS } from '../core/client-information.js'
 import { RegistrationError } from '../core/errors.js'
 import type { ClientMetadata } from '../metadata/types.js'
+import { isLoopbackHost } from '../shared/loopback.js'
+import { readLimited } from '../shared/read-limited.js'
 
 export type { ErrorCode } from '../core/errors.js'
 export type { ClientMetadata } from '../metadata/types.js'
@@ -154,7 +156,6 @@ export interface ClientRegistrationOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000
 const MAX_RESPONSE_BYTES = 1 << 20
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 /** Members a client never sends: the server issues them (RFC 7591 §3.1, RFC 7592 §2.2). */
 const SERVER_ISSUED = SERVER_ISSUED_MEMBERS
 
@@ -175,7 +176,7 @@ export function assertSecureUrl(value: string | URL, label = 'URL'): URL {
   }
   if (url.protocol === 'https:') return url
   if (url.protocol === 'http:') {
-    if (LOOPBACK_HOSTS.has(url.hostname)) return url
+    if (isLoopbackHost(url.hostname)) return url
     throw new TypeError(
       `refusing ${label} ${url.href}: http is allowed only for localhost, 127.0.0.1 and [::1]; use https`,
     )
@@ -682,22 +683,11 @@ async function send(
 }
 
 async function readText(response: Response): Promise<string> {
-  if (!response.body) return ''
-  const reader = response.body.getReader()
-  const decoder = new TextDecoder()
-  let size = 0
-  let text = ''
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel()
-      throw new RegistrationError('invalid_response', 'the response body is larger than 1 MiB', {
+  const bytes = await readLimited(response.body, MAX_RESPONSE_BYTES, {
+    tooLarge: () =>
+      new RegistrationError('invalid_response', 'the response body is larger than 1 MiB', {
         status: response.status,
-      })
-    }
-    text += decoder.decode(value, { stream: true })
-  }
-  return text + decoder.decode()
+      }),
+  })
+  return new TextDecoder().decode(bytes)
 }

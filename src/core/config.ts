@@ -1,5 +1,7 @@
 import { isSymmetricAlg } from '../metadata/algorithms.js'
 import { parseCidr } from '../net/network-address.js'
+import { isLoopbackHost } from '../shared/loopback.js'
+import { isPrototypeName } from '../shared/prototype-names.js'
 import { SERVER_ISSUED_MEMBERS } from './client-information.js'
 
 /** A trusted software-statement issuer (RFC 7591 §2.3; checklist §7.1). */
@@ -219,7 +221,7 @@ export function resolveConfig(
 }
 
 /** Checks a merged configuration; throws {@link ConfigError} naming the first bad key. */
-export function validateConfig(c: RegistrarConfig): void {
+function validateConfig(c: RegistrarConfig): void {
   c.port = toPort(c.port) // a number from the file is range-checked too
   if (typeof c.host !== 'string' || c.host === '')
     throw new ConfigError('host', 'must be a host name or address')
@@ -249,7 +251,7 @@ export function validateConfig(c: RegistrarConfig): void {
     if (
       SERVER_ISSUED_MEMBERS.includes(f) ||
       f === 'software_statement' ||
-      f === '__proto__' ||
+      isPrototypeName(f) ||
       f === ''
     ) {
       throw new ConfigError(
@@ -453,7 +455,7 @@ function checkIssuer(issuer: string): string {
   if (url.search || url.hash || issuer.includes('#') || issuer.includes('?')) {
     throw new ConfigError('issuer', 'must not have a query or fragment (RFC 8414 §2)')
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+  const loopback = isLoopbackHost(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new ConfigError('issuer', 'must use https (http only on localhost, for development)')
   }
@@ -517,8 +519,7 @@ function deepMerge(
 ): unknown {
   for (const [k, v] of Object.entries(src)) {
     const key = path ? `${path}.${k}` : k
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype')
-      throw new ConfigError(key, 'is not allowed')
+    if (isPrototypeName(k)) throw new ConfigError(key, 'is not allowed')
     if (k === '$schema' && path === '') continue
     // metadata and policy definitions are open maps
     const open = key === 'metadata' || key === 'policies.definitions'

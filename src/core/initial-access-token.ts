@@ -1,3 +1,4 @@
+import { epochSeconds } from '../shared/epoch.js'
 import { randomId, randomToken, sha256 } from './crypto.js'
 import type { InitialAccessTokenRecord, Store } from './store.js'
 
@@ -17,7 +18,7 @@ export async function createInitialAccessToken(
     now?: number
   } = {},
 ): Promise<{ token: string; record: InitialAccessTokenRecord }> {
-  const now = options.now ?? Math.floor(Date.now() / 1000)
+  const now = options.now ?? epochSeconds()
   const token = randomToken()
   const record: InitialAccessTokenRecord = {
     id: randomId(9),

@@ -5,6 +5,7 @@ import { publicJwks } from '../metadata/jwks.js'
 import { clientMetadataRules } from '../metadata/rules.js'
 import type { ClientMetadata, ClientMetadataRules } from '../metadata/types.js'
 import { validateClientMetadata } from '../metadata/validate.js'
+import { epochSeconds } from '../shared/epoch.js'
 import { type ClientInformation, clientInformation } from './client-information.js'
 import { type RegistrarConfig, secretKeyBytes } from './config.js'
 import { constantEquals, openSecret, randomId, randomToken, sealSecret, sha256 } from './crypto.js'
@@ -107,7 +108,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     this.rules = clientMetadataRules(options.config)
     const key = options.config.registration.secretEncryptionKey
     this.#secretKey = key === undefined ? undefined : secretKeyBytes(key)
-    this.#now = options.clock ?? (() => Math.floor(Date.now() / 1000))
+    this.#now = options.clock ?? epochSeconds
     this.#fetch =
       options.fetch ??
       (() =>

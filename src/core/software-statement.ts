@@ -9,6 +9,8 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose'
+import { epochSeconds } from '../shared/epoch.js'
+import { isPrototypeName } from '../shared/prototype-names.js'
 import { SERVER_ISSUED_MEMBERS } from './client-information.js'
 import type { TrustedIssuer } from './config.js'
 import { RegistrationError } from './errors.js'
@@ -57,7 +59,7 @@ export class SoftwareStatementVerifier {
     now?: () => number
   }) {
     this.#clockSkew = options.clockSkew
-    this.#now = options.now ?? (() => Math.floor(Date.now() / 1000))
+    this.#now = options.now ?? epochSeconds
     this.#issuers = new Map(
       options.trustedIssuers.map((issuer) => [
         issuer.iss,
@@ -174,9 +176,7 @@ function statementMetadata(claims: JWTPayload, issuer: TrustedIssuer): Record<st
     if (
       SERVER_ISSUED_MEMBERS.includes(name) ||
       name === 'software_statement' ||
-      name === '__proto__' ||
-      name === 'constructor' ||
-      name === 'prototype'
+      isPrototypeName(name)
     )
       continue
     out[name] = value

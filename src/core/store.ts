@@ -89,11 +89,6 @@ export interface Store {
 
   createInitialAccessToken(token: InitialAccessTokenRecord): Promise<void>
   findInitialAccessToken(tokenHash: string): Promise<InitialAccessTokenRecord | undefined>
-  /** Atomically: exists, not expired, uses < maxUses → uses += 1 and return it; else undefined. */
-  consumeInitialAccessToken(
-    tokenHash: string,
-    now: number,
-  ): Promise<InitialAccessTokenRecord | undefined>
   listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]>
   revokeInitialAccessToken(id: string): Promise<boolean>
 

@@ -35,7 +35,7 @@ export function json(
  */
 export function errorResponse(
   err: unknown,
-  options: { realm?: string; onUnexpected?: (err: unknown) => void } = {},
+  options: { onUnexpected?: (err: unknown) => void } = {},
 ): HttpResponse {
   if (!(err instanceof RegistrationError)) {
     options.onUnexpected?.(err)
@@ -44,15 +44,11 @@ export function errorResponse(
   const headers: Record<string, string> = { ...NO_STORE, ...err.headers }
   const body = err.toJSON()
   if (err.status === 401) {
-    const realm = `realm="${options.realm ?? 'registrar'}"`
+    const realm = 'realm="registrar"'
     // RFC 6750 §3.1: no error code when the request carried no token at all
     headers['www-authenticate'] = err.tokenMissing
       ? `Bearer ${realm}`
       : `Bearer ${realm}, error="${err.error}"${body.error_description ? `, error_description="${body.error_description}"` : ''}`
-  }
-  if (err.status === 403 && err.error === 'insufficient_scope') {
-    headers['www-authenticate'] =
-      `Bearer realm="${options.realm ?? 'registrar'}", error="insufficient_scope"`
   }
   return json(err.status, body, headers)
 }

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import { calculateJwkThumbprint, importJWK, type JWK } from 'jose'
 import { invalidMetadata, RegistrationError } from '../core/errors.js'
+import { isPrototypeName } from '../shared/prototype-names.js'
 
 const MAX_KEYS = 32
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
@@ -53,12 +54,10 @@ export async function publicJwks(value: unknown): Promise<{ keys: JWK[] }> {
   // stored key can turn into a prototype when a consumer copies it with Object.assign or a merge
   return {
     keys: (keys as JWK[]).map((k) =>
-      Object.fromEntries(Object.entries(k).filter(([name]) => !PROTOTYPE_NAMES.has(name))),
+      Object.fromEntries(Object.entries(k).filter(([name]) => !isPrototypeName(name))),
     ),
   }
 }
-
-const PROTOTYPE_NAMES = new Set(['__proto__', 'constructor', 'prototype'])
 
 /** The algorithm a JWK without `alg` is imported for, by key type, curve and `use`. */
 export function defaultAlg(jwk: JWK): string {

@@ -1,5 +1,6 @@
 import { invalidMetadata, invalidRedirectUri, type RegistrationError } from '../core/errors.js'
 import { isIpLiteral, isSpecialUseAddress } from '../net/network-address.js'
+import { isLoopbackHost } from '../shared/loopback.js'
 import type { ClientMetadataRules } from './types.js'
 
 /** Builds the refusal for a bad URI: `invalid_redirect_uri` or `invalid_client_metadata`. */
@@ -31,8 +32,6 @@ const DANGEROUS_SCHEMES = new Set([
   'chrome',
   'intent',
 ])
-/** Hosts of a loopback redirect URI as `URL.hostname` spells them (RFC 8252 §7.3). */
-export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** client_uri, logo_uri, tos_uri, policy_uri: web pages shown to users (RFC 7591 §2). */
 export function webPageUri(value: string, field: string): string {
@@ -102,7 +101,7 @@ export function absoluteUri(value: string, field: string, fail: ErrorFactory): U
 
 /** An `http` URI on a loopback host (RFC 8252 §7.3; `localhost` too, see design §7). */
 export function isLoopbackHttp(u: URL): boolean {
-  return u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname.toLowerCase())
+  return u.protocol === 'http:' && isLoopbackHost(u.hostname)
 }
 
 /** What a redirect URI is, for the rules of RFC 8252 and RFC 9700 §2.6. */

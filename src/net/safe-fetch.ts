@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import type { LookupFunction } from 'node:net'
 import { type OutboundFetch, OutboundFetchError } from '../core/outbound-fetch.js'
 import { isIpLiteral, isSpecialUseAddress } from './network-address.js'
+import { readStream, StreamTooLargeError } from './read-stream.js'
 
 /** Options of {@link createSafeFetch}; `fetch.*` in the config. */
 export interface SafeFetchOptions {
@@ -133,26 +134,14 @@ export function createSafeFetch(options: SafeFetchOptions): OutboundFetch {
         new OutboundFetchError(`response larger than ${options.maxBytes} bytes`),
       )
     }
-    return new Promise((ok, fail) => {
-      const chunks: Buffer[] = []
-      let size = 0
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length
-        if (size > options.maxBytes) {
-          res.destroy()
-          fail(new OutboundFetchError(`response larger than ${options.maxBytes} bytes`))
-          return
-        }
-        chunks.push(chunk)
-      })
-      res.on('end', () => ok(Buffer.concat(chunks)))
-      res.on('error', (err) =>
-        fail(
-          err instanceof OutboundFetchError
-            ? err
-            : new OutboundFetchError(describe(err), { cause: err }),
-        ),
-      )
+    return readStream(res, options.maxBytes).catch((err: unknown) => {
+      if (err instanceof StreamTooLargeError) {
+        res.destroy()
+        throw new OutboundFetchError(`response larger than ${options.maxBytes} bytes`)
+      }
+      throw err instanceof OutboundFetchError
+        ? err
+        : new OutboundFetchError(describe(err), { cause: err })
     })
   }
 

@@ -110,14 +110,6 @@ export class MemoryStore implements Store {
     return t && { ...t }
   }
 
-  async consumeInitialAccessToken(
-    tokenHash: string,
-    now: number,
-  ): Promise<InitialAccessTokenRecord | undefined> {
-    this.#open()
-    return this.#consume(tokenHash, now)
-  }
-
   async listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
     this.#open()
     return [...this.#tokens.values()]

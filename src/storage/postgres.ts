@@ -6,6 +6,7 @@ import type {
   InitialAccessTokenRecord,
   Store,
 } from '../core/store.js'
+import { epochSeconds } from '../shared/epoch.js'
 import { MIGRATIONS } from './migrations.js'
 import {
   CLIENT_COLUMNS,
@@ -190,17 +191,6 @@ export class PostgresStore implements Store {
     return rows[0] && rowToToken(rows[0])
   }
 
-  async consumeInitialAccessToken(
-    tokenHash: string,
-    now: number,
-  ): Promise<InitialAccessTokenRecord | undefined> {
-    const { rows } = await this.#query<InitialAccessTokenRow>(
-      `UPDATE initial_access_tokens SET uses = uses + 1 WHERE ${tokenUsable('$1', '$2')} RETURNING *`,
-      [tokenHash, now],
-    )
-    return rows[0] && rowToToken(rows[0])
-  }
-
   async listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]> {
     const { rows } = await this.#query<InitialAccessTokenRow>(
       'SELECT * FROM initial_access_tokens ORDER BY created_at, id',
@@ -376,7 +366,7 @@ async function migrate(client: Client): Promise<void> {
         for (const sql of m.postgres) await client.query(sql)
         await client.query('INSERT INTO registrar_migrations (id, applied_at) VALUES ($1, $2)', [
           m.id,
-          Math.floor(Date.now() / 1000),
+          epochSeconds(),
         ])
       }
       await client.query('COMMIT')

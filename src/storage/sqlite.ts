@@ -7,6 +7,7 @@ import type {
   InitialAccessTokenRecord,
   Store,
 } from '../core/store.js'
+import { epochSeconds } from '../shared/epoch.js'
 import { MIGRATIONS } from './migrations.js'
 import {
   CLIENT_COLUMNS,
@@ -72,7 +73,7 @@ export class SqliteStore implements Store {
           for (const sql of m.sqlite) this.#db.exec(sql)
           this.#db
             .prepare('INSERT INTO registrar_migrations (id, applied_at) VALUES (?, ?)')
-            .run(m.id, Math.floor(Date.now() / 1000))
+            .run(m.id, epochSeconds())
         })
         .immediate()
     }
@@ -196,16 +197,6 @@ export class SqliteStore implements Store {
   async findInitialAccessToken(tokenHash: string): Promise<InitialAccessTokenRecord | undefined> {
     return this.#run(() => {
       const row = this.#stmt.findToken.get(tokenHash)
-      return row && rowToToken(row)
-    })
-  }
-
-  async consumeInitialAccessToken(
-    tokenHash: string,
-    now: number,
-  ): Promise<InitialAccessTokenRecord | undefined> {
-    return this.#write(() => {
-      const row = this.#stmt.consume.get(tokenHash, now)
       return row && rowToToken(row)
     })
   }

@@ -136,7 +136,7 @@ describe('PostgreSQL store', { skip: target.skip }, () => {
       await assertUnavailable(store.ping(), 1000)
       await assertUnavailable(store.createClient(client('during-outage')), 1000)
       await assertUnavailable(store.findClient('x'), 1000)
-      await assertUnavailable(store.consumeInitialAccessToken('x', 1), 1000)
+      await assertUnavailable(store.findInitialAccessToken('x'), 1000)
       await proxy.start()
       await store.ping()
       assert.equal(await store.createClient(client('after-outage')), true)
@@ -184,9 +184,11 @@ describe('PostgreSQL store', { skip: target.skip }, () => {
       await store.createInitialAccessToken(token('locked'))
       await locker.query('BEGIN')
       await locker.query("SELECT * FROM initial_access_tokens WHERE id = 'locked' FOR UPDATE")
-      await assertUnavailable(store.consumeInitialAccessToken('iat-hash-locked', 1), 1500)
+      const using = { initialAccessToken: { tokenHash: 'iat-hash-locked', now: 1 } }
+      await assertUnavailable(store.createClient(client('c-locked'), using), 1500)
       await locker.query('ROLLBACK')
-      assert.equal((await store.consumeInitialAccessToken('iat-hash-locked', 1))?.uses, 1)
+      assert.equal(await store.createClient(client('c-locked'), using), true)
+      assert.equal((await store.findInitialAccessToken('iat-hash-locked'))?.uses, 1)
     } finally {
       await locker.end()
       await store.close()

@@ -312,43 +312,22 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
         assert.equal(await store.findInitialAccessToken('unknown'), undefined)
       })
 
-      it('consumeInitialAccessToken() counts uses up to maxUses, then resolves undefined', async () => {
-        await store.createInitialAccessToken(token('t-max', { maxUses: 2 }))
-        const first = await store.consumeInitialAccessToken('iat-hash-t-max', NOW)
-        assert.deepStrictEqual(first, token('t-max', { maxUses: 2, uses: 1 }))
-        assert.equal((await store.consumeInitialAccessToken('iat-hash-t-max', NOW))?.uses, 2)
-        assert.equal(await store.consumeInitialAccessToken('iat-hash-t-max', NOW), undefined)
-        assert.equal((await store.findInitialAccessToken('iat-hash-t-max'))?.uses, 2)
-      })
-
-      it('consumeInitialAccessToken() refuses an expired token: expiresAt must be after now', async () => {
+      it('a token is usable only while expiresAt is after now (through createClient)', async () => {
         await store.createInitialAccessToken(token('t-exp', { expiresAt: NOW }))
-        assert.equal(await store.consumeInitialAccessToken('iat-hash-t-exp', NOW), undefined)
-        assert.equal(await store.consumeInitialAccessToken('iat-hash-t-exp', NOW + 1), undefined)
-        assert.equal((await store.consumeInitialAccessToken('iat-hash-t-exp', NOW - 1))?.uses, 1)
+        const at = (now: number) => ({ initialAccessToken: { tokenHash: 'iat-hash-t-exp', now } })
+        assert.equal(await store.createClient(client('c-exp-1'), at(NOW)), false)
+        assert.equal(await store.createClient(client('c-exp-2'), at(NOW + 1)), false)
+        assert.equal(await store.createClient(client('c-exp-3'), at(NOW - 1)), true)
         assert.equal((await store.findInitialAccessToken('iat-hash-t-exp'))?.uses, 1)
       })
 
-      it('consumeInitialAccessToken() of an unlimited token never runs out', async () => {
+      it('a token without maxUses never runs out (through createClient)', async () => {
         await store.createInitialAccessToken(token('t-unl'))
+        const using = { initialAccessToken: { tokenHash: 'iat-hash-t-unl', now: NOW } }
         for (let i = 1; i <= 25; i++) {
-          assert.equal((await store.consumeInitialAccessToken('iat-hash-t-unl', NOW))?.uses, i)
+          assert.equal(await store.createClient(client(`c-unl-${i}`), using), true)
         }
-      })
-
-      it('consumeInitialAccessToken() of an unknown token resolves undefined', async () => {
-        assert.equal(await store.consumeInitialAccessToken('unknown', NOW), undefined)
-      })
-
-      it('50 concurrent consumeInitialAccessToken() on maxUses 7: exactly 7 succeed', async () => {
-        await store.createInitialAccessToken(token('t-conc', { maxUses: 7 }))
-        const results = await Promise.all(
-          Array.from({ length: 50 }, () => store.consumeInitialAccessToken('iat-hash-t-conc', NOW)),
-        )
-        const granted = results.filter((r) => r !== undefined)
-        assert.equal(granted.length, 7)
-        assert.deepEqual(granted.map((r) => r?.uses).sort(), [1, 2, 3, 4, 5, 6, 7])
-        assert.equal((await store.findInitialAccessToken('iat-hash-t-conc'))?.uses, 7)
+        assert.equal((await store.findInitialAccessToken('iat-hash-t-unl'))?.uses, 25)
       })
 
       it('listInitialAccessTokens() orders by createdAt then id', async () => {
@@ -371,7 +350,12 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
         assert.equal(await store.revokeInitialAccessToken('t-rev'), false)
         assert.equal(await store.revokeInitialAccessToken('unknown'), false)
         assert.equal(await store.findInitialAccessToken('iat-hash-t-rev'), undefined)
-        assert.equal(await store.consumeInitialAccessToken('iat-hash-t-rev', NOW), undefined)
+        assert.equal(
+          await store.createClient(client('c-rev'), {
+            initialAccessToken: { tokenHash: 'iat-hash-t-rev', now: NOW },
+          }),
+          false,
+        )
         assert.deepEqual(
           (await store.listInitialAccessTokens()).map((t) => t.id),
           ['t-other'],
