@@ -6,11 +6,6 @@ import {
   type Store,
 } from '../core/store.js'
 
-/**
- * In-process store, for tests and single-process deployments that accept losing everything on
- * restart. Records are kept serialised: callers can never alias stored state, and a JSON string
- * costs far less memory than the object graph it describes.
- */
 /** A stored client: its serialised record, plus what compare-and-swap and counting need. */
 interface Entry {
   json: string
@@ -18,6 +13,11 @@ interface Entry {
   policy: string | undefined
 }
 
+/**
+ * In-process store, for tests and single-process deployments that accept losing everything on
+ * restart. Records are kept serialised: callers can never alias stored state, and a JSON string
+ * costs far less memory than the object graph it describes.
+ */
 export class MemoryStore implements Store {
   readonly #clients = new Map<string, Entry>()
   readonly #perPolicy = new Map<string, number>()

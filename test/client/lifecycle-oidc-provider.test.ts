@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test'
 import { decodeJwt, generateKeyPair, jwtVerify, SignJWT } from 'jose'
 import { errors } from 'oidc-provider'
 import { discover, register } from '../../src/client/index.js'
+import { MANAGEMENT, startOpenProvider, startProvider } from '../interop/support/oidc-provider.js'
 import { lifecycle, refusal } from './lifecycle.js'
-import { MANAGEMENT, startOpenProvider, startProvider } from './oidc-provider.js'
 
 const DIRECTORY = 'https://directory.example.com'
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>

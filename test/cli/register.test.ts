@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { chmodSync, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { fakeServer } from '../client/fake-server.js'
 import { runCli, type ServerProcess, startServer, tempDir } from '../helpers.js'
-import { fakeServer } from './fake-server.js'
-import { startOpenProvider } from './oidc-provider.js'
+import { startOpenProvider } from '../interop/support/oidc-provider.js'
 
 const mode = (path: string) => statSync(path).mode & 0o777
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'))
