@@ -20,6 +20,15 @@ export interface TrustedIssuer {
   maxAge?: number
   /** When set, only statements whose `software_id` is listed are approved. */
   softwareIds?: string[]
+  /** When set, the statement's `typ` header must be this (`application/` prefix optional). */
+  typ?: string
+  /**
+   * When set, the statement's `aud` must name one of these. Unset: an `aud`, if present, must
+   * name this server (its issuer or registration endpoint).
+   */
+  audience?: string[]
+  /** A statement must carry a `software_id` (RFC 7591 §2; default true). */
+  requireSoftwareId?: boolean
 }
 
 /** A declarative registration policy (see README "Securing open registration"). */
@@ -32,18 +41,26 @@ export interface RegistrationPolicy {
   scopes?: string[]
   scopePolicy?: 'intersect' | 'reject'
   grantTypes?: string[]
-  authMethods?: string[]
+  /**
+   * Allowed token endpoint auth methods: a list (any other is refused), or `{ allowed, onMismatch:
+   * 'substitute' }` to register the first allowed method instead (RFC 7591 §3.2.1).
+   */
+  authMethods?: string[] | { allowed: string[]; onMismatch?: 'refuse' | 'substitute' }
   /** Maximum number of clients registered under this policy. */
   maxClients?: number
-  /** New clients are `disabled` until `registrar clients approve ID`. */
+  /**
+   * New clients are `pending` until `registrar clients approve ID --version N`; an RFC 7592 update
+   * that changes an approved client's metadata makes it `pending` again.
+   */
   requireApproval?: boolean
   /** `client_name` values (case-insensitive) reserved for vouched-for clients. */
   reservedClientNames?: string[]
   /**
    * RFC 7591 §5 (SHOULD, open registration): `client_uri`, `logo_uri`, `tos_uri` and `policy_uri`
-   * (and their language-tagged forms) must be on a host of one of the redirect URIs.
+   * (and their language-tagged forms) must be on a host of one of the redirect URIs. `true` refuses
+   * the request otherwise; `{ onMismatch: 'drop' }` registers it without the offending members.
    */
-  sameHostReferences?: boolean
+  sameHostReferences?: boolean | { onMismatch: 'refuse' | 'drop' }
 }
 
 /**
@@ -296,6 +313,29 @@ export function validateConfig(c: RegistrarConfig): void {
     }
     if (t.maxAge !== undefined) nonNegativeInt(`${key}.maxAge`, t.maxAge)
     if (t.softwareIds !== undefined) stringArray(`${key}.softwareIds`, t.softwareIds)
+    if (t.typ !== undefined && (typeof t.typ !== 'string' || t.typ === '')) {
+      throw new ConfigError(`${key}.typ`, 'must be a media type such as software-statement+jwt')
+    }
+    if (t.audience !== undefined) stringArray(`${key}.audience`, t.audience)
+    if (t.requireSoftwareId !== undefined) bool(`${key}.requireSoftwareId`, t.requireSoftwareId)
+    const knownIssuerKeys = [
+      'iss',
+      'jwks',
+      'jwks_uri',
+      'algorithms',
+      'claimMapping',
+      'policy',
+      'maxAge',
+      'softwareIds',
+      'typ',
+      'audience',
+      'requireSoftwareId',
+    ]
+    for (const k of Object.keys(t)) {
+      if (!knownIssuerKeys.includes(k)) {
+        throw new ConfigError(`${key}.${k}`, 'is not a known configuration key')
+      }
+    }
     if (t.policy !== undefined && !c.policies.definitions?.[t.policy]) {
       throw new ConfigError(`${key}.policy`, `names no policy in policies.definitions`)
     }
@@ -317,16 +357,34 @@ export function validateConfig(c: RegistrarConfig): void {
       'redirectUriSchemes',
       'scopes',
       'grantTypes',
-      'authMethods',
       'reservedClientNames',
     ] as const) {
       if (def[list] !== undefined) stringArray(`${key}.${list}`, def[list])
     }
+    if (def.authMethods !== undefined && !Array.isArray(def.authMethods)) {
+      if (!isObject(def.authMethods)) {
+        throw new ConfigError(`${key}.authMethods`, 'must be a list, or { allowed, onMismatch }')
+      }
+      stringArray(`${key}.authMethods.allowed`, def.authMethods.allowed)
+      if (def.authMethods.onMismatch !== undefined) {
+        oneOf(`${key}.authMethods.onMismatch`, def.authMethods.onMismatch, ['refuse', 'substitute'])
+      }
+      for (const k of Object.keys(def.authMethods)) {
+        if (k !== 'allowed' && k !== 'onMismatch') {
+          throw new ConfigError(`${key}.authMethods.${k}`, 'is not a known configuration key')
+        }
+      }
+    } else if (def.authMethods !== undefined) stringArray(`${key}.authMethods`, def.authMethods)
     if (def.scopePolicy !== undefined)
       oneOf(`${key}.scopePolicy`, def.scopePolicy, ['intersect', 'reject'])
     if (def.maxClients !== undefined) nonNegativeInt(`${key}.maxClients`, def.maxClients)
     if (def.requireApproval !== undefined) bool(`${key}.requireApproval`, def.requireApproval)
-    if (def.sameHostReferences !== undefined) {
+    if (isObject(def.sameHostReferences)) {
+      oneOf(`${key}.sameHostReferences.onMismatch`, def.sameHostReferences.onMismatch, [
+        'refuse',
+        'drop',
+      ])
+    } else if (def.sameHostReferences !== undefined) {
       bool(`${key}.sameHostReferences`, def.sameHostReferences)
     }
   }

@@ -130,7 +130,7 @@ describe('README "Securing open registration" configs', () => {
     }
   })
 
-  it('requireApproval + registrar clients approve', async () => {
+  it('requireApproval + registrar clients approve --version (issue 12 item 1)', async () => {
     const { dir, cleanup } = tempDir()
     try {
       const store = `sqlite:${join(dir, 'r.db')}`
@@ -140,35 +140,53 @@ describe('README "Securing open registration" configs', () => {
         registration: { mode: 'open' },
         policies: { anonymous: 'review', definitions: { review: { requireApproval: true } } },
       }
-      writeFileSync(join(dir, 'c.json'), JSON.stringify(config))
+      const c = join(dir, 'c.json')
+      writeFileSync(c, JSON.stringify(config))
       const { SqliteStore } = await import('../../src/storage/sqlite.js')
       const db = new SqliteStore(join(dir, 'r.db'))
       const { fetch } = makeRegistrar(config, { store: db })
       const res = await call(fetch, 'POST', '/register', {
         body: { redirect_uris: ['https://a.example/cb'] },
       })
-      assert.equal((await db.findClient(res.body.client_id))?.status, 'disabled')
-      const listed = await runCli(['clients', 'list', '--config', join(dir, 'c.json')])
-      assert.match(listed.stdout, /disabled/)
-      const approved = await runCli([
-        'clients',
-        'approve',
-        res.body.client_id,
-        '--config',
-        join(dir, 'c.json'),
-      ])
+      const id = res.body.client_id
+      assert.equal((await db.findClient(id))?.status, 'pending')
+      const listed = await runCli(['clients', 'list', '--config', c])
+      assert.match(listed.stdout, /pending/)
+      const shown = JSON.parse((await runCli(['clients', 'show', id, '--config', c])).stdout)
+      assert.equal(shown.status, 'pending')
+      assert.equal(shown.version, 1)
+
+      // --version is required: an approval is of the registration the operator reviewed
+      const bare = await runCli(['clients', 'approve', id, '--config', c])
+      assert.equal(bare.code, 2)
+      assert.match(bare.stderr, /--version/)
+
+      // the client changes its registration after the operator looked at version 1
+      const put = await call(fetch, 'PUT', new URL(res.body.registration_client_uri).pathname, {
+        token: res.body.registration_access_token,
+        body: { client_id: id, redirect_uris: ['https://a.example/other'] },
+      })
+      assert.equal(put.status, 200, put.text)
+      const stale = await runCli(['clients', 'approve', id, '--version', '1', '--config', c])
+      assert.equal(stale.code, 1)
+      assert.match(stale.stderr, /changed since version 1 \(now version 2\)/)
+      assert.equal((await db.findClient(id))?.status, 'pending')
+
+      const approved = await runCli(['clients', 'approve', id, '--version', '2', '--config', c])
       assert.equal(approved.code, 0, approved.stderr)
-      assert.equal((await db.findClient(res.body.client_id))?.status, 'active')
-      const again = await runCli([
-        'clients',
-        'approve',
-        res.body.client_id,
-        '--config',
-        join(dir, 'c.json'),
-      ])
+      assert.equal((await db.findClient(id))?.status, 'active')
+      const again = await runCli(['clients', 'approve', id, '--version', '3', '--config', c])
       assert.match(again.stdout, /already active/)
-      const missing = await runCli(['clients', 'approve', 'nope', '--config', join(dir, 'c.json')])
+      const missing = await runCli(['clients', 'approve', 'nope', '--version', '1', '--config', c])
       assert.equal(missing.code, 1)
+
+      // an approved client that changes its metadata waits for a new approval
+      const changed = await call(fetch, 'PUT', new URL(res.body.registration_client_uri).pathname, {
+        token: res.body.registration_access_token,
+        body: { client_id: id, redirect_uris: ['https://a.example/third'] },
+      })
+      assert.equal(changed.status, 200, changed.text)
+      assert.equal((await db.findClient(id))?.status, 'pending')
       await db.close()
     } finally {
       cleanup()
