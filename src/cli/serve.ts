@@ -93,6 +93,12 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
         logger.warn(`metadata.${key} is not configured; discovery will not name the AS's ${key}`)
       }
     }
+    if (config.metadata.jwks_uri === undefined) {
+      // OIDC Discovery §3 makes jwks_uri REQUIRED; OpenID Connect clients refuse a document without
+      logger.warn(
+        "metadata.jwks_uri is not configured: /.well-known/openid-configuration is served without jwks_uri (REQUIRED by OpenID Connect Discovery 1.0 §3), and OpenID Connect clients will refuse it; set it to the AS's JWK Set URL",
+      )
+    }
     logger.info(
       {
         issuer: config.issuer,

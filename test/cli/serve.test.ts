@@ -487,3 +487,27 @@ describe('registrar token create with a running server on the same SQLite file (
     }
   })
 })
+
+describe('registrar serve: start-up warnings (issue 12 item 15)', () => {
+  it('warns when OIDC discovery is served without jwks_uri, and not once it is configured', async () => {
+    const without = await startServer(['--store', 'memory'])
+    try {
+      await new Promise((r) => setTimeout(r, 100))
+      assert.match(without.stderr(), /metadata\.jwks_uri is not configured/)
+    } finally {
+      await without.stop()
+    }
+    const withKeys = await startServer(['--store', 'memory'], {
+      config: { metadata: { jwks_uri: 'https://as.example.com/jwks' } },
+    })
+    try {
+      const doc = (await (
+        await fetch(`${withKeys.url}/.well-known/openid-configuration`)
+      ).json()) as Record<string, unknown>
+      assert.equal(doc.jwks_uri, 'https://as.example.com/jwks')
+      assert.doesNotMatch(withKeys.stderr(), /jwks_uri is not configured/)
+    } finally {
+      await withKeys.stop()
+    }
+  })
+})
