@@ -56,7 +56,10 @@ export async function buildRuntime(
   if (rl.anonymousRegistrations > 0) {
     rateLimiter =
       rl.store === 'memory'
-        ? new MemoryRateLimiter(rl.anonymousRegistrations, rl.windowSeconds)
+        ? new MemoryRateLimiter(rl.anonymousRegistrations, rl.windowSeconds, {
+            maxKeys: rl.maxKeys,
+            ipv6Prefix: rl.ipv6Prefix,
+          })
         : await createRedisRateLimiter(
             rl.store,
             rl.anonymousRegistrations,
@@ -66,6 +69,7 @@ export async function buildRuntime(
                 { err: (err as Error)?.message },
                 'rate limit store unavailable; letting requests through',
               ),
+            { ipv6Prefix: rl.ipv6Prefix },
           )
   }
   const handlerOptions = {

@@ -124,6 +124,10 @@ export interface RegistrarConfig {
     store: string
     /** Trust X-Forwarded-For from these proxy addresses (CIDRs) to find the client IP. */
     trustedProxies: string[]
+    /** IPv6 clients are counted per network of this prefix length (an end site has a /64). */
+    ipv6Prefix: number
+    /** Most client addresses the in-memory limiter keeps (oldest forgotten first). */
+    maxKeys: number
   }
   fetch: {
     timeoutMs: number
@@ -171,6 +175,8 @@ export const DEFAULTS: RegistrarConfig = {
     windowSeconds: 60,
     store: 'memory',
     trustedProxies: [],
+    ipv6Prefix: 64,
+    maxKeys: 100_000,
   },
   fetch: { timeoutMs: 3000, maxBytes: 256 * 1024, maxRedirects: 0, allowedAddresses: [] },
   metadata: {},
@@ -397,6 +403,12 @@ export function validateConfig(c: RegistrarConfig): void {
     throw new ConfigError('rateLimit.store', "must be 'memory' or 'redis://…'")
   }
   cidrs('rateLimit.trustedProxies', rl.trustedProxies)
+  nonNegativeInt('rateLimit.ipv6Prefix', rl.ipv6Prefix)
+  if (rl.ipv6Prefix < 1 || rl.ipv6Prefix > 128) {
+    throw new ConfigError('rateLimit.ipv6Prefix', 'must be a prefix length from 1 to 128')
+  }
+  nonNegativeInt('rateLimit.maxKeys', rl.maxKeys)
+  if (rl.maxKeys === 0) throw new ConfigError('rateLimit.maxKeys', 'must be at least 1')
 
   nonNegativeInt('fetch.timeoutMs', c.fetch.timeoutMs)
   nonNegativeInt('fetch.maxBytes', c.fetch.maxBytes)
