@@ -5,7 +5,7 @@ import { createInitialAccessToken } from './core/initial-access-token.js'
 import type { Registrar } from './core/registration.js'
 import type { InitialAccessTokenRecord, Store } from './core/store.js'
 import type { RequestRouter } from './http/handler.js'
-import { listen, type RunningServer } from './http/node.js'
+import { connectionLimits, listen, type RunningServer } from './http/node.js'
 import type { RegistrantContext } from './http/request.js'
 import { buildRuntime } from './runtime.js'
 import { openStore } from './storage/open-store.js'
@@ -142,7 +142,11 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
     handle: runtime.handle,
     nodeListener,
     listen: (o = {}) =>
-      listen(nodeListener, { port: o.port ?? config.port, host: o.host ?? config.host }),
+      listen(nodeListener, {
+        port: o.port ?? config.port,
+        host: o.host ?? config.host,
+        ...connectionLimits(config),
+      }),
     createInitialAccessToken: (o = {}) => createInitialAccessToken(store, o),
     close: async () => {
       await runtime.close()

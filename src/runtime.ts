@@ -79,6 +79,7 @@ export async function buildRuntime(
   const router = createRequestRouter(registrar, handlerOptions)
   const nodeListener = createNodeListener(router, {
     maxBodyBytes: config.limits.maxBodyBytes,
+    bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
     clientIp: (req) => {
       const xff = req.headers['x-forwarded-for']
       return clientIp(

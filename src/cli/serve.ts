@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
-import { listen, type RunningServer } from '../http/node.js'
+import { connectionLimits, listen, type RunningServer } from '../http/node.js'
 import { buildRuntime } from '../runtime.js'
 import { openStore } from '../storage/open-store.js'
 import { type Command, loadConfig, parse } from './common.js'
@@ -66,7 +66,7 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
           if (listener) return listener(req, res)
           res.writeHead(503, { 'retry-after': '1', connection: 'close' }).end()
         },
-        { port: config.port, host: config.host },
+        { port: config.port, host: config.host, ...connectionLimits(config) },
       )
     } catch (err) {
       await store.close()

@@ -145,7 +145,17 @@ export interface RegistrarConfig {
     allowedOrigins: string[]
   }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
-  limits: { maxBodyBytes: number }
+  limits: {
+    maxBodyBytes: number
+    /** `registrar serve` / `listen()`: the whole request must arrive within this (0 = no limit). */
+    requestTimeoutMs: number
+    /** The request headers must arrive within this. */
+    headersTimeoutMs: number
+    /** A request body that sends nothing for this long is answered 408 (0 = no limit). */
+    bodyIdleTimeoutMs: number
+    /** Simultaneous connections to `registrar serve` / `listen()` (0 = no limit). */
+    maxConnections: number
+  }
   postgres: {
     poolSize: number
     connectTimeoutMs: number
@@ -182,7 +192,13 @@ export const DEFAULTS: RegistrarConfig = {
   metadata: {},
   cors: { allowedOrigins: ['*'] },
   log: { level: 'info' },
-  limits: { maxBodyBytes: 64 * 1024 },
+  limits: {
+    maxBodyBytes: 64 * 1024,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    bodyIdleTimeoutMs: 5_000,
+    maxConnections: 1_000,
+  },
   postgres: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },
 }
 
@@ -426,6 +442,16 @@ export function validateConfig(c: RegistrarConfig): void {
   stringArray('cors.allowedOrigins', c.cors.allowedOrigins)
   oneOf('log.level', c.log.level, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   nonNegativeInt('limits.maxBodyBytes', c.limits.maxBodyBytes)
+  nonNegativeInt('limits.requestTimeoutMs', c.limits.requestTimeoutMs)
+  nonNegativeInt('limits.headersTimeoutMs', c.limits.headersTimeoutMs)
+  nonNegativeInt('limits.bodyIdleTimeoutMs', c.limits.bodyIdleTimeoutMs)
+  nonNegativeInt('limits.maxConnections', c.limits.maxConnections)
+  if (c.limits.headersTimeoutMs === 0) {
+    throw new ConfigError('limits.headersTimeoutMs', 'must be at least 1')
+  }
+  if (c.limits.requestTimeoutMs > 0 && c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
+    throw new ConfigError('limits.headersTimeoutMs', 'must not exceed limits.requestTimeoutMs')
+  }
   nonNegativeInt('postgres.poolSize', c.postgres.poolSize)
   nonNegativeInt('postgres.connectTimeoutMs', c.postgres.connectTimeoutMs)
   nonNegativeInt('postgres.statementTimeoutMs', c.postgres.statementTimeoutMs)

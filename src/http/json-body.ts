@@ -101,6 +101,15 @@ export function bodyIncomplete(cause?: unknown): RegistrationError {
   })
 }
 
+/** 408 for a body that stopped arriving (RFC 9110 §15.5.9); the connection is then closed. */
+export function bodyTimedOut(idleMs: number): RegistrationError {
+  return new RegistrationError(
+    'invalid_request',
+    `the request body was not received in time (nothing for ${idleMs} ms)`,
+    { status: 408 },
+  )
+}
+
 /** 413 for a body over the limit (design §3: 64 KiB by default). */
 export function bodyTooLarge(limit: number): RegistrationError {
   return new RegistrationError('invalid_request', `the request body exceeds ${limit} bytes`, {
