@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
 import { connectionLimits, listen, type RunningServer } from '../http/node.js'
 import { buildRuntime } from '../runtime.js'
-import { openStore } from '../storage/open-store.js'
+import { openStore, redactStoreUrl } from '../storage/open-store.js'
 import { type Command, loadConfig, parse } from './common.js'
 
 export const serve: Command = {
@@ -64,7 +64,13 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       running = await listen(
         (req, res) => {
           if (listener) return listener(req, res)
-          res.writeHead(503, { 'retry-after': '1', connection: 'close' }).end()
+          res
+            .writeHead(503, {
+              'retry-after': '1',
+              connection: 'close',
+              'x-content-type-options': 'nosniff',
+            })
+            .end()
         },
         { port: config.port, host: config.host, ...connectionLimits(config) },
       )
@@ -102,7 +108,7 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
     logger.info(
       {
         issuer: config.issuer,
-        store: redactStore(config.store),
+        store: redactStoreUrl(config.store),
         registration: config.registration.mode,
       },
       'started',
@@ -137,9 +143,4 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
 function displayHostFor(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost'
   return host.includes(':') ? `[${host}]` : host
-}
-
-/** Store URLs may carry a database password. */
-function redactStore(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')
 }

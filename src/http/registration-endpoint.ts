@@ -1,7 +1,7 @@
 import { RegistrationError } from '../core/errors.js'
 import type { Registrar } from '../core/registration.js'
 import { bearer } from './bearer.js'
-import { checkJsonMediaType, parseJsonObject } from './json-body.js'
+import { checkContentEncoding, checkJsonMediaType, parseJsonObject } from './json-body.js'
 import {
   countFailedTokenAttempt,
   limitAnonymousRegistration,
@@ -40,6 +40,7 @@ export async function registrationEndpoint(
   } else if (rateLimiter) {
     await limitTokenAttempt(rateLimiter, ip)
   }
+  checkContentEncoding(request.header('content-encoding'))
   checkJsonMediaType(request.header('content-type'))
   const metadata = parseJsonObject(await request.body())
   let info: Awaited<ReturnType<Registrar['register']>>

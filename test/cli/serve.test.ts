@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { redactStoreUrl } from '../../src/storage/open-store.js'
 import { SqliteStore } from '../../src/storage/sqlite.js'
 import { type JsonBody, runCli, type ServerProcess, startServer, tempDir } from '../helpers.js'
 
@@ -508,6 +509,45 @@ describe('registrar serve: start-up warnings (issue 12 item 15)', () => {
       assert.doesNotMatch(withKeys.stderr(), /jwks_uri is not configured/)
     } finally {
       await withKeys.stop()
+    }
+  })
+})
+
+describe('store URLs in logs (issue 12 item 10)', () => {
+  it('the PostgreSQL password in the user information and in password / sslpassword parameters is redacted', () => {
+    assert.equal(
+      redactStoreUrl(
+        'postgres://app:hunter2@db.internal:5432/app?sslmode=require&sslpassword=k3y&password=p4ss',
+      ),
+      'postgres://app:***@db.internal:5432/app?sslmode=require&sslpassword=***&password=***',
+    )
+    assert.equal(
+      redactStoreUrl('postgresql://db.internal/app?PASSWORD=x#frag'),
+      'postgresql://db.internal/app?PASSWORD=***#frag',
+    )
+    assert.equal(redactStoreUrl('sqlite:./data/registrar.db'), 'sqlite:./data/registrar.db')
+  })
+
+  const pg = process.env.REGISTRAR_TEST_POSTGRES_URL
+  it('registrar serve logs the store without them', {
+    skip: !pg && 'set REGISTRAR_TEST_POSTGRES_URL',
+  }, async () => {
+    const url = new URL(pg as string)
+    url.searchParams.set('password', url.password || 'not-needed-with-trust')
+    const server = await startServer(['--store', url.href], {
+      env: { REGISTRAR_LOG_LEVEL: 'info' },
+    })
+    try {
+      await new Promise((r) => setTimeout(r, 200))
+      const started = server
+        .stderr()
+        .split('\n')
+        .find((l) => l.includes('"started"'))
+      assert.ok(started, server.stderr())
+      assert.match(started, /password=\*\*\*/)
+      assert.doesNotMatch(started, /not-needed-with-trust/)
+    } finally {
+      await server.stop()
     }
   })
 })
