@@ -89,6 +89,7 @@ describe('README "Securing open registration" configs', () => {
       const result = JSON.parse(out.stdout)
       assert.equal(result.result, 'accepted')
       assert.equal(result.policy, 'mcp-clients')
+      assert.deepEqual(result.policies, ['mcp-clients'])
       assert.equal(result.registered_as.scope, 'mcp:tools')
       assert.match(result.decided_by.scope, /narrowed to metadata.scopes_supported/)
       assert.equal(result.decided_by.application_type, 'server default')
