@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createNodeListener, listen, type RunningServer } from './adapters/node.js'
+import {
+  connectionLimits,
+  createNodeListener,
+  listen,
+  type RunningServer,
+} from './adapters/node.js'
 import { createWebAdapter } from './adapters/web.js'
 import { ConfigError, type RegistrarConfig, resolveConfig } from './core/config.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
@@ -163,6 +168,7 @@ export function composeRegistrar(
   const trustedProxies = config.rateLimit.trustedProxies
   const nodeListener = createNodeListener(router, {
     maxBodyBytes,
+    bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
     clientIp: (req) => clientIpOf(req, trustedProxies),
   })
   const handle = createWebAdapter(router, { maxBodyBytes })
@@ -176,7 +182,11 @@ export function composeRegistrar(
     handle,
     nodeListener,
     listen: (o = {}) =>
-      listen(nodeListener, { port: o.port ?? config.port, host: o.host ?? config.host }),
+      listen(nodeListener, {
+        port: o.port ?? config.port,
+        host: o.host ?? config.host,
+        ...connectionLimits(config),
+      }),
     createInitialAccessToken: (o = {}) => createInitialAccessToken(store, o),
     close: async () => {
       await rateLimiter?.close()
@@ -211,11 +221,16 @@ export async function openRateLimiter(
 ): Promise<RateLimiter | undefined> {
   const rl = config.rateLimit
   if (rl.anonymousRegistrations === 0 || rl.store === 'memory') return memoryRateLimiter(config)
-  return createRedisRateLimiter(rl.store, rl.anonymousRegistrations, rl.windowSeconds, (err) =>
-    logger?.warn(
-      { err: (err as Error)?.message },
-      'rate limit store unavailable; letting requests through',
-    ),
+  return createRedisRateLimiter(
+    rl.store,
+    rl.anonymousRegistrations,
+    rl.windowSeconds,
+    (err) =>
+      logger?.warn(
+        { err: (err as Error)?.message },
+        'rate limit store unavailable; letting requests through',
+      ),
+    { ipv6Prefix: rl.ipv6Prefix },
   )
 }
 
@@ -228,7 +243,10 @@ function memoryRateLimiter(config: Readonly<RegistrarConfig>): RateLimiter | und
         '(openRateLimiter) to composeRegistrar, or use createRegistrar',
     )
   }
-  return new MemoryRateLimiter(rl.anonymousRegistrations, rl.windowSeconds)
+  return new MemoryRateLimiter(rl.anonymousRegistrations, rl.windowSeconds, {
+    maxKeys: rl.maxKeys,
+    ipv6Prefix: rl.ipv6Prefix,
+  })
 }
 
 /** The SSRF-safe fetcher configured by `fetch.*`. */

@@ -72,6 +72,7 @@ export function registrarMiddleware(
     const { request, tooLarge } = nodeHttpRequest(req, {
       path,
       maxBodyBytes,
+      bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
       ...(ip !== undefined && { ip }),
     })
     router(request)

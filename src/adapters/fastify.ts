@@ -57,6 +57,7 @@ export function registrarPlugin(
     const { request: httpRequest, tooLarge } = nodeHttpRequest(request.raw, {
       path,
       maxBodyBytes,
+      bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
       ...(ip !== undefined && { ip }),
       // the payload as preParsing hooks left it; absent when the request has no body
       ...(request.body instanceof Readable && { body: request.body }),

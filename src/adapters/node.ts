@@ -2,14 +2,19 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
 import { RegistrationError } from '../core/errors.js'
-import { bodyIncomplete, bodyTooLarge } from '../http/json-body.js'
+import { bodyIncomplete, bodyTimedOut, bodyTooLarge } from '../http/json-body.js'
 import type { HttpRequest } from '../http/request.js'
 import { errorResponse, type HttpResponse } from '../http/respond.js'
-import { readStream, StreamTooLargeError } from '../net/read-stream.js'
+import { readStream, StreamIdleError, StreamTooLargeError } from '../net/read-stream.js'
 
 /** Options of {@link createNodeListener}. */
 export interface NodeListenerOptions {
   maxBodyBytes: number
+  /**
+   * A request body that sends nothing for this long is answered 408 and its connection closed
+   * (issue 12 item 9); 0 = no limit. `limits.bodyIdleTimeoutMs` in the config.
+   */
+  bodyIdleTimeoutMs?: number
   /** Finds the client address (e.g. through trusted proxies); default: the socket's peer. */
   clientIp?: (req: IncomingMessage) => string | undefined
 }
@@ -29,6 +34,9 @@ export function createNodeListener(
     const { request, tooLarge } = nodeHttpRequest(req, {
       path: requestPath(req.url ?? '/'),
       maxBodyBytes: limit,
+      ...(options.bodyIdleTimeoutMs !== undefined && {
+        bodyIdleTimeoutMs: options.bodyIdleTimeoutMs,
+      }),
       ...(ip !== undefined && { ip }),
     })
     router(request).then(
@@ -57,12 +65,18 @@ export function requestPath(url: string): string {
 /**
  * An {@link HttpRequest} over a `node:http` request, for this listener and the framework adapters.
  * `body` is where the bytes come from when a framework hands over its own stream (Fastify's
- * payload); `tooLarge()` tells, once answered, whether the body was cut off at the limit, so that
- * the connection is closed rather than reused.
+ * payload); `tooLarge()` tells, once answered, whether the body was cut off (at the size limit, or
+ * idle past `bodyIdleTimeoutMs`), so that the connection is closed rather than reused.
  */
 export function nodeHttpRequest(
   req: IncomingMessage,
-  options: { path: string; ip?: string; maxBodyBytes: number; body?: Readable },
+  options: {
+    path: string
+    ip?: string
+    maxBodyBytes: number
+    body?: Readable
+    bodyIdleTimeoutMs?: number
+  },
 ): { request: HttpRequest; tooLarge: () => boolean } {
   let tooLarge = false
   const request: HttpRequest = {
@@ -73,12 +87,17 @@ export function nodeHttpRequest(
       return Array.isArray(v) ? v.join(', ') : v
     },
     body: () =>
-      readBody(options.body ?? req, req.headers['content-length'], options.maxBodyBytes).catch(
-        (err) => {
-          if (err instanceof RegistrationError && err.status === 413) tooLarge = true
-          throw err
-        },
-      ),
+      readBody(
+        options.body ?? req,
+        req.headers['content-length'],
+        options.maxBodyBytes,
+        options.bodyIdleTimeoutMs ?? 0,
+      ).catch((err) => {
+        if (err instanceof RegistrationError && (err.status === 413 || err.status === 408)) {
+          tooLarge = true
+        }
+        throw err
+      }),
     ...(options.ip !== undefined && { ip: options.ip }),
   }
   return { request, tooLarge: () => tooLarge }
@@ -129,6 +148,7 @@ function readBody(
   stream: Readable,
   contentLength: string | undefined,
   limit: number,
+  idleMs: number,
 ): Promise<Uint8Array> {
   const declared = Number(contentLength)
   if (declared > limit) return Promise.reject(bodyTooLarge(limit))
@@ -136,9 +156,12 @@ function readBody(
   if (stream.readableEnded || (stream as { _body?: unknown })._body === true) {
     return Promise.reject(new BodyAlreadyReadError())
   }
-  return readStream(stream, limit).catch((err: unknown) => {
-    // past the limit: 413; the client went away mid-body (ECONNRESET "aborted"): its fault, 400
-    throw err instanceof StreamTooLargeError ? bodyTooLarge(limit) : bodyIncomplete(err)
+  // a client that stops sending mid-body is cut after idleMs, not at requestTimeout (issue 12 item 9)
+  return readStream(stream, limit, { idleMs }).catch((err: unknown) => {
+    // past the limit: 413; idle: 408; the client went away mid-body (ECONNRESET "aborted"): 400
+    if (err instanceof StreamTooLargeError) throw bodyTooLarge(limit)
+    if (err instanceof StreamIdleError) throw bodyTimedOut(idleMs)
+    throw bodyIncomplete(err)
   })
 }
 
@@ -151,14 +174,47 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>
 }
 
+/** Connection limits of {@link listen} (`limits.*` in the config; issue 12 item 9). */
+export interface ConnectionLimits {
+  /** Whole request (headers and body) must arrive within this; 0 = no limit. Node's default: 300 s. */
+  requestTimeoutMs?: number
+  /** Request headers must arrive within this. Node's default: 60 s. */
+  headersTimeoutMs?: number
+  /** Simultaneous connections; past it new ones are dropped. 0 = no limit. */
+  maxConnections?: number
+}
+
+/** The configured {@link ConnectionLimits} (`limits.*`). */
+export function connectionLimits(config: {
+  limits: { requestTimeoutMs: number; headersTimeoutMs: number; maxConnections: number }
+}): ConnectionLimits {
+  return {
+    requestTimeoutMs: config.limits.requestTimeoutMs,
+    headersTimeoutMs: config.limits.headersTimeoutMs,
+    maxConnections: config.limits.maxConnections,
+  }
+}
+
 /** Listens with the given listener on host:port (port 0 picks a free one). */
 export async function listen(
   listener: (req: IncomingMessage, res: ServerResponse) => void,
-  options: { port: number; host: string },
+  options: { port: number; host: string } & ConnectionLimits,
 ): Promise<RunningServer> {
   // loaded here, not at module load: importing `registrar` stays free of node:http
   const { createServer } = await import('node:http')
-  const server = createServer({ keepAliveTimeout: 5000 }, listener)
+  const requestTimeout = options.requestTimeoutMs ?? 30_000
+  const server = createServer(
+    {
+      keepAliveTimeout: 5000,
+      requestTimeout,
+      headersTimeout: options.headersTimeoutMs ?? Math.min(10_000, requestTimeout || 10_000),
+      // Node checks the two timeouts above on this interval (default 30 s): check each second,
+      // so that a slow request is cut within a second of its deadline
+      connectionsCheckingInterval: 1000,
+    },
+    listener,
+  )
+  if (options.maxConnections) server.maxConnections = options.maxConnections
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, options.host, () => {

@@ -1,3 +1,4 @@
+import { approveClient } from '../core/client-approval.js'
 import type { ClientRecord } from '../core/store.js'
 import { epochSeconds } from '../shared/epoch.js'
 import {
@@ -5,6 +6,7 @@ import {
   isoTime,
   loadConfig,
   parse,
+  positiveInt,
   STORE_OPTION,
   subcommandHelp,
   table,
@@ -16,10 +18,13 @@ const HELP = `Usage: registrar clients <list|show|approve|delete> [options]
 
 Administration of registered clients, straight on the store (no server needed).
 
-  registrar clients list [--json]     client_id, name, created, auth method, redirect hosts
-  registrar clients show ID           the client's registration as JSON (credentials never shown)
+  registrar clients list [--json]     client_id, name, created, auth method, redirect hosts, status
+  registrar clients show ID           the client's registration as JSON, with its version
+                                      (credentials never shown)
   registrar clients delete ID         deletes the client, its secret and its registration access token
-  registrar clients approve ID        activates a client that a policy created disabled (requireApproval)
+  registrar clients approve ID --version N
+                                      activates a pending client (a requireApproval policy), if its
+                                      registration is still version N, the one clients show printed
 
 Common options:
   --store URL     memory | sqlite:PATH | postgres://…   (default sqlite:./data/registrar.db)
@@ -40,6 +45,7 @@ export function clientView(c: ClientRecord): Record<string, unknown> {
       initial_access_token_id: c.initialAccessTokenId,
     }),
     updated_at: c.updatedAt,
+    version: c.version,
     metadata: c.metadata,
     ...(c.software_statement !== undefined && { software_statement: c.software_statement }),
   }
@@ -109,30 +115,46 @@ export const clients: Command = {
       return 0
     }
     if (sub === 'approve') {
-      const { values, positionals } = parse(rest, { ...STORE_OPTION }, true)
+      const { values, positionals } = parse(
+        rest,
+        { ...STORE_OPTION, version: { type: 'string' } },
+        true,
+      )
       if (values.help) return help()
       if (positionals.length !== 1)
         throw new UsageError('registrar clients approve takes exactly one client_id')
+      // required: an approval is of the registration the operator reviewed, not whatever is
+      // stored when the command runs (issue 12 item 1)
+      const version = positiveInt('--version', values.version)
+      if (version === undefined) {
+        throw new UsageError(
+          'registrar clients approve needs --version N: the version printed by registrar clients show',
+        )
+      }
       const id = positionals[0] as string
-      const outcome = await withStore(loadConfig(values), async (store) => {
-        for (;;) {
-          const client = await store.findClient(id)
-          if (!client) return 'missing'
-          if (client.status === 'active') return 'already'
-          const approved = {
-            ...client,
-            status: 'active' as const,
-            updatedAt: epochSeconds(),
-            version: client.version + 1,
-          }
-          if (await store.replaceClient(approved, client.version)) return 'approved'
-        }
-      })
-      if (outcome === 'missing') return notFound(id)
-      process.stdout.write(
-        outcome === 'approved' ? `approved ${id}\n` : `${id} is already active\n`,
+      const outcome = await withStore(loadConfig(values), (store) =>
+        approveClient(store, id, { version, now: epochSeconds() }),
       )
-      return 0
+      switch (outcome.result) {
+        case 'not_found':
+          return notFound(id)
+        case 'approved':
+          process.stdout.write(`approved ${id} (version ${version})\n`)
+          return 0
+        case 'not_pending':
+          if (outcome.status === 'active') {
+            process.stdout.write(`${id} is already active\n`)
+            return 0
+          }
+          process.stderr.write(`${id} is ${outcome.status}, not awaiting approval\n`)
+          return 1
+        case 'version_changed':
+          process.stderr.write(
+            `${id} changed since version ${version} (now version ${outcome.version}); review it with registrar clients show ${id} and approve that version\n`,
+          )
+          return 1
+      }
+      return 1
     }
     if (sub === 'show' || sub === 'delete') {
       const { values, positionals } = parse(rest, { ...STORE_OPTION }, true)

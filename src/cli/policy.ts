@@ -72,6 +72,8 @@ export const policy: Command = {
             software_statement_issuer: evaluation.registrant.softwareStatement.issuer.iss,
           }),
           policy: evaluation.policy ?? null,
+          // every policy that applied (a token's and a statement issuer's), recorded one first
+          policies: evaluation.policies.map((p) => p.name),
           status: evaluation.status,
           registered_as: evaluation.metadata,
           decided_by: evaluation.decisions,

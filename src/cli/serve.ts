@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
-import { listen, type RunningServer } from '../adapters/node.js'
+import { connectionLimits, listen, type RunningServer } from '../adapters/node.js'
 import { composeRegistrar, openRateLimiter } from '../app.js'
-import { openStore } from '../storage/open-store.js'
+import { openStore, redactStoreUrl } from '../storage/open-store.js'
 import { type Command, loadConfig, parse } from './common.js'
 
 export const serve: Command = {
@@ -64,9 +64,15 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       running = await listen(
         (req, res) => {
           if (listener) return listener(req, res)
-          res.writeHead(503, { 'retry-after': '1', connection: 'close' }).end()
+          res
+            .writeHead(503, {
+              'retry-after': '1',
+              connection: 'close',
+              'x-content-type-options': 'nosniff',
+            })
+            .end()
         },
-        { port: config.port, host: config.host },
+        { port: config.port, host: config.host, ...connectionLimits(config) },
       )
     } catch (err) {
       await store.close()
@@ -94,10 +100,16 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
         logger.warn(`metadata.${key} is not configured; discovery will not name the AS's ${key}`)
       }
     }
+    if (config.metadata.jwks_uri === undefined) {
+      // OIDC Discovery §3 makes jwks_uri REQUIRED; OpenID Connect clients refuse a document without
+      logger.warn(
+        "metadata.jwks_uri is not configured: /.well-known/openid-configuration is served without jwks_uri (REQUIRED by OpenID Connect Discovery 1.0 §3), and OpenID Connect clients will refuse it; set it to the AS's JWK Set URL",
+      )
+    }
     logger.info(
       {
         issuer: config.issuer,
-        store: redactStore(config.store),
+        store: redactStoreUrl(config.store),
         registration: config.registration.mode,
       },
       'started',
@@ -132,9 +144,4 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
 function displayHostFor(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost'
   return host.includes(':') ? `[${host}]` : host
-}
-
-/** Store URLs may carry a database password. */
-function redactStore(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')
 }

@@ -22,6 +22,15 @@ export interface TrustedIssuer {
   maxAge?: number
   /** When set, only statements whose `software_id` is listed are approved. */
   softwareIds?: string[]
+  /** When set, the statement's `typ` header must be this (`application/` prefix optional). */
+  typ?: string
+  /**
+   * When set, the statement's `aud` must name one of these. Unset: an `aud`, if present, must
+   * name this server (its issuer or registration endpoint).
+   */
+  audience?: string[]
+  /** A statement must carry a `software_id` (RFC 7591 §2; default true). */
+  requireSoftwareId?: boolean
 }
 
 /** A declarative registration policy (see README "Securing open registration"). */
@@ -34,18 +43,26 @@ export interface RegistrationPolicy {
   scopes?: string[]
   scopePolicy?: 'intersect' | 'reject'
   grantTypes?: string[]
-  authMethods?: string[]
+  /**
+   * Allowed token endpoint auth methods: a list (any other is refused), or `{ allowed, onMismatch:
+   * 'substitute' }` to register the first allowed method instead (RFC 7591 §3.2.1).
+   */
+  authMethods?: string[] | { allowed: string[]; onMismatch?: 'refuse' | 'substitute' }
   /** Maximum number of clients registered under this policy. */
   maxClients?: number
-  /** New clients are `disabled` until `registrar clients approve ID`. */
+  /**
+   * New clients are `pending` until `registrar clients approve ID --version N`; an RFC 7592 update
+   * that changes an approved client's metadata makes it `pending` again.
+   */
   requireApproval?: boolean
   /** `client_name` values (case-insensitive) reserved for vouched-for clients. */
   reservedClientNames?: string[]
   /**
    * RFC 7591 §5 (SHOULD, open registration): `client_uri`, `logo_uri`, `tos_uri` and `policy_uri`
-   * (and their language-tagged forms) must be on a host of one of the redirect URIs.
+   * (and their language-tagged forms) must be on a host of one of the redirect URIs. `true` refuses
+   * the request otherwise; `{ onMismatch: 'drop' }` registers it without the offending members.
    */
-  sameHostReferences?: boolean
+  sameHostReferences?: boolean | { onMismatch: 'refuse' | 'drop' }
 }
 
 /**
@@ -109,6 +126,10 @@ export interface RegistrarConfig {
     store: string
     /** Trust X-Forwarded-For from these proxy addresses (CIDRs) to find the client IP. */
     trustedProxies: string[]
+    /** IPv6 clients are counted per network of this prefix length (an end site has a /64). */
+    ipv6Prefix: number
+    /** Most client addresses the in-memory limiter keeps (oldest forgotten first). */
+    maxKeys: number
   }
   fetch: {
     timeoutMs: number
@@ -126,7 +147,17 @@ export interface RegistrarConfig {
     allowedOrigins: string[]
   }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
-  limits: { maxBodyBytes: number }
+  limits: {
+    maxBodyBytes: number
+    /** `registrar serve` / `listen()`: the whole request must arrive within this (0 = no limit). */
+    requestTimeoutMs: number
+    /** The request headers must arrive within this. */
+    headersTimeoutMs: number
+    /** A request body that sends nothing for this long is answered 408 (0 = no limit). */
+    bodyIdleTimeoutMs: number
+    /** Simultaneous connections to `registrar serve` / `listen()` (0 = no limit). */
+    maxConnections: number
+  }
   postgres: {
     poolSize: number
     connectTimeoutMs: number
@@ -156,12 +187,20 @@ export const DEFAULTS: RegistrarConfig = {
     windowSeconds: 60,
     store: 'memory',
     trustedProxies: [],
+    ipv6Prefix: 64,
+    maxKeys: 100_000,
   },
   fetch: { timeoutMs: 3000, maxBytes: 256 * 1024, maxRedirects: 0, allowedAddresses: [] },
   metadata: {},
   cors: { allowedOrigins: ['*'] },
   log: { level: 'info' },
-  limits: { maxBodyBytes: 64 * 1024 },
+  limits: {
+    maxBodyBytes: 64 * 1024,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    bodyIdleTimeoutMs: 5_000,
+    maxConnections: 1_000,
+  },
   postgres: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },
 }
 
@@ -298,6 +337,29 @@ function validateConfig(c: RegistrarConfig): void {
     }
     if (t.maxAge !== undefined) nonNegativeInt(`${key}.maxAge`, t.maxAge)
     if (t.softwareIds !== undefined) stringArray(`${key}.softwareIds`, t.softwareIds)
+    if (t.typ !== undefined && (typeof t.typ !== 'string' || t.typ === '')) {
+      throw new ConfigError(`${key}.typ`, 'must be a media type such as software-statement+jwt')
+    }
+    if (t.audience !== undefined) stringArray(`${key}.audience`, t.audience)
+    if (t.requireSoftwareId !== undefined) bool(`${key}.requireSoftwareId`, t.requireSoftwareId)
+    const knownIssuerKeys = [
+      'iss',
+      'jwks',
+      'jwks_uri',
+      'algorithms',
+      'claimMapping',
+      'policy',
+      'maxAge',
+      'softwareIds',
+      'typ',
+      'audience',
+      'requireSoftwareId',
+    ]
+    for (const k of Object.keys(t)) {
+      if (!knownIssuerKeys.includes(k)) {
+        throw new ConfigError(`${key}.${k}`, 'is not a known configuration key')
+      }
+    }
     if (t.policy !== undefined && !c.policies.definitions?.[t.policy]) {
       throw new ConfigError(`${key}.policy`, `names no policy in policies.definitions`)
     }
@@ -319,16 +381,34 @@ function validateConfig(c: RegistrarConfig): void {
       'redirectUriSchemes',
       'scopes',
       'grantTypes',
-      'authMethods',
       'reservedClientNames',
     ] as const) {
       if (def[list] !== undefined) stringArray(`${key}.${list}`, def[list])
     }
+    if (def.authMethods !== undefined && !Array.isArray(def.authMethods)) {
+      if (!isObject(def.authMethods)) {
+        throw new ConfigError(`${key}.authMethods`, 'must be a list, or { allowed, onMismatch }')
+      }
+      stringArray(`${key}.authMethods.allowed`, def.authMethods.allowed)
+      if (def.authMethods.onMismatch !== undefined) {
+        oneOf(`${key}.authMethods.onMismatch`, def.authMethods.onMismatch, ['refuse', 'substitute'])
+      }
+      for (const k of Object.keys(def.authMethods)) {
+        if (k !== 'allowed' && k !== 'onMismatch') {
+          throw new ConfigError(`${key}.authMethods.${k}`, 'is not a known configuration key')
+        }
+      }
+    } else if (def.authMethods !== undefined) stringArray(`${key}.authMethods`, def.authMethods)
     if (def.scopePolicy !== undefined)
       oneOf(`${key}.scopePolicy`, def.scopePolicy, ['intersect', 'reject'])
     if (def.maxClients !== undefined) nonNegativeInt(`${key}.maxClients`, def.maxClients)
     if (def.requireApproval !== undefined) bool(`${key}.requireApproval`, def.requireApproval)
-    if (def.sameHostReferences !== undefined) {
+    if (isObject(def.sameHostReferences)) {
+      oneOf(`${key}.sameHostReferences.onMismatch`, def.sameHostReferences.onMismatch, [
+        'refuse',
+        'drop',
+      ])
+    } else if (def.sameHostReferences !== undefined) {
       bool(`${key}.sameHostReferences`, def.sameHostReferences)
     }
   }
@@ -341,6 +421,12 @@ function validateConfig(c: RegistrarConfig): void {
     throw new ConfigError('rateLimit.store', "must be 'memory' or 'redis://…'")
   }
   cidrs('rateLimit.trustedProxies', rl.trustedProxies)
+  nonNegativeInt('rateLimit.ipv6Prefix', rl.ipv6Prefix)
+  if (rl.ipv6Prefix < 1 || rl.ipv6Prefix > 128) {
+    throw new ConfigError('rateLimit.ipv6Prefix', 'must be a prefix length from 1 to 128')
+  }
+  nonNegativeInt('rateLimit.maxKeys', rl.maxKeys)
+  if (rl.maxKeys === 0) throw new ConfigError('rateLimit.maxKeys', 'must be at least 1')
 
   nonNegativeInt('fetch.timeoutMs', c.fetch.timeoutMs)
   nonNegativeInt('fetch.maxBytes', c.fetch.maxBytes)
@@ -358,6 +444,16 @@ function validateConfig(c: RegistrarConfig): void {
   stringArray('cors.allowedOrigins', c.cors.allowedOrigins)
   oneOf('log.level', c.log.level, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   nonNegativeInt('limits.maxBodyBytes', c.limits.maxBodyBytes)
+  nonNegativeInt('limits.requestTimeoutMs', c.limits.requestTimeoutMs)
+  nonNegativeInt('limits.headersTimeoutMs', c.limits.headersTimeoutMs)
+  nonNegativeInt('limits.bodyIdleTimeoutMs', c.limits.bodyIdleTimeoutMs)
+  nonNegativeInt('limits.maxConnections', c.limits.maxConnections)
+  if (c.limits.headersTimeoutMs === 0) {
+    throw new ConfigError('limits.headersTimeoutMs', 'must be at least 1')
+  }
+  if (c.limits.requestTimeoutMs > 0 && c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
+    throw new ConfigError('limits.headersTimeoutMs', 'must not exceed limits.requestTimeoutMs')
+  }
   nonNegativeInt('postgres.poolSize', c.postgres.poolSize)
   nonNegativeInt('postgres.connectTimeoutMs', c.postgres.connectTimeoutMs)
   nonNegativeInt('postgres.statementTimeoutMs', c.postgres.statementTimeoutMs)

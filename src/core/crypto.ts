@@ -62,6 +62,9 @@ export function constantEquals(a: string, b: string): boolean {
   return timingSafeEqual(ba, bb)
 }
 
+/** GCM authentication tag length: the full 128 bits (NIST SP 800-38D §5.2.1.2). */
+const TAG_BYTES = 16
+
 /**
  * Seals a secret with AES-256-GCM (design §4: client_secret_jwt secrets are needed in plaintext
  * by the AS to check an HMAC, so they are encrypted rather than hashed). Output:
@@ -69,7 +72,7 @@ export function constantEquals(a: string, b: string): boolean {
  */
 export function sealSecret(plaintext: string, key: Buffer, aad: string): string {
   const iv = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', key, iv)
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES })
   cipher.setAAD(Buffer.from(aad, 'utf8'))
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
   return ['v1', iv, cipher.getAuthTag(), body]
@@ -77,12 +80,19 @@ export function sealSecret(plaintext: string, key: Buffer, aad: string): string 
     .join('.')
 }
 
-/** Opens a value made by {@link sealSecret}; throws if it was tampered with or the key is wrong. */
+/**
+ * Opens a value made by {@link sealSecret}; throws if it was tampered with or the key is wrong.
+ * The tag must be the full 16 bytes: GCM verifies a truncated tag against the same prefix of the
+ * real one, so accepting short tags would let a forger succeed with far fewer tries.
+ */
 export function openSecret(sealed: string, key: Buffer, aad: string): string {
   const [version, iv, tag, body] = sealed.split('.')
   if (version !== 'v1' || !iv || !tag || body === undefined)
     throw new Error('unknown sealed secret format')
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'))
+  if (Buffer.from(tag, 'base64url').length !== TAG_BYTES) throw new Error('invalid tag length')
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+    authTagLength: TAG_BYTES,
+  })
   decipher.setAAD(Buffer.from(aad, 'utf8'))
   decipher.setAuthTag(Buffer.from(tag, 'base64url'))
   return Buffer.concat([

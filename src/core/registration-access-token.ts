@@ -18,8 +18,14 @@ const PLAUSIBLE_CLIENT_ID = /^[^\u0000-\u001f\u007f]{1,255}$/
 
 /**
  * Finds the client a registration access token is for, or throws 401 `invalid_token`. An unknown
- * or deleted client and another client's token get the same answer, after the same work, so the
- * endpoint reveals nothing about which clients exist (RFC 7592 §2.1, OIDR §4.4: never 404).
+ * or deleted client and another client's token get the same answer (RFC 7592 §2.1, OIDR §4.4:
+ * never 404), and the token check is the same work in both cases: a hash and a constant-time
+ * comparison, against a dummy hash when there is no client. The time is not equal: the store
+ * takes longer to return a client that exists than to find none (measured over 20,000 reads each:
+ * median 3.6 µs unknown vs 6.2 µs known on the memory store, 7.7 vs 14.6 µs on SQLite). That can
+ * tell an attacker with many samples whether a client_id exists — which is not a secret (the AS
+ * sees it in every authorization request) and, at 256 random bits, cannot be enumerated — and
+ * nothing about any token.
  */
 export async function verifyRegistrationAccessToken(
   store: Store,

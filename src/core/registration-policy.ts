@@ -16,20 +16,105 @@ export interface Registrant {
   softwareStatement?: VerifiedSoftwareStatement
 }
 
-/** The policy that applies to a registrant, by name, or none. */
-export function policyFor(
+/** A registration policy with the name it has in `policies.definitions`. */
+export interface NamedPolicy {
+  name: string
+  policy: RegistrationPolicy
+}
+
+/**
+ * Resolves a policy name. A name that resolves to nothing never means "no policy": the request is
+ * refused (policies fail closed; issue 12 item 4), e.g. when an initial access token or a client
+ * names a policy that was since removed from the configuration.
+ */
+export function resolvePolicy(
+  config: Readonly<RegistrarConfig>,
+  name: string,
+  namedBy: string,
+): NamedPolicy {
+  const policy = Object.hasOwn(config.policies.definitions, name)
+    ? config.policies.definitions[name]
+    : undefined
+  if (!policy) {
+    throw new RegistrationError(
+      'access_denied',
+      `the registration policy '${name}' of ${namedBy} is not defined on this server; the request is refused`,
+      { status: 403 },
+    )
+  }
+  return { name, policy }
+}
+
+/**
+ * The policies that apply to a registrant, the one the client is recorded under first (RFC 7591
+ * §5: the whole request is considered). A software statement adds its issuer's policy and never
+ * sheds the policy of an initial access token presented with it: both apply, rule by rule the
+ * stricter result (issue 12 item 2). A statement whose issuer names no policy falls back to the
+ * policy the registrant would have without it (the token's, or the anonymous policy): a statement
+ * never loosens what applies.
+ */
+export function policiesFor(
   config: Readonly<RegistrarConfig>,
   registrant: Registrant,
-): { name: string; policy: RegistrationPolicy } | undefined {
-  const name =
-    registrant.class === 'software_statement'
-      ? registrant.softwareStatement?.issuer.policy
-      : registrant.class === 'initial_access_token'
-        ? (registrant.initialAccessToken?.policy ?? config.policies.initialAccessToken)
-        : config.policies.anonymous
-  if (name === undefined) return undefined
-  const policy = config.policies.definitions[name]
-  return policy ? { name, policy } : undefined
+): NamedPolicy[] {
+  const token = registrant.initialAccessToken
+  const issuerPolicy = registrant.softwareStatement?.issuer.policy
+  const named: [string, string][] = []
+  if (token) {
+    if (token.policy !== undefined) named.push([token.policy, 'the initial access token'])
+    else if (config.policies.initialAccessToken !== undefined) {
+      named.push([config.policies.initialAccessToken, 'policies.initialAccessToken'])
+    }
+  } else if (!registrant.softwareStatement || issuerPolicy === undefined) {
+    if (config.policies.anonymous !== undefined) {
+      named.push([config.policies.anonymous, 'policies.anonymous'])
+    }
+  }
+  if (issuerPolicy !== undefined && !named.some(([n]) => n === issuerPolicy)) {
+    named.push([
+      issuerPolicy,
+      `the software statement issuer ${registrant.softwareStatement?.issuer.iss}`,
+    ])
+  }
+  return named.map(([name, by]) => resolvePolicy(config, name, by))
+}
+
+/**
+ * The policies that apply again to an RFC 7592 update: the one the client was recorded under,
+ * and the policy of the issuer of the software statement that keeps precedence, if any.
+ */
+export function storedPolicies(
+  config: Readonly<RegistrarConfig>,
+  recorded: string | undefined,
+  issuerPolicy: { iss: string; policy?: string } | undefined,
+): NamedPolicy[] {
+  const out: NamedPolicy[] = []
+  if (recorded !== undefined) out.push(resolvePolicy(config, recorded, 'this client'))
+  const p = issuerPolicy?.policy
+  if (p !== undefined && p !== recorded) {
+    out.push(resolvePolicy(config, p, `the software statement issuer ${issuerPolicy?.iss}`))
+  }
+  return out
+}
+
+/**
+ * Applies every policy in turn: each rule of each policy holds for the result, so where two
+ * policies disagree the stricter wins (two scope ceilings intersect, two host lists must both
+ * match, approval if either requires it).
+ */
+export function applyRegistrationPolicies(
+  metadata: ClientMetadata,
+  policies: readonly NamedPolicy[],
+  options: PolicyOptions,
+): { metadata: ClientMetadata; notes: PolicyNote[] } {
+  let out = metadata
+  const notes: PolicyNote[] = []
+  for (const named of policies) {
+    const applied = applyRegistrationPolicy(out, named, options)
+    out = applied.metadata
+    notes.push(...applied.notes)
+  }
+  return { metadata: out, notes }
 }
 
 /** What a policy rule did to one member, for `--dry-run` and audit. */
@@ -48,18 +133,35 @@ export interface PolicyNote {
  */
 export function applyRegistrationPolicy(
   metadata: ClientMetadata,
-  named: { name: string; policy: RegistrationPolicy },
-  options: { vouched: boolean },
+  named: NamedPolicy,
+  options: PolicyOptions,
 ): { metadata: ClientMetadata; notes: PolicyNote[] } {
   const { name, policy } = named
   const notes: PolicyNote[] = []
   const by = (rule: string) => `policy '${name}' (rule ${rule})`
   const out: ClientMetadata = { ...metadata }
 
-  if (policy.authMethods && !policy.authMethods.includes(out.token_endpoint_auth_method)) {
-    throw invalidMetadata(
-      `token_endpoint_auth_method ${out.token_endpoint_auth_method} is not allowed by ${by('authMethods')}; allowed: ${policy.authMethods.join(' ')}`,
-    )
+  const authMethods = authMethodsRule(policy.authMethods)
+  if (authMethods && !authMethods.allowed.includes(out.token_endpoint_auth_method)) {
+    const requested = out.token_endpoint_auth_method
+    // RFC 7591 §3.2.1: the server MAY replace a requested value; the response shows the result
+    const substitute =
+      authMethods.onMismatch === 'substitute'
+        ? authMethods.allowed.find((m) => usableAuthMethod(m, out, options))
+        : undefined
+    if (substitute === undefined) {
+      throw invalidMetadata(
+        `token_endpoint_auth_method ${requested} is not allowed by ${by('authMethods')}; allowed: ${authMethods.allowed.join(' ')}`,
+      )
+    }
+    out.token_endpoint_auth_method = substitute
+    // an algorithm chosen for the requested method says nothing about the substitute
+    delete out.token_endpoint_auth_signing_alg
+    notes.push({
+      member: 'token_endpoint_auth_method',
+      rule: `${name}.authMethods`,
+      note: `substituted ${substitute} for ${requested}`,
+    })
   }
   if (policy.grantTypes) {
     const refused = out.grant_types.filter((g) => !policy.grantTypes?.includes(g))
@@ -109,14 +211,25 @@ export function applyRegistrationPolicy(
           : []
       }),
     )
+    const drop =
+      typeof policy.sameHostReferences === 'object' &&
+      policy.sameHostReferences.onMismatch === 'drop'
     for (const [member, value] of Object.entries(out)) {
       const base = member.split('#')[0]
       if (!REFERENCE_MEMBERS.has(base as string) || typeof value !== 'string') continue
-      if (!hosts.has(new URL(value).hostname.toLowerCase())) {
+      if (hosts.has(new URL(value).hostname.toLowerCase())) continue
+      if (!drop) {
         throw invalidMetadata(
           `${member} must be on the host of a redirect URI (${by('sameHostReferences')})`,
         )
       }
+      // RFC 7591 §3.2.1: the server may drop a member; the response shows what was registered
+      delete (out as Record<string, unknown>)[member]
+      notes.push({
+        member,
+        rule: `${name}.sameHostReferences`,
+        note: `dropped ${value}: not on the host of a redirect URI`,
+      })
     }
   }
   if (policy.reservedClientNames && !options.vouched) {
@@ -135,6 +248,31 @@ export function applyRegistrationPolicy(
     }
   }
   return { metadata: out, notes }
+}
+
+/** What a policy needs to know besides the metadata. */
+export interface PolicyOptions {
+  /** The client is vouched for by a software statement (reservedClientNames do not apply). */
+  vouched: boolean
+  /** token_endpoint_auth_methods_supported: what an `authMethods` substitution may pick. */
+  authMethodsSupported?: readonly string[]
+}
+
+/** The two spellings of the authMethods rule: a list, or a list with what to do on a mismatch. */
+function authMethodsRule(
+  rule: RegistrationPolicy['authMethods'],
+): { allowed: readonly string[]; onMismatch: 'refuse' | 'substitute' } | undefined {
+  if (rule === undefined) return undefined
+  if (Array.isArray(rule)) return { allowed: rule, onMismatch: 'refuse' }
+  return { allowed: rule.allowed, onMismatch: rule.onMismatch ?? 'refuse' }
+}
+
+/** Whether a substituted method can serve this client: supported, with keys where it needs them. */
+function usableAuthMethod(method: string, m: ClientMetadata, options: PolicyOptions): boolean {
+  if (options.authMethodsSupported && !options.authMethodsSupported.includes(method)) return false
+  if (method === 'private_key_jwt') return m.jwks !== undefined || m.jwks_uri !== undefined
+  // mutual TLS needs certificate metadata the client did not send (RFC 8705 §2.1.2)
+  return method !== 'tls_client_auth' && method !== 'self_signed_tls_client_auth'
 }
 
 /** Members that point users at the client's pages (RFC 7591 §2, §5). */

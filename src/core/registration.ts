@@ -16,13 +16,19 @@ import {
   verifyRegistrationAccessToken,
 } from './registration-access-token.js'
 import {
-  applyRegistrationPolicy,
+  applyRegistrationPolicies,
+  type NamedPolicy,
   type PolicyNote,
-  policyFor,
+  policiesFor,
   policyFull,
   type Registrant,
+  storedPolicies,
 } from './registration-policy.js'
-import { authorizationServerMetadata, registrationClientUri } from './server-metadata.js'
+import {
+  authorizationServerMetadata,
+  registrationClientUri,
+  registrationEndpoint,
+} from './server-metadata.js'
 import { SoftwareStatementVerifier, type VerifiedSoftwareStatement } from './software-statement.js'
 import {
   type ClientRecord,
@@ -65,8 +71,10 @@ export interface RegistrarCoreOptions {
 export interface RegistrationEvaluation {
   metadata: ClientMetadata
   registrant: Registrant
-  /** Name of the policy that applied, if any. */
+  /** Name of the policy the client is recorded under, if any. */
   policy?: string
+  /** Every policy that applied, the recorded one first (issue 12 item 2). */
+  policies: NamedPolicy[]
   status: ClientRecord['status']
   softwareStatement?: VerifiedSoftwareStatement
   /** Where each registered member came from (`request`, `software_statement`, `default`, a policy rule). */
@@ -117,6 +125,8 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         ))
     this.#statements = new SoftwareStatementVerifier({
       trustedIssuers: options.config.softwareStatement.trustedIssuers,
+      // an `aud` must name this server: its issuer identifier or its registration endpoint
+      audience: [this.issuer, registrationEndpoint(this.issuer)],
       clockSkew: options.config.softwareStatement.clockSkew,
       keyRefreshCooldown: options.config.softwareStatement.keyRefreshCooldown,
       fetch: this.#fetch,
@@ -144,16 +154,14 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       const iat = await this.#initialAccessToken(request.initialAccessToken, now)
       const evaluation = await this.#evaluate(request.metadata, iat)
       const { metadata } = evaluation
-      const maxClients =
-        evaluation.policy === undefined
-          ? undefined
-          : this.config.policies.definitions[evaluation.policy]?.maxClients
-      const ceiling =
-        evaluation.policy !== undefined && maxClients !== undefined
-          ? { policy: evaluation.policy, maxClients }
-          : undefined
-      // fail fast before minting credentials; the store checks again atomically with the insert
-      if (ceiling) await this.#checkCeiling(ceiling)
+      const ceilings = evaluation.policies.flatMap(({ name, policy }) =>
+        policy.maxClients === undefined ? [] : [{ policy: name, maxClients: policy.maxClients }],
+      )
+      // the store checks the recorded policy's ceiling atomically with the insert
+      const recorded = evaluation.policies[0]
+      const ceiling = ceilings.find((c) => c.policy === recorded?.name)
+      // fail fast before minting credentials, on every ceiling that applies
+      for (const c of ceilings) await this.#checkCeiling(c)
       // 256 bits, like every credential (issue 2): unguessable even where client_id leaks nothing
       const clientId = randomId(32)
       const rat = issueRegistrationAccessToken()
@@ -243,21 +251,20 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       : iat
         ? { class: 'initial_access_token', initialAccessToken: iat }
         : { class: 'anonymous' }
-    const named = policyFor(this.config, registrant)
-    let metadata = validated
-    let notes: PolicyNote[] = []
-    if (named) {
-      ;({ metadata, notes } = applyRegistrationPolicy(validated, named, {
-        vouched: statement !== undefined,
-      }))
-    }
+    const policies = policiesFor(this.config, registrant)
+    const { metadata, notes } = applyRegistrationPolicies(validated, policies, {
+      vouched: statement !== undefined,
+      authMethodsSupported: this.rules.token_endpoint_auth_methods_supported,
+    })
     await this.#checkFetchedMetadata(metadata)
     const rules = this.rules
+    const recorded = policies[0]
     return {
       metadata,
       registrant,
-      ...(named && { policy: named.name }),
-      status: named?.policy.requireApproval ? 'disabled' : 'active',
+      ...(recorded && { policy: recorded.name }),
+      policies,
+      status: policies.some((p) => p.policy.requireApproval) ? 'pending' : 'active',
       ...(statement && { softwareStatement: statement }),
       // only the dry run reads it: computed on demand, off the registration hot path
       get decisions() {
@@ -388,7 +395,11 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         throw invalidMetadata('client_id MUST be included in the request')
       if (request.client_id !== clientId)
         throw invalidMetadata('client_id does not match the client being updated')
-      const { metadata, softwareStatement } = await this.#updatedMetadata(request, authenticated)
+      const { metadata, softwareStatement, policies } = await this.#updatedMetadata(
+        request,
+        authenticated,
+      )
+      const approval = policies.some((p) => p.policy.requireApproval)
       const rotate = this.config.registration.rotateRegistrationAccessToken
       const { next, rat, secret } = await this.#swap(
         clientId,
@@ -406,7 +417,14 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
             registrationAccessTokenHash: rat?.hash ?? current.registrationAccessTokenHash,
             metadata,
             ...(softwareStatement !== undefined && { software_statement: softwareStatement }),
-            status: current.status,
+            // issue 12 item 1: an approval covers the registration the operator saw; a change
+            // of what is registered waits for a new approval
+            status:
+              approval &&
+              current.status === 'active' &&
+              !sameRegistration(current, metadata, softwareStatement)
+                ? 'pending'
+                : current.status,
             ...(current.policy !== undefined && { policy: current.policy }),
             ...(current.initialAccessTokenId !== undefined && {
               initialAccessTokenId: current.initialAccessTokenId,
@@ -453,17 +471,22 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   /**
    * RFC 7592 §2.2 with the registration pipeline: a statement sent with the update is verified; one
    * registered earlier keeps its claims' precedence (it is not re-verified, so its expiry does not
-   * lock the client out); the client's policy is applied again.
+   * lock the client out); the client's policy, and the policy of the statement's issuer, apply
+   * again.
    */
   async #updatedMetadata(
     body: Record<string, unknown>,
     current: ClientRecord,
-  ): Promise<{ metadata: ClientMetadata; softwareStatement?: string }> {
+  ): Promise<{
+    metadata: ClientMetadata
+    softwareStatement?: string
+    policies: NamedPolicy[]
+  }> {
     const presented = Object.hasOwn(body, 'software_statement')
       ? body.software_statement
       : undefined
     let statementJwt: string | undefined
-    let statementMetadata: Record<string, unknown> | undefined
+    let statement: Pick<VerifiedSoftwareStatement, 'metadata' | 'issuer'> | undefined
     if (
       presented !== undefined &&
       presented !== null &&
@@ -472,35 +495,33 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     ) {
       const verified = await this.#statements.verify(presented)
       statementJwt = verified.jwt
-      statementMetadata = verified.metadata
+      statement = verified
     } else if (current.software_statement !== undefined) {
       // kept and echoed as registered; its claims keep precedence while its issuer is trusted
       statementJwt = current.software_statement
-      statementMetadata = this.#statements.storedStatementMetadata(current.software_statement)
+      statement = this.#statements.storedStatement(current.software_statement)
     }
-    if (!statementMetadata && this.config.softwareStatement.required) {
+    if (!statement && this.config.softwareStatement.required) {
       throw new RegistrationError(
         'invalid_software_statement',
         'this server requires a software statement from a trusted issuer',
       )
     }
     const validated = await validateClientMetadata(
-      statementMetadata ? { ...body, ...statementMetadata } : body,
+      statement ? { ...body, ...statement.metadata } : body,
       this.rules,
     )
-    const policy =
-      current.policy === undefined ? undefined : this.config.policies.definitions[current.policy]
-    const metadata = policy
-      ? applyRegistrationPolicy(
-          validated,
-          { name: current.policy as string, policy },
-          {
-            vouched: statementMetadata !== undefined,
-          },
-        ).metadata
-      : validated
+    const policies = storedPolicies(this.config, current.policy, statement?.issuer)
+    const { metadata } = applyRegistrationPolicies(validated, policies, {
+      vouched: statement !== undefined,
+      authMethodsSupported: this.rules.token_endpoint_auth_methods_supported,
+    })
     await this.#checkFetchedMetadata(metadata)
-    return { metadata, ...(statementJwt !== undefined && { softwareStatement: statementJwt }) }
+    return {
+      metadata,
+      ...(statementJwt !== undefined && { softwareStatement: statementJwt }),
+      policies,
+    }
   }
 
   /**
@@ -667,6 +688,27 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     })
     return err
   }
+}
+
+/** Whether an update leaves what is registered as it was (metadata and software statement). */
+function sameRegistration(
+  current: ClientRecord,
+  metadata: ClientMetadata,
+  softwareStatement: string | undefined,
+): boolean {
+  return (
+    current.software_statement === softwareStatement &&
+    canonicalJson(current.metadata) === canonicalJson(metadata)
+  )
+}
+
+/** JSON with object members in sorted order, so equal values give equal text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  )
 }
 
 function fetchReason(err: unknown): string {

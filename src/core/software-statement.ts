@@ -49,9 +49,15 @@ export class SoftwareStatementVerifier {
   readonly #issuers: Map<string, { issuer: TrustedIssuer; keys: JWTVerifyGetKey }>
   readonly #clockSkew: number
   readonly #now: () => number
+  readonly #audience: readonly string[]
 
   constructor(options: {
     trustedIssuers: readonly TrustedIssuer[]
+    /**
+     * The identifiers of this server (its issuer, its registration endpoint): a statement's `aud`,
+     * when present and the issuer configures no `audience`, must name one of them.
+     */
+    audience?: readonly string[]
     clockSkew: number
     /** Seconds before an unknown `kid` may trigger another fetch of a jwks_uri. */
     keyRefreshCooldown: number
@@ -59,6 +65,7 @@ export class SoftwareStatementVerifier {
     now?: () => number
   }) {
     this.#clockSkew = options.clockSkew
+    this.#audience = options.audience ?? []
     this.#now = options.now ?? epochSeconds
     this.#issuers = new Map(
       options.trustedIssuers.map((issuer) => [
@@ -126,6 +133,7 @@ export class SoftwareStatementVerifier {
     if (!issuer.algorithms.includes(header.alg)) {
       throw invalid(`software_statement algorithm ${header.alg} is not accepted from ${issuer.iss}`)
     }
+    checkStatementShape(header, claims, issuer, this.#audience)
     let payload: JWTPayload
     try {
       const result = await jwtVerify(jwt, keys, {
@@ -152,17 +160,68 @@ export class SoftwareStatementVerifier {
   }
 
   /**
-   * The metadata of a statement that was verified when it was registered. Used on RFC 7592 updates
-   * so the statement's values keep precedence after it has expired; not a verification.
+   * The metadata and issuer of a statement that was verified when it was registered. Used on RFC
+   * 7592 updates so the statement's values (and its issuer's policy) keep applying after it has
+   * expired; not a verification. Undefined once its issuer is no longer trusted.
    */
-  storedStatementMetadata(jwt: string): Record<string, unknown> | undefined {
+  storedStatement(
+    jwt: string,
+  ): { metadata: Record<string, unknown>; issuer: TrustedIssuer } | undefined {
     try {
       const claims = decodeJwt(jwt)
       const trusted = typeof claims.iss === 'string' ? this.#issuers.get(claims.iss) : undefined
-      return trusted ? statementMetadata(claims, trusted.issuer) : undefined
+      return trusted
+        ? { metadata: statementMetadata(claims, trusted.issuer), issuer: trusted.issuer }
+        : undefined
     } catch {
       return undefined
     }
+  }
+}
+
+/**
+ * Not every JWT a trusted issuer signs is a software statement (an ID token, an access token):
+ * issue 12 item 3. Checked before the signature, on the decoded header and claims:
+ * - `typ`, when the issuer configures one (RFC 8725 §3.11 explicit typing; `application/` optional);
+ * - `aud`: one of the issuer's configured `audience` values; without one, an `aud` that is present
+ *   must name this server (RFC 7519 §4.1.3: a recipient that does not identify itself with a value
+ *   in `aud` MUST reject the JWT);
+ * - `software_id` (RFC 7591 §2), unless the issuer sets `requireSoftwareId: false`;
+ * - an expiry: `exp`, or `iat` bounded by the issuer's `maxAge`.
+ */
+function checkStatementShape(
+  header: { typ?: string },
+  claims: JWTPayload,
+  issuer: TrustedIssuer,
+  ownAudience: readonly string[],
+): void {
+  if (issuer.typ !== undefined) {
+    const bare = (t: string) => t.toLowerCase().replace(/^application\//, '')
+    if (typeof header.typ !== 'string' || bare(header.typ) !== bare(issuer.typ)) {
+      throw invalid(`software_statement must have the typ header ${issuer.typ} (RFC 8725 §3.11)`)
+    }
+  }
+  const aud = claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud]
+  if (issuer.audience !== undefined) {
+    if (!aud.some((a) => issuer.audience?.includes(a))) {
+      throw invalid(`software_statement must have an aud naming ${issuer.audience.join(' or ')}`)
+    }
+  } else if (aud.length > 0 && !aud.some((a) => ownAudience.includes(a))) {
+    throw invalid(
+      'software_statement is addressed to another party (aud does not name this server)',
+    )
+  }
+  if (
+    issuer.requireSoftwareId !== false &&
+    (typeof claims.software_id !== 'string' || claims.software_id === '')
+  ) {
+    throw invalid('software_statement must contain a software_id claim (RFC 7591 §2)')
+  }
+  if (claims.exp === undefined && issuer.maxAge === undefined) {
+    throw invalid('software_statement must expire: an exp claim is required')
+  }
+  if (claims.exp === undefined && typeof claims.iat !== 'number') {
+    throw invalid('software_statement must contain exp, or iat within the issuer maxAge')
   }
 }
 

@@ -20,8 +20,11 @@ export interface ClientRecord {
   metadata: ClientMetadata
   /** The software statement as presented, echoed unmodified (RFC 7591 §3.2.1). */
   software_statement?: string
-  /** `disabled` clients wait for an operator's approval (registration policies). */
-  status: 'active' | 'disabled'
+  /**
+   * `pending`: waits for an operator's approval (a `requireApproval` policy); `disabled`: switched
+   * off by an operator. Only `active` clients may be used at the AS.
+   */
+  status: ClientStatus
   /** Name of the registration policy that admitted the client. */
   policy?: string
   /** Id of the initial access token used to register, if any. */
@@ -30,6 +33,9 @@ export interface ClientRecord {
   /** Incremented by every replace; replaceClient compares it (optimistic concurrency). */
   version: number
 }
+
+/** Where a client stands: usable, awaiting approval, or switched off by an operator. */
+export type ClientStatus = 'active' | 'pending' | 'disabled'
 
 /** RFC 7591 §1.2 initial access token, stored by hash only. */
 export interface InitialAccessTokenRecord {

@@ -1,6 +1,6 @@
 import type { Registrar } from '../core/registration.js'
 import { bearer } from './bearer.js'
-import { checkJsonMediaType, parseJsonObject } from './json-body.js'
+import { checkContentEncoding, checkJsonMediaType, parseJsonObject } from './json-body.js'
 import type { HttpRequest } from './request.js'
 import { type HttpResponse, json, NO_STORE } from './respond.js'
 
@@ -24,6 +24,7 @@ export async function clientConfigurationEndpoint(
     case 'PUT': {
       // the body is read only once the token is verified: a bad token is 401 whatever the body
       const info = await registrar.updateClient(clientId, token, async () => {
+        checkContentEncoding(request.header('content-encoding'))
         checkJsonMediaType(request.header('content-type'))
         return parseJsonObject(await request.body())
       })

@@ -26,6 +26,25 @@ export function checkJsonMediaType(contentType: string | undefined | null): void
 }
 
 /**
+ * A request body must come without a content coding (gzip, br, …): Registrar does not decode
+ * them, and decoding would bypass the body size limit (a small gzip bomb). 415 with
+ * `Accept-Encoding: identity` (RFC 9110 §15.5.16, RFC 7694 §3).
+ */
+export function checkContentEncoding(contentEncoding: string | undefined | null): void {
+  if (contentEncoding === undefined || contentEncoding === null) return
+  const codings = contentEncoding
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity')
+  if (codings.length === 0) return
+  throw new RegistrationError(
+    'invalid_request',
+    `the request body must not have a content coding (got ${codings.join(', ')})`,
+    { status: 415, headers: { 'accept-encoding': 'identity' } },
+  )
+}
+
+/**
  * Decodes and parses a request body that must be one JSON object (RFC 7591 §3.1): valid UTF-8, no
  * duplicate member names at any depth (their meaning is undefined, RFC 8259 §4), at most 32 levels
  * of nesting. Anything else is 400 `invalid_client_metadata`.
@@ -99,6 +118,15 @@ export function bodyIncomplete(cause?: unknown): RegistrationError {
     status: 400,
     cause,
   })
+}
+
+/** 408 for a body that stopped arriving (RFC 9110 §15.5.9); the connection is then closed. */
+export function bodyTimedOut(idleMs: number): RegistrationError {
+  return new RegistrationError(
+    'invalid_request',
+    `the request body was not received in time (nothing for ${idleMs} ms)`,
+    { status: 408 },
+  )
 }
 
 /** 413 for a body over the limit (design §3: 64 KiB by default). */

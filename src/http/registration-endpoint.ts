@@ -1,7 +1,13 @@
+import { RegistrationError } from '../core/errors.js'
 import type { Registrar } from '../core/registration.js'
 import { bearer } from './bearer.js'
-import { checkJsonMediaType, parseJsonObject } from './json-body.js'
-import { limitAnonymousRegistration, type RateLimiter } from './rate-limit.js'
+import { checkContentEncoding, checkJsonMediaType, parseJsonObject } from './json-body.js'
+import {
+  countFailedTokenAttempt,
+  limitAnonymousRegistration,
+  limitTokenAttempt,
+  type RateLimiter,
+} from './rate-limit.js'
 import type { HttpRequest } from './request.js'
 import { type HttpResponse, json, NO_STORE } from './respond.js'
 
@@ -15,17 +21,44 @@ export async function registrationEndpoint(
   registrar: Registrar,
   rateLimiter?: RateLimiter,
 ): Promise<HttpResponse> {
-  const initialAccessToken = bearer(request.header('authorization'))
-  // RFC 7591 §3: open registration MAY be rate-limited; requests with a token are not anonymous
-  const limitHeaders =
-    rateLimiter && initialAccessToken === undefined
-      ? await limitAnonymousRegistration(rateLimiter, request.ip ?? 'unknown')
-      : {}
+  const ip = request.ip ?? 'unknown'
+  let initialAccessToken: string | undefined
+  try {
+    initialAccessToken = bearer(request.header('authorization'))
+  } catch (err) {
+    // a malformed Bearer header is a failed token attempt too
+    if (rateLimiter) await limitTokenAttempt(rateLimiter, ip)
+    if (rateLimiter) await countFailedTokenAttempt(rateLimiter, ip)
+    throw err
+  }
+  // RFC 7591 §3: open registration MAY be rate-limited. A request with a token is not counted
+  // unless the token fails, but it is refused once the address has used up its budget
+  // (issue 12 item 8: a Bearer header must not bypass the limit)
+  let limitHeaders: Record<string, string> = {}
+  if (rateLimiter && initialAccessToken === undefined) {
+    limitHeaders = await limitAnonymousRegistration(rateLimiter, ip)
+  } else if (rateLimiter) {
+    await limitTokenAttempt(rateLimiter, ip)
+  }
+  checkContentEncoding(request.header('content-encoding'))
   checkJsonMediaType(request.header('content-type'))
   const metadata = parseJsonObject(await request.body())
-  const info = await registrar.register({
-    metadata,
-    ...(initialAccessToken !== undefined && { initialAccessToken }),
-  })
+  let info: Awaited<ReturnType<Registrar['register']>>
+  try {
+    info = await registrar.register({
+      metadata,
+      ...(initialAccessToken !== undefined && { initialAccessToken }),
+    })
+  } catch (err) {
+    if (
+      rateLimiter &&
+      initialAccessToken !== undefined &&
+      err instanceof RegistrationError &&
+      err.error === 'invalid_token'
+    ) {
+      await countFailedTokenAttempt(rateLimiter, ip)
+    }
+    throw err
+  }
   return { ...json(201, info, { ...NO_STORE, ...limitHeaders }), clientId: info.client_id }
 }

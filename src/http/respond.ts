@@ -16,6 +16,11 @@ export const NO_STORE: Readonly<Record<string, string>> = Object.freeze({
   pragma: 'no-cache',
 })
 
+/** Every response: never sniff a type other than the one declared (Fetch §X-Content-Type-Options). */
+export const NOSNIFF: Readonly<Record<string, string>> = Object.freeze({
+  'x-content-type-options': 'nosniff',
+})
+
 export function json(
   status: number,
   body: unknown,
@@ -23,7 +28,7 @@ export function json(
 ): HttpResponse {
   return {
     status,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...NOSNIFF, ...headers },
     body: JSON.stringify(body),
   }
 }

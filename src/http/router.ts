@@ -64,14 +64,17 @@ export function createRequestRouter(
   const origins = registrar.config.cors.allowedOrigins
   const logger = options.logger
 
+  // with listed origins the answer depends on Origin, whether or not this request sent one: a
+  // cache (discovery is cacheable) must not hand one origin's answer to another (Fetch §CORS)
+  const varies = origins.length > 0 && !origins.includes('*')
+
   function cors(request: HttpRequest, headers: Record<string, string>): void {
+    if (varies) headers.vary = 'Origin'
     const origin = request.header('origin')
     if (origin === undefined) return
     if (origins.includes('*')) headers['access-control-allow-origin'] = '*'
-    else if (origins.includes(origin)) {
-      headers['access-control-allow-origin'] = origin
-      headers.vary = 'Origin'
-    } else return
+    else if (origins.includes(origin)) headers['access-control-allow-origin'] = origin
+    else return
     headers['access-control-expose-headers'] =
       'WWW-Authenticate, Retry-After, RateLimit, RateLimit-Policy'
   }
@@ -165,6 +168,7 @@ export function createRequestRouter(
       })
     }
     cors(request, response.headers)
+    response.headers['x-content-type-options'] = 'nosniff'
     if (logger) {
       // one line per request; for the registration endpoints it names the event of the
       // Registrar's event stream (registration.created … registration.error) it corresponds to

@@ -32,6 +32,7 @@ const SPECIAL_USE_V6: readonly string[] = [
   '::1/128', // loopback
   '::/96', // IPv4-compatible (deprecated)
   '::ffff:0:0/96', // IPv4-mapped: refused outright, whatever the embedded address
+  '::ffff:0:0:0/96', // IPv4-translated (RFC 2765 §2.1, SIIT): a translator reaches the IPv4 address
   '64:ff9b:1::/48', // local-use NAT64
   '100::/64', // discard-only
   '2001::/23', // IETF protocol assignments (Teredo, ORCHID, …)

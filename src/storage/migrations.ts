@@ -73,4 +73,11 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // issue 12 item 1: 'disabled' meant "awaiting approval" (the only way a client got it); it now
+    // has its own status, and 'disabled' is left to an operator switching a client off
+    id: '002-pending-approval-status',
+    sqlite: ["UPDATE clients SET status = 'pending' WHERE status = 'disabled'"],
+    postgres: ["UPDATE clients SET status = 'pending' WHERE status = 'disabled'"],
+  },
 ]

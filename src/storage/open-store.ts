@@ -23,3 +23,13 @@ export async function openStore(
   }
   throw new Error(`unknown store '${url}': use memory, sqlite:PATH or postgres://…`)
 }
+
+/**
+ * A store URL fit for a log line: a PostgreSQL URL may carry a password in its user information
+ * and in the `password` / `sslpassword` query parameters (libpq connection URIs, RFC 3986 §3.2.1).
+ */
+export function redactStoreUrl(url: string): string {
+  return url
+    .replace(/\/\/([^:/@?#]*):[^@/?#]*@/, '//$1:***@')
+    .replace(/([?&](?:ssl)?password=)[^&#]*/gi, '$1***')
+}

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type {
@@ -51,7 +51,12 @@ export class SqliteStore implements Store {
    *   CLI, a second server on the same file) before answering 503; default 5000.
    */
   constructor(path: string, options: { busyTimeoutMs?: number } = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    if (path !== ':memory:') {
+      // the database holds credential hashes and sealed secrets: owner only (issue 12 item 10).
+      // SQLite gives its -wal and -shm files the mode of the database file.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+      closeSync(openSync(path, 'a', 0o600))
+    }
     this.#db = new Database(path)
     this.#db.pragma('journal_mode = WAL')
     this.#db.pragma('synchronous = FULL')

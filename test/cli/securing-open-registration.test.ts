@@ -4,43 +4,13 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { resolveConfig } from '../../src/core/config.js'
 import { call, makeRegistrar, runCli, tempDir } from '../helpers.js'
+import { CLIENTS, MCP_SDK_EXAMPLE_CLIENT } from '../interop/real-client-payloads.js'
 
 /** The JSON blocks of the README section "Securing open registration", in order. */
 function readmeConfigs(): Record<string, unknown>[] {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
   const section = readme.split('## Securing open registration')[1]?.split(/\n## /)[0] ?? ''
   return [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1] as string))
-}
-
-// design.md §5: what real MCP clients send
-const LOCAL_CLIENTS: Record<string, Record<string, unknown>> = {
-  'Claude Code': {
-    client_name: 'Claude Code',
-    redirect_uris: ['http://localhost:54212/callback'],
-    application_type: 'native',
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-  },
-  'VS Code': {
-    client_name: 'Visual Studio Code',
-    redirect_uris: ['https://vscode.dev/redirect', 'http://127.0.0.1:33418/', 'http://127.0.0.1/'],
-    application_type: 'native',
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
-  },
-  Cursor: {
-    client_name: 'Cursor',
-    redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/user-server/callback'],
-    token_endpoint_auth_method: 'none',
-  },
-  'MCP Inspector': {
-    client_name: 'MCP Inspector',
-    redirect_uris: ['http://localhost:6274/oauth/callback'],
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
-    scope: '',
-  },
 }
 
 describe('README "Securing open registration" configs', () => {
@@ -52,21 +22,38 @@ describe('README "Securing open registration" configs', () => {
     resolveConfig({ file: statementOnly })
   })
 
-  it('the MCP config admits local MCP clients and refuses hosted https callbacks anonymously', async () => {
+  it('issue 12 item 14: every real MCP client of design §5 and the MCP SDK example client registers under the MCP config', async () => {
     const { fetch } = makeRegistrar(mcp as Record<string, unknown>)
-    for (const [name, body] of Object.entries(LOCAL_CLIENTS)) {
+    const payloads = [
+      ...CLIENTS.map((c) => [c.name, c.body] as const),
+      ['MCP SDK example client', MCP_SDK_EXAMPLE_CLIENT] as const,
+    ]
+    assert.equal(payloads.length, 8)
+    for (const [name, body] of payloads) {
       const res = await call(fetch, 'POST', '/register', { body })
       assert.equal(res.status, 201, `${name}: ${res.text}`)
-      assert.equal(res.body.token_endpoint_auth_method, 'none')
+      // public clients, whatever was asked (authMethods onMismatch substitute, RFC 7591 §3.2.1)
+      assert.equal(res.body.token_endpoint_auth_method, 'none', name)
+      assert.equal(res.body.client_secret, undefined, name)
+      assert.deepEqual(res.body.redirect_uris, body.redirect_uris, name)
     }
-    const hosted = await call(fetch, 'POST', '/register', {
-      body: {
-        client_name: 'claude.ai',
-        redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
-        token_endpoint_auth_method: 'client_secret_post',
-      },
+    // mcp-remote's client_uri on github.com is dropped, not refused (sameHostReferences drop)
+    const remote = CLIENTS.find((c) => c.name === 'mcp-remote')?.body
+    const res = await call(fetch, 'POST', '/register', { body: remote })
+    assert.equal(res.body.client_uri, undefined)
+    assert.equal(res.body.software_id, remote?.software_id)
+  })
+
+  it('the MCP config still refuses what no MCP client needs', async () => {
+    const { fetch } = makeRegistrar(mcp as Record<string, unknown>)
+    const elsewhere = await call(fetch, 'POST', '/register', {
+      body: { redirect_uris: ['https://evil.example/cb'], token_endpoint_auth_method: 'none' },
     })
-    assert.equal(hosted.status, 400)
+    assert.deepEqual([elsewhere.status, elsewhere.body.error], [400, 'invalid_redirect_uri'])
+    const machine = await call(fetch, 'POST', '/register', {
+      body: { grant_types: ['client_credentials'], response_types: [] },
+    })
+    assert.equal(machine.status, 400)
   })
 
   it('the software-statement-only config refuses a registration without a statement', async () => {
@@ -101,7 +88,8 @@ describe('README "Securing open registration" configs', () => {
       assert.equal(out.code, 0, out.stderr)
       const result = JSON.parse(out.stdout)
       assert.equal(result.result, 'accepted')
-      assert.equal(result.policy, 'local-mcp-clients')
+      assert.equal(result.policy, 'mcp-clients')
+      assert.deepEqual(result.policies, ['mcp-clients'])
       assert.equal(result.registered_as.scope, 'mcp:tools')
       assert.match(result.decided_by.scope, /narrowed to metadata.scopes_supported/)
       assert.equal(result.decided_by.application_type, 'server default')
@@ -130,7 +118,7 @@ describe('README "Securing open registration" configs', () => {
     }
   })
 
-  it('requireApproval + registrar clients approve', async () => {
+  it('requireApproval + registrar clients approve --version (issue 12 item 1)', async () => {
     const { dir, cleanup } = tempDir()
     try {
       const store = `sqlite:${join(dir, 'r.db')}`
@@ -140,35 +128,53 @@ describe('README "Securing open registration" configs', () => {
         registration: { mode: 'open' },
         policies: { anonymous: 'review', definitions: { review: { requireApproval: true } } },
       }
-      writeFileSync(join(dir, 'c.json'), JSON.stringify(config))
+      const c = join(dir, 'c.json')
+      writeFileSync(c, JSON.stringify(config))
       const { SqliteStore } = await import('../../src/storage/sqlite.js')
       const db = new SqliteStore(join(dir, 'r.db'))
       const { fetch } = makeRegistrar(config, { store: db })
       const res = await call(fetch, 'POST', '/register', {
         body: { redirect_uris: ['https://a.example/cb'] },
       })
-      assert.equal((await db.findClient(res.body.client_id))?.status, 'disabled')
-      const listed = await runCli(['clients', 'list', '--config', join(dir, 'c.json')])
-      assert.match(listed.stdout, /disabled/)
-      const approved = await runCli([
-        'clients',
-        'approve',
-        res.body.client_id,
-        '--config',
-        join(dir, 'c.json'),
-      ])
+      const id = res.body.client_id
+      assert.equal((await db.findClient(id))?.status, 'pending')
+      const listed = await runCli(['clients', 'list', '--config', c])
+      assert.match(listed.stdout, /pending/)
+      const shown = JSON.parse((await runCli(['clients', 'show', id, '--config', c])).stdout)
+      assert.equal(shown.status, 'pending')
+      assert.equal(shown.version, 1)
+
+      // --version is required: an approval is of the registration the operator reviewed
+      const bare = await runCli(['clients', 'approve', id, '--config', c])
+      assert.equal(bare.code, 2)
+      assert.match(bare.stderr, /--version/)
+
+      // the client changes its registration after the operator looked at version 1
+      const put = await call(fetch, 'PUT', new URL(res.body.registration_client_uri).pathname, {
+        token: res.body.registration_access_token,
+        body: { client_id: id, redirect_uris: ['https://a.example/other'] },
+      })
+      assert.equal(put.status, 200, put.text)
+      const stale = await runCli(['clients', 'approve', id, '--version', '1', '--config', c])
+      assert.equal(stale.code, 1)
+      assert.match(stale.stderr, /changed since version 1 \(now version 2\)/)
+      assert.equal((await db.findClient(id))?.status, 'pending')
+
+      const approved = await runCli(['clients', 'approve', id, '--version', '2', '--config', c])
       assert.equal(approved.code, 0, approved.stderr)
-      assert.equal((await db.findClient(res.body.client_id))?.status, 'active')
-      const again = await runCli([
-        'clients',
-        'approve',
-        res.body.client_id,
-        '--config',
-        join(dir, 'c.json'),
-      ])
+      assert.equal((await db.findClient(id))?.status, 'active')
+      const again = await runCli(['clients', 'approve', id, '--version', '3', '--config', c])
       assert.match(again.stdout, /already active/)
-      const missing = await runCli(['clients', 'approve', 'nope', '--config', join(dir, 'c.json')])
+      const missing = await runCli(['clients', 'approve', 'nope', '--version', '1', '--config', c])
       assert.equal(missing.code, 1)
+
+      // an approved client that changes its metadata waits for a new approval
+      const changed = await call(fetch, 'PUT', new URL(res.body.registration_client_uri).pathname, {
+        token: res.body.registration_access_token,
+        body: { client_id: id, redirect_uris: ['https://a.example/third'] },
+      })
+      assert.equal(changed.status, 200, changed.text)
+      assert.equal((await db.findClient(id))?.status, 'pending')
       await db.close()
     } finally {
       cleanup()

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { redactStoreUrl } from '../../src/storage/open-store.js'
 import { SqliteStore } from '../../src/storage/sqlite.js'
 import { type JsonBody, runCli, type ServerProcess, startServer, tempDir } from '../helpers.js'
 
@@ -484,6 +485,69 @@ describe('registrar token create with a running server on the same SQLite file (
       const res = await runCli(['token', 'create', '--store', store, ...args])
       assert.equal(res.code, 2, args.join(' '))
       assert.equal(res.stdout, '', 'no token printed')
+    }
+  })
+})
+
+describe('registrar serve: start-up warnings (issue 12 item 15)', () => {
+  it('warns when OIDC discovery is served without jwks_uri, and not once it is configured', async () => {
+    const without = await startServer(['--store', 'memory'])
+    try {
+      await new Promise((r) => setTimeout(r, 100))
+      assert.match(without.stderr(), /metadata\.jwks_uri is not configured/)
+    } finally {
+      await without.stop()
+    }
+    const withKeys = await startServer(['--store', 'memory'], {
+      config: { metadata: { jwks_uri: 'https://as.example.com/jwks' } },
+    })
+    try {
+      const doc = (await (
+        await fetch(`${withKeys.url}/.well-known/openid-configuration`)
+      ).json()) as Record<string, unknown>
+      assert.equal(doc.jwks_uri, 'https://as.example.com/jwks')
+      assert.doesNotMatch(withKeys.stderr(), /jwks_uri is not configured/)
+    } finally {
+      await withKeys.stop()
+    }
+  })
+})
+
+describe('store URLs in logs (issue 12 item 10)', () => {
+  it('the PostgreSQL password in the user information and in password / sslpassword parameters is redacted', () => {
+    assert.equal(
+      redactStoreUrl(
+        'postgres://app:hunter2@db.internal:5432/app?sslmode=require&sslpassword=k3y&password=p4ss',
+      ),
+      'postgres://app:***@db.internal:5432/app?sslmode=require&sslpassword=***&password=***',
+    )
+    assert.equal(
+      redactStoreUrl('postgresql://db.internal/app?PASSWORD=x#frag'),
+      'postgresql://db.internal/app?PASSWORD=***#frag',
+    )
+    assert.equal(redactStoreUrl('sqlite:./data/registrar.db'), 'sqlite:./data/registrar.db')
+  })
+
+  const pg = process.env.REGISTRAR_TEST_POSTGRES_URL
+  it('registrar serve logs the store without them', {
+    skip: !pg && 'set REGISTRAR_TEST_POSTGRES_URL',
+  }, async () => {
+    const url = new URL(pg as string)
+    url.searchParams.set('password', url.password || 'not-needed-with-trust')
+    const server = await startServer(['--store', url.href], {
+      env: { REGISTRAR_LOG_LEVEL: 'info' },
+    })
+    try {
+      await new Promise((r) => setTimeout(r, 200))
+      const started = server
+        .stderr()
+        .split('\n')
+        .find((l) => l.includes('"started"'))
+      assert.ok(started, server.stderr())
+      assert.match(started, /password=\*\*\*/)
+      assert.doesNotMatch(started, /not-needed-with-trust/)
+    } finally {
+      await server.stop()
     }
   })
 })

@@ -55,4 +55,20 @@ describe('credentials (design §4; RFC 6749 §10.10; R7592-5-b)', () => {
     assert.throws(() => openSecret(`v2.${iv}.${tag}.${body}`, key, 'client-a'), /format/)
     assert.throws(() => openSecret('garbage', key, 'client-a'), /format/)
   })
+
+  it('issue 12 item 10: AES-GCM tags are the full 16 bytes; a truncated tag is refused', () => {
+    const key = Buffer.alloc(32, 9)
+    const sealed = sealSecret('the-secret', key, 'client-a')
+    const [v, iv, tag, body] = sealed.split('.') as [string, string, string, string]
+    assert.equal(Buffer.from(tag, 'base64url').length, 16)
+    // GCM checks a short tag against the same prefix of the real one: without a fixed length,
+    // 4 bytes of the genuine tag would open the secret (and a forger needs only 2^32 tries)
+    for (const bytes of [4, 8, 12, 15]) {
+      const short = Buffer.from(tag, 'base64url').subarray(0, bytes).toString('base64url')
+      assert.throws(
+        () => openSecret([v, iv, short, body].join('.'), key, 'client-a'),
+        `${bytes} bytes`,
+      )
+    }
+  })
 })

@@ -83,7 +83,10 @@ describe('Registrar RFC 7592 management', () => {
 
   it('R7592-2.2-f R7592-2.2-h: an update replaces the metadata and keeps what the server owns', async () => {
     let now = 1_800_000_000
-    const { registrar, store } = makeRegistrar({}, { clock: () => now })
+    const { registrar, store } = makeRegistrar(
+      { policies: { definitions: { partners: {} } } },
+      { clock: () => now },
+    )
     const reg = await registrar.register({ metadata: { ...minimal, client_name: 'Before' } })
     // what registration policies and software statements will set: an update must keep it
     const before = (await store.findClient(reg.client_id)) as ClientRecord

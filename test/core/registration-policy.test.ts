@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { approveClient } from '../../src/core/client-approval.js'
 import { createInitialAccessToken } from '../../src/core/initial-access-token.js'
 import { call, makeRegistrar } from '../helpers.js'
 
@@ -121,12 +122,12 @@ describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
     }
   })
 
-  it('requireApproval: clients are created disabled', async () => {
+  it('requireApproval: clients are created pending (awaiting approval)', async () => {
     const { fetch, store } = withPolicy({ requireApproval: true })
     const res = await post(fetch, web)
     assert.equal(res.status, 201)
     const stored = await store.findClient(res.body.client_id)
-    assert.equal(stored?.status, 'disabled')
+    assert.equal(stored?.status, 'pending')
     assert.equal(stored?.policy, 'p')
   })
 
@@ -167,8 +168,13 @@ describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
         },
       },
     )
-    const ssa = await new SignJWT({ iss: 'https://dir.example', client_name: 'Acme Bank' })
+    const ssa = await new SignJWT({
+      iss: 'https://dir.example',
+      software_id: 'acme-app',
+      client_name: 'Acme Bank',
+    })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setExpirationTime('10m')
       .sign(privateKey)
     const res = await post(fetch, { ...web, software_statement: ssa })
     assert.equal(res.status, 201, res.text)
@@ -215,5 +221,224 @@ describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
     assert.equal(result.decisions.client_name, 'request')
     assert.equal(result.decisions.grant_types, 'server default')
     assert.equal(await store.countClients(), 0)
+  })
+})
+
+describe('issue 12: policy bypasses closed', async () => {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1' }
+  const statement = (claims: Record<string, unknown> = {}) =>
+    new SignJWT({ iss: 'https://dir.example', software_id: 'app-1', ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setExpirationTime('10m')
+      .sign(privateKey)
+  const issuer = (policy?: string) => ({
+    iss: 'https://dir.example',
+    jwks: { keys: [jwk] },
+    algorithms: ['ES256'],
+    ...(policy !== undefined && { policy }),
+  })
+  const put = (
+    fetch: (r: Request) => Promise<Response>,
+    reg: { body: Record<string, string> },
+    body: Record<string, unknown>,
+  ) =>
+    call(fetch, 'PUT', new URL(reg.body.registration_client_uri as string).pathname, {
+      token: reg.body.registration_access_token as string,
+      body: { client_id: reg.body.client_id, ...body },
+    })
+
+  it('item 2: a software statement does not shed the initial access token policy; both apply', async () => {
+    const { fetch, store } = makeRegistrar({
+      registration: { mode: 'token' },
+      softwareStatement: { trustedIssuers: [issuer('directory')] },
+      policies: {
+        definitions: {
+          partners: { redirectUriHosts: ['*.partner.example'], scopes: ['read'] },
+          directory: { scopes: ['read', 'write'], authMethods: ['client_secret_basic', 'none'] },
+        },
+      },
+    })
+    const { token } = await createInitialAccessToken(store, { policy: 'partners' })
+    const ssa = await statement()
+    const elsewhere = await post(fetch, { ...web, software_statement: ssa }, token)
+    assert.deepEqual([elsewhere.status, elsewhere.body.error], [400, 'invalid_redirect_uri'])
+    assert.match(elsewhere.body.error_description, /policy 'partners'/)
+    const ok = await post(
+      fetch,
+      {
+        redirect_uris: ['https://app.partner.example/cb'],
+        scope: 'read write admin',
+        software_statement: ssa,
+      },
+      token,
+    )
+    assert.equal(ok.status, 201, ok.text)
+    // the stricter result of each rule: two scope ceilings intersect
+    assert.equal(ok.body.scope, 'read')
+    const stored = await store.findClient(ok.body.client_id)
+    assert.equal(stored?.policy, 'partners')
+    // the issuer's rule holds too
+    const secretJwt = await post(
+      fetch,
+      {
+        redirect_uris: ['https://app.partner.example/cb'],
+        token_endpoint_auth_method: 'client_secret_post',
+        software_statement: ssa,
+      },
+      (await createInitialAccessToken(store, { policy: 'partners' })).token,
+    )
+    assert.match(secretJwt.body.error_description, /policy 'directory' \(rule authMethods\)/)
+    // and both again on update (RFC 7592 §2.2)
+    const moved = await put(fetch, ok, { redirect_uris: ['https://evil.example/cb'] })
+    assert.deepEqual([moved.status, moved.body.error], [400, 'invalid_redirect_uri'])
+  })
+
+  it('item 2: a statement whose issuer names no policy falls back to the policy it would have without it', async () => {
+    const { fetch } = makeRegistrar({
+      registration: { mode: 'open' },
+      softwareStatement: { trustedIssuers: [issuer()] },
+      policies: { anonymous: 'local', definitions: { local: { redirectUriHosts: ['127.0.0.1'] } } },
+    })
+    const res = await post(fetch, { ...web, software_statement: await statement() })
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_redirect_uri'])
+    assert.match(res.body.error_description, /policy 'local'/)
+  })
+
+  it('item 2: the ceilings of every policy that applies are checked', async () => {
+    const { fetch, store } = makeRegistrar({
+      registration: { mode: 'token' },
+      softwareStatement: { trustedIssuers: [issuer('directory')] },
+      policies: { definitions: { partners: {}, directory: { maxClients: 1 } } },
+    })
+    const ssa = await statement()
+    const first = await post(
+      fetch,
+      { ...web, software_statement: ssa },
+      (await createInitialAccessToken(store)).token,
+    )
+    assert.equal(first.status, 201, first.text) // no token policy: the issuer's alone, recorded
+    const { token } = await createInitialAccessToken(store, { policy: 'partners' })
+    const second = await post(fetch, { ...web, software_statement: ssa }, token)
+    assert.deepEqual([second.status, second.body.error], [403, 'access_denied'])
+    assert.match(second.body.error_description, /policy 'directory' \(rule maxClients\)/)
+  })
+
+  it('item 4: a token whose policy is no longer defined is refused (fails closed)', async () => {
+    const { fetch, store } = makeRegistrar({ registration: { mode: 'token' } })
+    const { token } = await createInitialAccessToken(store, { policy: 'removed-since' })
+    const res = await post(fetch, web, token)
+    assert.deepEqual([res.status, res.body.error], [403, 'access_denied'])
+    assert.match(
+      res.body.error_description,
+      /policy 'removed-since' of the initial access token is not defined/,
+    )
+    assert.equal(await store.countClients(), 0)
+  })
+
+  it('item 4: an update of a client whose policy is no longer defined is refused (fails closed)', async () => {
+    const { fetch, store } = makeRegistrar()
+    const reg = await post(fetch, web)
+    const stored = await store.findClient(reg.body.client_id)
+    assert.ok(stored)
+    assert.ok(await store.replaceClient({ ...stored, policy: 'removed-since', version: 2 }, 1))
+    const res = await put(fetch, reg, web)
+    assert.deepEqual([res.status, res.body.error], [403, 'access_denied'])
+    assert.match(res.body.error_description, /policy 'removed-since' of this client/)
+    // reading and deleting need no policy
+    const read = await call(fetch, 'GET', new URL(reg.body.registration_client_uri).pathname, {
+      token: reg.body.registration_access_token,
+    })
+    assert.equal(read.status, 200)
+  })
+
+  it('item 4: a configuration naming an undefined policy is refused at start', () => {
+    for (const file of [
+      { policies: { anonymous: 'nope', definitions: {} } },
+      { policies: { initialAccessToken: 'nope', definitions: {} } },
+      { softwareStatement: { trustedIssuers: [issuer('nope')] } },
+    ]) {
+      assert.throws(() => makeRegistrar(file), /names no policy/)
+    }
+  })
+
+  it('item 1: an update that changes an approved client puts it back to pending; approval names the version', async () => {
+    const { fetch, store } = withPolicy({ requireApproval: true })
+    const reg = await post(fetch, { ...web, client_name: 'Reviewed' })
+    const pending = await store.findClient(reg.body.client_id)
+    assert.equal(pending?.status, 'pending')
+    const seen = pending?.version as number
+    const approved = await approveClient(store, reg.body.client_id, { version: seen, now: 1 })
+    assert.equal(approved.result, 'approved')
+    assert.equal((await store.findClient(reg.body.client_id))?.status, 'active')
+
+    // the same registration sent again (key order aside) keeps the approval
+    const same = await put(fetch, reg, { client_name: 'Reviewed', ...web })
+    assert.equal(same.status, 200, same.text)
+    assert.equal((await store.findClient(reg.body.client_id))?.status, 'active')
+
+    // a change waits for a new approval
+    const changed = await put(fetch, reg, { ...web, client_name: 'Something else' })
+    assert.equal(changed.status, 200, changed.text)
+    const after = await store.findClient(reg.body.client_id)
+    assert.equal(after?.status, 'pending')
+
+    // an approval of a version the operator did not see is refused
+    const stale = await approveClient(store, reg.body.client_id, { version: seen, now: 2 })
+    assert.deepEqual(stale, { result: 'version_changed', version: after?.version })
+    assert.equal((await store.findClient(reg.body.client_id))?.status, 'pending')
+    const fresh = await approveClient(store, reg.body.client_id, {
+      version: after?.version as number,
+      now: 3,
+    })
+    assert.equal(fresh.result, 'approved')
+    assert.deepEqual(await approveClient(store, 'nope', { version: 1, now: 4 }), {
+      result: 'not_found',
+    })
+    assert.deepEqual(await approveClient(store, reg.body.client_id, { version: 1, now: 4 }), {
+      result: 'not_pending',
+      status: 'active',
+    })
+  })
+
+  it('item 14: authMethods with onMismatch substitute registers the first allowed method (RFC 7591 §3.2.1)', async () => {
+    const { fetch, registrar } = withPolicy({
+      authMethods: { allowed: ['none'], onMismatch: 'substitute' },
+    })
+    const res = await post(fetch, { ...loopback, token_endpoint_auth_method: 'client_secret_post' })
+    assert.equal(res.status, 201, res.text)
+    assert.equal(res.body.token_endpoint_auth_method, 'none')
+    assert.equal(res.body.client_secret, undefined)
+    const dry = await registrar.evaluate({
+      metadata: { ...loopback, token_endpoint_auth_method: 'client_secret_basic' },
+    })
+    assert.match(
+      dry.decisions.token_endpoint_auth_method as string,
+      /p.authMethods: substituted none for client_secret_basic/,
+    )
+  })
+
+  it('item 14: a substitute the client cannot use is not picked; with none left the request is refused', async () => {
+    const { fetch } = withPolicy({
+      authMethods: { allowed: ['private_key_jwt'], onMismatch: 'substitute' },
+    })
+    const res = await post(fetch, loopback)
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_client_metadata'])
+    assert.match(res.body.error_description, /rule authMethods/)
+  })
+
+  it('item 14: sameHostReferences with onMismatch drop registers without the offending member', async () => {
+    const { fetch } = withPolicy({ sameHostReferences: { onMismatch: 'drop' } })
+    const res = await post(fetch, {
+      ...loopback,
+      client_uri: 'https://github.com/geelen/mcp-remote',
+      logo_uri: 'http://127.0.0.1:4000/logo.png',
+    })
+    assert.equal(res.status, 201, res.text)
+    assert.equal(res.body.client_uri, undefined)
+    assert.equal(res.body.logo_uri, 'http://127.0.0.1:4000/logo.png')
+    const strict = withPolicy({ sameHostReferences: { onMismatch: 'refuse' } })
+    const refused = await post(strict.fetch, { ...loopback, client_uri: 'https://github.com/x' })
+    assert.equal(refused.status, 400)
   })
 })

@@ -25,13 +25,14 @@ describe('software statements (RFC 7591 §2.3, §3.1.1; checklist §1.6, §7.1)'
     claimMapping: { software_redirect_uris: 'redirect_uris' },
   }
   const now = Math.floor(Date.now() / 1000)
+  // what every statement needs by default (issue 12 item 3): a software_id and an expiry
   const sign = (
     claims: Record<string, unknown>,
     key = es,
     alg = 'ES256',
     header: Record<string, unknown> = {},
   ) =>
-    new SignJWT(claims)
+    new SignJWT({ software_id: 'sw-default', exp: now + 600, ...claims })
       .setProtectedHeader({ alg, kid: key.jwk.kid as string, ...header })
       .sign(key.privateKey)
   const registrar = (extra: Record<string, unknown> = {}) =>
@@ -218,6 +219,113 @@ describe('software statements (RFC 7591 §2.3, §3.1.1; checklist §1.6, §7.1)'
     assert.equal(put.status, 200, put.text)
     assert.equal(put.body.client_name, 'from statement')
     assert.equal(put.body.software_statement, ssa)
+  })
+
+  describe('issue 12 item 3: not every JWT from a trusted issuer is a software statement', () => {
+    // the directory is also an OpenID Provider: its ID tokens are RS256 with the same keys
+    const provider = { ...trusted, algorithms: ['ES256', 'RS256'] }
+    const withIssuer = (extra: Record<string, unknown> = {}) =>
+      makeRegistrar({ softwareStatement: { trustedIssuers: [{ ...provider, ...extra }] } })
+    const raw = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid: 'es-1', ...header })
+        .sign(es.privateKey)
+
+    it('an ID token of the trusted issuer does not register a client', async () => {
+      const { fetch, store } = withIssuer()
+      // what an OpenID Provider issues to its relying party "webapp-7" after a login (OIDC Core §2)
+      const idToken = await new SignJWT({
+        iss: DIRECTORY,
+        sub: '248289761001',
+        aud: 'webapp-7',
+        azp: 'webapp-7',
+        nonce: 'n-0S6_WzA2Mj',
+        auth_time: now - 30,
+        at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q',
+        name: 'Jane Doe',
+        email: 'janedoe@example.com',
+        email_verified: true,
+      })
+        .setProtectedHeader({ alg: 'RS256', kid: 'rs-1', typ: 'JWT' })
+        .setIssuedAt(now - 30)
+        .setExpirationTime(now + 3600)
+        .sign(rs.privateKey)
+      const res = await post(fetch, { ...body, software_statement: idToken })
+      assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+      assert.match(res.body.error_description, /aud does not name this server/)
+      assert.equal(await store.countClients(), 0)
+    })
+
+    it('an aud naming this server (issuer or registration endpoint) is accepted', async () => {
+      const { fetch } = withIssuer()
+      for (const aud of ['https://as.example.com', 'https://as.example.com/register']) {
+        const res = await post(fetch, {
+          ...body,
+          software_statement: await sign({ iss: DIRECTORY, aud }),
+        })
+        assert.equal(res.status, 201, `${aud}: ${res.text}`)
+      }
+      const many = await sign({
+        iss: DIRECTORY,
+        aud: ['https://other.example', 'https://as.example.com'],
+      })
+      assert.equal((await post(fetch, { ...body, software_statement: many })).status, 201)
+    })
+
+    it('software_id is required by default; requireSoftwareId: false lifts it', async () => {
+      const claims = { iss: DIRECTORY, exp: now + 600 }
+      const res = await post(withIssuer().fetch, { ...body, software_statement: await raw(claims) })
+      assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+      assert.match(res.body.error_description, /software_id/)
+      const lifted = withIssuer({ requireSoftwareId: false })
+      assert.equal(
+        (await post(lifted.fetch, { ...body, software_statement: await raw(claims) })).status,
+        201,
+      )
+    })
+
+    it('a statement must expire: exp, or iat within the issuer maxAge', async () => {
+      const claims = { iss: DIRECTORY, software_id: 'sw-1', iat: now }
+      const res = await post(withIssuer().fetch, { ...body, software_statement: await raw(claims) })
+      assert.deepEqual([res.status, res.body.error], [400, 'invalid_software_statement'])
+      assert.match(res.body.error_description, /must expire/)
+      const bounded = withIssuer({ maxAge: 300 })
+      assert.equal(
+        (await post(bounded.fetch, { ...body, software_statement: await raw(claims) })).status,
+        201,
+      )
+      const { iat: _iat, ...noIat } = claims
+      const none = await post(bounded.fetch, { ...body, software_statement: await raw(noIat) })
+      assert.equal(none.status, 400)
+    })
+
+    it('typ: when the issuer requires one, other JWTs are refused', async () => {
+      const { fetch } = withIssuer({ typ: 'software-statement+jwt' })
+      const untyped = await post(fetch, {
+        ...body,
+        software_statement: await sign({ iss: DIRECTORY }),
+      })
+      assert.deepEqual([untyped.status, untyped.body.error], [400, 'invalid_software_statement'])
+      assert.match(untyped.body.error_description, /typ/)
+      const jwt = await sign({ iss: DIRECTORY }, es, 'ES256', { typ: 'JWT' })
+      assert.equal((await post(fetch, { ...body, software_statement: jwt })).status, 400)
+      for (const typ of ['software-statement+jwt', 'application/software-statement+jwt']) {
+        const typed = await sign({ iss: DIRECTORY }, es, 'ES256', { typ })
+        assert.equal((await post(fetch, { ...body, software_statement: typed })).status, 201, typ)
+      }
+    })
+
+    it('audience: when the issuer configures one, the statement must name it', async () => {
+      const { fetch } = withIssuer({ audience: ['https://federation.example/members'] })
+      const missing = await post(fetch, {
+        ...body,
+        software_statement: await sign({ iss: DIRECTORY }),
+      })
+      assert.deepEqual([missing.status, missing.body.error], [400, 'invalid_software_statement'])
+      assert.match(missing.body.error_description, /aud naming/)
+      const named = await sign({ iss: DIRECTORY, aud: 'https://federation.example/members' })
+      assert.equal((await post(fetch, { ...body, software_statement: named })).status, 201)
+    })
   })
 
   describe('issuer keys by jwks_uri, through the safe fetcher', () => {

@@ -63,7 +63,7 @@ export async function assertStoreConsistent(
     assert.ok(Number.isSafeInteger(c.client_id_issued_at) && c.client_id_issued_at > 0, where)
     assert.ok(Number.isSafeInteger(c.updatedAt) && c.updatedAt >= c.client_id_issued_at, where)
     assert.ok(Number.isSafeInteger(c.version) && c.version >= 1, where)
-    assert.ok(c.status === 'active' || c.status === 'disabled', where)
+    assert.ok(['active', 'pending', 'disabled'].includes(c.status), where)
     assert.match(c.registrationAccessTokenHash, /^[A-Za-z0-9_-]{32,}$/, where)
     // a secret, when there is one, comes with its expiry, and the other way round
     const hasSecret = c.clientSecretHash !== undefined || c.clientSecretEncrypted !== undefined

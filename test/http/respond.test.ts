@@ -72,3 +72,78 @@ describe('errorResponse: the one place errors become HTTP (style §1.2, RFC 7591
     )
   })
 })
+
+describe('response headers and request codings (issue 12 item 10)', () => {
+  const body = { redirect_uris: ['https://client.example.org/cb'] }
+
+  it('X-Content-Type-Options: nosniff on every response', async () => {
+    const { fetch } = makeRegistrar()
+    const reg = await call(fetch, 'POST', '/register', { body })
+    const path = new URL(reg.body.registration_client_uri).pathname
+    const responses = [
+      reg,
+      await call(fetch, 'POST', '/register', { body: { redirect_uris: 'nope' } }),
+      await call(fetch, 'GET', path, { token: 'wrong' }),
+      await call(fetch, 'GET', path, { token: reg.body.registration_access_token }),
+      await call(fetch, 'PATCH', '/register'),
+      await call(fetch, 'OPTIONS', '/register', { headers: { origin: 'https://app.example' } }),
+      await call(fetch, 'GET', '/.well-known/openid-configuration'),
+      await call(fetch, 'GET', '/healthz'),
+      await call(fetch, 'GET', '/nowhere'),
+      await call(fetch, 'POST', '/register', { raw: 'x'.repeat(70_000) }),
+      await call(fetch, 'DELETE', path, { token: reg.body.registration_access_token }),
+    ]
+    for (const r of responses) {
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff', `${r.status} ${r.text}`)
+    }
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [201, 400, 401, 200, 405, 204, 200, 200, 404, 413, 204],
+    )
+  })
+
+  it('Vary: Origin on discovery (and every response) when CORS origins are listed', async () => {
+    const listed = makeRegistrar({ cors: { allowedOrigins: ['https://app.example'] } })
+    const cases: Record<string, string>[] = [
+      {},
+      { origin: 'https://app.example' },
+      { origin: 'https://evil.example' },
+    ]
+    for (const headers of cases) {
+      const r = await call(listed.fetch, 'GET', '/.well-known/oauth-authorization-server', {
+        headers,
+      })
+      assert.equal(r.status, 200)
+      assert.equal(r.headers.get('vary'), 'Origin', JSON.stringify(headers))
+    }
+    const any = makeRegistrar()
+    const r = await call(any.fetch, 'GET', '/.well-known/openid-configuration', {
+      headers: { origin: 'https://app.example' },
+    })
+    assert.equal(r.headers.get('access-control-allow-origin'), '*')
+    assert.equal(r.headers.get('vary'), null)
+  })
+
+  it('a request body with a Content-Encoding is 415 with Accept-Encoding: identity', async () => {
+    const { fetch } = makeRegistrar()
+    for (const coding of ['gzip', 'br', 'identity, gzip']) {
+      const r = await call(fetch, 'POST', '/register', {
+        body,
+        headers: { 'content-encoding': coding },
+      })
+      assert.deepEqual([r.status, r.body.error], [415, 'invalid_request'], coding)
+      assert.equal(r.headers.get('accept-encoding'), 'identity')
+    }
+    const plain = await call(fetch, 'POST', '/register', {
+      body,
+      headers: { 'content-encoding': 'identity' },
+    })
+    assert.equal(plain.status, 201)
+    const put = await call(fetch, 'PUT', new URL(plain.body.registration_client_uri).pathname, {
+      token: plain.body.registration_access_token,
+      body: { client_id: plain.body.client_id, ...body },
+      headers: { 'content-encoding': 'deflate' },
+    })
+    assert.equal(put.status, 415)
+  })
+})

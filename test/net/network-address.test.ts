@@ -41,6 +41,12 @@ describe('isSpecialUseAddress (RFC 6890; design §4 outbound fetches; RCIMD-6.5-
     '::ffff:127.0.0.1',
     '::ffff:8.8.8.8', // IPv4-mapped: refused whatever the embedded address
     '::ffff:7f00:1',
+    // issue 12 item 10: ::ffff:0:0/96 in every spelling, and the IPv4-translated ::ffff:0:0:0/96
+    '0:0:0:0:0:ffff:7f00:1',
+    '0000:0000:0000:0000:0000:FFFF:0808:0808',
+    '::FFFF:169.254.169.254',
+    '::ffff:0:7f00:1',
+    '::ffff:0:8.8.8.8',
     '::127.0.0.1',
     '64:ff9b::10.0.0.1', // NAT64 of a private address
     '64:ff9b::a9fe:a9fe', // NAT64 of 169.254.169.254
@@ -258,5 +264,13 @@ describe('CidrSet: CIDR matching with net.BlockList (issue 12 item 21)', () => {
       }),
       { seed: 21, numRuns: 2000 },
     )
+  })
+})
+
+describe('IPv4-mapped addresses are not unlocked by an IPv4 allow-list (issue 12 item 10)', () => {
+  it('fetch.allowedAddresses 127.0.0.0/8 does not allow ::ffff:127.0.0.1', () => {
+    assert.equal(isSpecialUseAddress('127.0.0.1', ['127.0.0.0/8']), false)
+    assert.equal(isSpecialUseAddress('::ffff:127.0.0.1', ['127.0.0.0/8']), true)
+    assert.equal(isSpecialUseAddress('::ffff:7f00:1', ['127.0.0.0/8']), true)
   })
 })

@@ -122,6 +122,15 @@ describe('safe outbound fetch (SSRF matrix)', () => {
     await refused(`https://mapped.test:${counter.port}/`, /resolves to/)
     await refused('https://metadata.test/', /resolves to/)
   })
+  it('issue 12 item 10: a URL with user information is refused, even to an allowed host', async () => {
+    const { host } = new URL(good.origin)
+    for (const userinfo of ['user:secret@', 'user@', ':secret@']) {
+      await refused(`https://${userinfo}${host}/jwks`, /must not contain user information/)
+    }
+    // the same URL without it is fetched
+    const fetch = createSafeFetch(options())
+    assert.equal((await fetch(`${good.origin}/jwks`)).status, 200)
+  })
   it('ROIDR-5-d: http is refused', async () => {
     await refused(`http://issuer.test:${good.port}/jwks`, /https/)
   })

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import { RegistrationError } from '../../src/core/errors.js'
+import { MIGRATIONS } from '../../src/storage/migrations.js'
 import { SqliteStore } from '../../src/storage/sqlite.js'
 import { tempDir } from '../helpers.js'
 import { client } from './store.contract.js'
@@ -46,6 +48,55 @@ describe('SQLite store', () => {
     } finally {
       await store.close()
       dir.cleanup()
+    }
+  })
+})
+
+describe('SQLite files (issue 12)', () => {
+  it('item 10: the data directory is created 0700, the database and its WAL 0600', async () => {
+    const { dir, cleanup } = tempDir()
+    const previous = process.umask(0o022)
+    try {
+      const path = join(dir, 'data', 'nested', 'registrar.db')
+      const store = new SqliteStore(path)
+      await store.createClient(client('perm-check'))
+      const mode = (p: string) => statSync(p).mode & 0o777
+      assert.equal(mode(join(dir, 'data')), 0o700)
+      assert.equal(mode(join(dir, 'data', 'nested')), 0o700)
+      assert.equal(mode(path), 0o600)
+      assert.equal(mode(`${path}-wal`), 0o600)
+      assert.equal(mode(`${path}-shm`), 0o600)
+      await store.close()
+    } finally {
+      process.umask(previous)
+      cleanup()
+    }
+  })
+
+  it('item 1: migration 002 turns clients awaiting approval (disabled) into pending', async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, 'old.db')
+      // a database as the previous release left it: only 001 applied
+      const db = new Database(path)
+      db.exec(
+        'CREATE TABLE registrar_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
+      )
+      for (const sql of MIGRATIONS[0]?.sqlite ?? []) db.exec(sql)
+      db.prepare("INSERT INTO registrar_migrations VALUES ('001-init', 0)").run()
+      const insert = db.prepare(
+        `INSERT INTO clients (client_id, client_id_issued_at, registration_access_token_hash, metadata, status, updated_at, version)
+         VALUES (?, 0, 'h', '{}', ?, 0, 1)`,
+      )
+      insert.run('awaiting', 'disabled')
+      insert.run('approved', 'active')
+      db.close()
+      const store = new SqliteStore(path)
+      assert.equal((await store.findClient('awaiting'))?.status, 'pending')
+      assert.equal((await store.findClient('approved'))?.status, 'active')
+      await store.close()
+    } finally {
+      cleanup()
     }
   })
 })
