@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type Logger, pino } from 'pino'
-import { type RegistrarConfig, resolveConfig } from './core/config.js'
+import { resolveConfig } from './config/resolve.js'
+import type { RegistrarConfig, RegistrarConfigInput } from './config/schema.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
 import type { Registrar } from './core/registration.js'
 import type { InitialAccessTokenRecord, Store } from './core/store.js'
@@ -10,11 +11,17 @@ import type { RegistrantContext } from './http/request.js'
 import { buildRuntime } from './runtime.js'
 import { openStore } from './storage/open-store.js'
 
+export { ConfigError, DEFAULTS, resolveConfig } from './config/resolve.js'
+export type {
+  RegistrarConfig,
+  RegistrarConfigInput,
+  RegistrarSettings,
+  RegistrationPolicy,
+  TrustedIssuer,
+} from './config/schema.js'
 export type { ClientInformation } from './core/client-information.js'
 export type { ClientMetadata, ClientMetadataRules } from './core/client-metadata.js'
 export { validateClientMetadata } from './core/client-metadata.js'
-export type { RegistrarConfig, RegistrationPolicy, TrustedIssuer } from './core/config.js'
-export { ConfigError, DEFAULTS, resolveConfig } from './core/config.js'
 export type { ErrorCode } from './core/errors.js'
 export { RegistrationError } from './core/errors.js'
 export type { OutboundFetch } from './core/outbound-fetch.js'
@@ -35,15 +42,6 @@ export type { HttpRequest, RegistrantContext } from './http/request.js'
 export type { HttpResponse } from './http/respond.js'
 export { createSafeFetch, type SafeFetchOptions } from './net/safe-fetch.js'
 export { openStore } from './storage/open-store.js'
-
-/** Deep-partial configuration accepted by {@link createRegistrar}. */
-export type RegistrarConfigInput = {
-  [K in keyof RegistrarConfig]?: RegistrarConfig[K] extends unknown[]
-    ? RegistrarConfig[K]
-    : RegistrarConfig[K] extends object
-      ? Partial<RegistrarConfig[K]>
-      : RegistrarConfig[K]
-}
 
 /** Options of {@link createRegistrar}. */
 export interface CreateRegistrarOptions {
@@ -120,7 +118,6 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
     file: options.config,
     ...(typeof options.store === 'string' && { flags: { store: options.store } }),
   })
-  if (!config.issuer) throw new Error('createRegistrar: config.issuer is required')
   const ownsStore = typeof options.store !== 'object'
   const store =
     typeof options.store === 'object'

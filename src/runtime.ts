@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import type { RegistrarConfig } from './core/config.js'
+import type { RegistrarConfig } from './config/schema.js'
 import type { OutboundFetch } from './core/outbound-fetch.js'
 import { Registrar } from './core/registration.js'
 import type { Store } from './core/store.js'

@@ -4,6 +4,7 @@ import {
   isoTime,
   loadConfig,
   parse,
+  STORE_HELP,
   STORE_OPTION,
   subcommandHelp,
   table,
@@ -20,9 +21,8 @@ Administration of registered clients, straight on the store (no server needed).
   registrar clients delete ID         deletes the client, its secret and its registration access token
   registrar clients approve ID        activates a client that a policy created disabled (requireApproval)
 
-Common options:
-  --store URL     memory | sqlite:PATH | postgres://…   (default sqlite:./data/registrar.db)
-  --config FILE   JSON configuration file (its "store" is used)
+Common options (the store used is named on stderr):
+${STORE_HELP}
   -h, --help      show this help`
 
 /** What an operator may see of a client: everything but credential hashes. */
@@ -87,7 +87,7 @@ export const clients: Command = {
     if (sub === 'list') {
       const { values } = parse(rest, { ...STORE_OPTION, json: { type: 'boolean' } })
       if (values.help) return help()
-      const all = await withStore(loadConfig(values), (store) => store.listClients())
+      const all = await withStore(loadConfig(values), (store) => store.listClients(), values)
       if (values.json) {
         process.stdout.write(`${safeJson(all.map(clientView))}\n`)
         return 0
@@ -113,20 +113,24 @@ export const clients: Command = {
       if (positionals.length !== 1)
         throw new UsageError('registrar clients approve takes exactly one client_id')
       const id = positionals[0] as string
-      const outcome = await withStore(loadConfig(values), async (store) => {
-        for (;;) {
-          const client = await store.findClient(id)
-          if (!client) return 'missing'
-          if (client.status === 'active') return 'already'
-          const approved = {
-            ...client,
-            status: 'active' as const,
-            updatedAt: Math.floor(Date.now() / 1000),
-            version: client.version + 1,
+      const outcome = await withStore(
+        loadConfig(values),
+        async (store) => {
+          for (;;) {
+            const client = await store.findClient(id)
+            if (!client) return 'missing'
+            if (client.status === 'active') return 'already'
+            const approved = {
+              ...client,
+              status: 'active' as const,
+              updatedAt: Math.floor(Date.now() / 1000),
+              version: client.version + 1,
+            }
+            if (await store.replaceClient(approved, client.version)) return 'approved'
           }
-          if (await store.replaceClient(approved, client.version)) return 'approved'
-        }
-      })
+        },
+        values,
+      )
       if (outcome === 'missing') return notFound(id)
       process.stdout.write(
         outcome === 'approved' ? `approved ${id}\n` : `${id} is already active\n`,
@@ -141,12 +145,12 @@ export const clients: Command = {
       const id = positionals[0] as string
       const config = loadConfig(values)
       if (sub === 'show') {
-        const client = await withStore(config, (store) => store.findClient(id))
+        const client = await withStore(config, (store) => store.findClient(id), values)
         if (!client) return notFound(id)
         process.stdout.write(`${safeJson(clientView(client))}\n`)
         return 0
       }
-      const deleted = await withStore(config, (store) => store.deleteClient(id))
+      const deleted = await withStore(config, (store) => store.deleteClient(id), values)
       if (!deleted) return notFound(id)
       process.stdout.write(`deleted ${id}\n`)
       return 0

@@ -1,9 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
+import { precedenceHelp, serveFlagsHelp } from '../config/reference.js'
+import { ConfigError, SOURCES, withIssuer } from '../config/resolve.js'
+import type { RegistrarConfig } from '../config/schema.js'
+import { inCidrs, isIpLiteral } from '../core/network-address.js'
 import { listen, type RunningServer } from '../http/node.js'
 import { buildRuntime } from '../runtime.js'
 import { openStore } from '../storage/open-store.js'
-import { type Command, loadConfig, parse } from './common.js'
+import { type Command, loadConfig, parse, redactStore } from './common.js'
 
 export const serve: Command = {
   name: 'serve',
@@ -13,48 +17,46 @@ export const serve: Command = {
 Runs the RFC 7591 / RFC 7592 registration server.
 
 Options:
-  --port N               port to listen on; 0 picks a free one        (default 3000)
-  --host H               address to listen on                          (default 127.0.0.1)
-  --issuer URL           issuer identifier; endpoints live under it    (default http://HOST:PORT)
-  --store URL            memory | sqlite:PATH | postgres://…           (default sqlite:./data/registrar.db)
-  --registration MODE    open: anyone may register; token: an initial access token is required
-                                                                       (default token)
-  --rate-limit-store URL memory | redis://… (shares the anonymous registration limit between
-                         instances; the limit itself is rateLimit.anonymousRegistrations)
+${serveFlagsHelp()}
   --config FILE          JSON configuration file (see README "Configuration")
   -h, --help             show this help
 
-Precedence: flags > REGISTRAR_* environment (REGISTRAR_PORT, _HOST, _ISSUER, _STORE,
-_REGISTRATION, _CONFIG, _RATE_LIMIT_STORE) > config file > defaults. Prints "listening on http://HOST:PORT" to
-stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
+${precedenceHelp()}
+Prints "listening on http://HOST:PORT" to stdout once ready; logs go to stderr. SIGTERM / SIGINT
+stop gracefully.`,
 
   async run(args) {
     const { values } = parse(args, {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      issuer: { type: 'string' },
-      store: { type: 'string' },
-      registration: { type: 'string' },
+      ...Object.fromEntries(SERVE_FLAGS.map((name) => [name, { type: 'string' } as const])),
       config: { type: 'string' },
-      'rate-limit-store': { type: 'string' },
     })
     if (values.help) {
       process.stdout.write(`${this.help}\n`)
       return 0
     }
-    const { 'rate-limit-store': rateLimitStore, ...rest } = values
-    const flags = { ...rest, ...(rateLimitStore !== undefined && { rateLimitStore }) }
-    let config = loadConfig(flags)
-    const displayHost = displayHostFor(config.host)
-    // an issuer derived from host and port must be valid too: refuse it before binding anything
-    // (after listen() a refusal would leave the socket open and the process running)
-    if (!config.issuer) loadConfig({ ...flags, issuer: `http://${displayHost}:${config.port}` })
+    const settings = loadConfig(values)
+    const displayHost = displayHostFor(settings.host)
+    if (settings.issuer === undefined) {
+      // issue 12 item 17: a derived http://HOST:PORT issuer is only right for clients on this
+      // machine; listening beyond it, the registration_client_uri must name the public URL
+      if (!isLoopbackHost(settings.host)) {
+        throw new ConfigError(
+          'issuer',
+          `--host ${settings.host} listens beyond this machine, so the issuer cannot be derived: set --issuer (or REGISTRAR_ISSUER, or "issuer" in the config file) to the URL clients reach this server at`,
+        )
+      }
+      // the derived issuer must be valid too: refuse it before binding anything (after listen()
+      // a refusal would leave the socket open and the process running)
+      withIssuer(settings, `http://${displayHost}:${settings.port}`)
+    }
+    const config: Readonly<RegistrarConfig> | undefined =
+      settings.issuer === undefined ? undefined : withIssuer(settings, settings.issuer)
     // asynchronous writes: under load SonicBoom already gathers many lines into one write
     const logger = pino(
-      { level: config.log.level, base: undefined },
+      { level: settings.log.level, base: undefined },
       pino.destination({ dest: 2, sync: false }),
     )
-    const store = await openStore(config.store, { postgres: config.postgres })
+    const store = await openStore(settings.store, { postgres: settings.postgres })
 
     // the listener is installed once the issuer is known, which may depend on the port picked;
     // a request that slips in before that is told to retry rather than left hanging
@@ -66,38 +68,36 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
           if (listener) return listener(req, res)
           res.writeHead(503, { 'retry-after': '1', connection: 'close' }).end()
         },
-        { port: config.port, host: config.host },
+        { port: settings.port, host: settings.host },
       )
     } catch (err) {
       await store.close()
       throw err
     }
-    if (!config.issuer) {
-      config = loadConfig({ ...flags, issuer: `http://${displayHost}:${running.port}` })
-    }
+    const resolved = config ?? withIssuer(settings, `http://${displayHost}:${running.port}`)
     // the access log line names each request's registration event (one line per request)
-    const runtime = await buildRuntime(config, store, { logger })
+    const runtime = await buildRuntime(resolved, store, { logger })
     listener = runtime.nodeListener
 
     if (
-      config.registration.mode === 'open' &&
-      config.rateLimit.anonymousRegistrations === 0 &&
-      config.policies.anonymous === undefined
+      settings.registration.mode === 'open' &&
+      settings.rateLimit.anonymousRegistrations === 0 &&
+      settings.policies.anonymous === undefined
     ) {
       logger.warn(
         'open registration with neither a rate limit nor an anonymous policy: see README "Securing open registration"',
       )
     }
     for (const key of ['authorization_endpoint', 'token_endpoint']) {
-      if (config.metadata[key] === undefined) {
+      if (settings.metadata[key] === undefined) {
         logger.warn(`metadata.${key} is not configured; discovery will not name the AS's ${key}`)
       }
     }
     logger.info(
       {
-        issuer: config.issuer,
-        store: redactStore(config.store),
-        registration: config.registration.mode,
+        issuer: resolved.issuer,
+        store: redactStore(settings.store),
+        registration: settings.registration.mode,
       },
       'started',
     )
@@ -121,19 +121,24 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       process.on('SIGINT', stop)
     })
     process.stdout.write(
-      `listening on http://${displayHost}:${running.port} (issuer ${config.issuer})\n`,
+      `listening on http://${displayHost}:${running.port} (issuer ${resolved.issuer})\n`,
     )
     await stopped
     return 0
   },
 }
 
+/** The `serve` flags that set a configuration key (`--config` names the file). */
+const SERVE_FLAGS = SOURCES.flatMap((s) => (s.flag ? [s.flag.name] : []))
+
+/** `localhost`, 127.0.0.0/8 or ::1: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1')
+  if (bare.toLowerCase() === 'localhost') return true
+  return isIpLiteral(bare) && inCidrs(bare, ['127.0.0.0/8', '::1/128'])
+}
+
 function displayHostFor(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost'
   return host.includes(':') ? `[${host}]` : host
-}
-
-/** Store URLs may carry a database password. */
-function redactStore(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')
 }

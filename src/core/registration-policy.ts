@@ -1,5 +1,5 @@
+import type { RegistrarConfig, RegistrationPolicy } from '../config/schema.js'
 import type { ClientMetadata } from './client-metadata.js'
-import type { RegistrarConfig, RegistrationPolicy } from './config.js'
 import { invalidMetadata, invalidRedirectUri, RegistrationError } from './errors.js'
 import type { VerifiedSoftwareStatement } from './software-statement.js'
 import type { InitialAccessTokenRecord } from './store.js'

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose'
+import { type RegistrarConfig, secretKeyBytes } from '../config/schema.js'
 import { type ClientInformation, clientInformation } from './client-information.js'
 import {
   type ClientMetadata,
@@ -9,7 +10,6 @@ import {
   publicJwks,
   validateClientMetadata,
 } from './client-metadata.js'
-import { type RegistrarConfig, secretKeyBytes } from './config.js'
 import { constantEquals, openSecret, randomId, randomToken, sealSecret, sha256 } from './crypto.js'
 import { invalidMetadata, RegistrationError } from './errors.js'
 import { fetchJson, type OutboundFetch, OutboundFetchError } from './outbound-fetch.js'

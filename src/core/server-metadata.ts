@@ -1,5 +1,5 @@
+import type { RegistrarConfig } from '../config/schema.js'
 import type { ClientMetadataRules } from './client-metadata.js'
-import type { RegistrarConfig } from './config.js'
 
 const ASYMMETRIC = [
   'RS256',

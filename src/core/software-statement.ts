@@ -9,8 +9,8 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose'
+import type { TrustedIssuer } from '../config/schema.js'
 import { SERVER_ISSUED_MEMBERS } from './client-information.js'
-import type { TrustedIssuer } from './config.js'
 import { RegistrationError } from './errors.js'
 import type { OutboundFetch } from './outbound-fetch.js'
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { exportJWK, generateKeyPair, generateSecret, type JWK } from 'jose'
+import { resolveConfig } from '../../src/config/resolve.js'
 import {
   type ClientMetadata,
   isSymmetricAlg,
@@ -8,7 +9,6 @@ import {
   needsSecret,
   validateClientMetadata,
 } from '../../src/core/client-metadata.js'
-import { resolveConfig } from '../../src/core/config.js'
 import { openSecret, sha256 } from '../../src/core/crypto.js'
 import { RegistrationError } from '../../src/core/errors.js'
 import { clientMetadataRules } from '../../src/core/server-metadata.js'

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { resolveConfig } from '../../src/config/resolve.js'
 import {
   type ClientMetadata,
   needsSecret,
   validateClientMetadata,
 } from '../../src/core/client-metadata.js'
-import { resolveConfig } from '../../src/core/config.js'
 import { RegistrationError } from '../../src/core/errors.js'
 import { Registrar } from '../../src/core/registration.js'
 import type { Store } from '../../src/core/store.js'

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { exportJWK, generateKeyPair, generateSecret } from 'jose'
+import { resolveConfig } from '../../src/config/resolve.js'
 import {
   type ClientMetadataRules,
   LANGUAGE_TAGGED_FIELDS,
   validateClientMetadata,
 } from '../../src/core/client-metadata.js'
-import { resolveConfig } from '../../src/core/config.js'
 import { RegistrationError } from '../../src/core/errors.js'
 import { clientMetadataRules } from '../../src/core/server-metadata.js'
 import { ISSUER, makeRegistrar } from '../helpers.js'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
-import { resolveConfig } from '../../src/core/config.js'
+import { resolveConfig } from '../../src/config/resolve.js'
 import { openStore } from '../../src/storage/open-store.js'
 import { type ServerProcess, startServer, tempDir } from '../helpers.js'
 import {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
+import type { RegistrarConfig } from '../../src/config/schema.js'
 import { validateClientMetadata } from '../../src/core/client-metadata.js'
-import type { RegistrarConfig } from '../../src/core/config.js'
 import { clientMetadataRules } from '../../src/core/server-metadata.js'
 import type { ClientRecord, Store } from '../../src/core/store.js'
 

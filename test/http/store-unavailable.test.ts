@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { resolveConfig } from '../../src/core/config.js'
+import { resolveConfig } from '../../src/config/resolve.js'
 import { Registrar } from '../../src/core/registration.js'
 import { createHandler } from '../../src/http/handler.js'
 import { MemoryStore } from '../../src/storage/memory.js'
