@@ -17,6 +17,13 @@ export function configJsonSchema(): Record<string, unknown> {
     target: 'draft-07',
     io: 'input', // what a file may contain: every key with a default is optional
     unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => {
+      // zod leaves out the default of a list whose entries are transformed (input ≠ output)
+      const def = zodSchema._zod.def as { type: string; defaultValue?: unknown }
+      if (def.type === 'default' && jsonSchema.default === undefined) {
+        jsonSchema.default = def.defaultValue
+      }
+    },
   }) as Record<string, unknown> & { properties: Record<string, unknown> }
   const { $schema, ...rest } = generated
   return {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
+import { Ajv } from 'ajv'
 import {
   configJsonSchema,
   configReference,
@@ -59,13 +60,22 @@ describe('config.schema.json (shipped for "$schema" in a config file)', () => {
     }
   })
 
-  it('the README examples of config files resolve', () => {
+  it('an editor checking against it accepts the README examples and flags a misspelt rule', () => {
     const readme = readFileSync(new URL('README.md', ROOT), 'utf8')
     const examples = [...readme.matchAll(/```json\n(\{[\s\S]*?\})\n```/g)]
       .map((m) => JSON.parse(m[1] as string) as Record<string, unknown>)
       .filter((o) => '$schema' in o || 'issuer' in o || 'postgres' in o)
     assert.ok(examples.length >= 3, 'the $schema, MCP and software-statement examples')
-    for (const file of examples) resolveSettings({ file })
+    const { $schema: _draft, ...schema } = configJsonSchema()
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema)
+    for (const file of examples) {
+      resolveSettings({ file })
+      assert.ok(validate(file), JSON.stringify(validate.errors))
+    }
+    const typo = { policies: { definitions: { mcp: { redirectUriScheme: ['http'] } } } }
+    assert.equal(validate(typo), false)
+    assert.equal(validate.errors?.[0]?.instancePath, '/policies/definitions/mcp')
+    assert.deepEqual(validate.errors?.[0]?.params, { additionalProperty: 'redirectUriScheme' })
   })
 })
 
