@@ -8,13 +8,15 @@
  * the JSON Schema shipped as `config.schema.json`, and the README's configuration reference.
  *
  * To add a key:
- * 1. Add it to its section below, wrapped in `setting(schema, { doc, … })`. Give it a `.default()`
- *    or make it `.optional()`; a new section is a `z.strictObject({…}).prefault({})`. Use the
- *    checks at the top of this file (`nonNegativeInt`, `stringArray`, `oneOf`, …) so that errors
- *    read alike. A rule that spans keys goes in the `superRefine` at the bottom, with the `path`
- *    of the key it blames.
+ * 1. Add it to its section below (or to `trustedIssuerSchema` / `registrationPolicySchema` for a
+ *    member of a trusted issuer or a policy), wrapped in `setting(schema, { doc, … })`: a key
+ *    without one makes `settings()` throw. Give it a `.default()` or make it `.optional()`; a new
+ *    section is `section({ … })`. Use the checks at the top of this file (`nonNegativeInt`,
+ *    `stringArray`, `oneOf`, …) so that errors read alike. A rule that spans keys goes in the
+ *    `superRefine` at the bottom, with the `path` of the key it blames.
  * 2. To let an environment variable or a `registrar serve` flag set it, add `env` / `flag` to its
- *    `setting` (nothing else reads them: `resolveSettings` and `serve --help` walk this schema).
+ *    `setting` (nothing else reads them: `resolveSettings` and `serve --help` walk this schema;
+ *    the env/flag test in `test/core/config.test.ts` asks for a sample value).
  * 3. Run `npm run config:generate` to refresh `config.schema.json` and the README's reference
  *    (the tests in `test/core/config-reference.test.ts` fail while either is stale).
  */
