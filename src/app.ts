@@ -7,7 +7,8 @@ import {
   type RunningServer,
 } from './adapters/node.js'
 import { createWebAdapter } from './adapters/web.js'
-import { ConfigError, type RegistrarConfig, resolveConfig } from './core/config.js'
+import { resolveConfig } from './config/resolve.js'
+import type { RegistrarConfig, RegistrarConfigInput } from './config/schema.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
 import type { OutboundFetch } from './core/outbound-fetch.js'
 import { Registrar } from './core/registration.js'
@@ -18,15 +19,6 @@ import type { RegistrantContext } from './http/request.js'
 import { type AccessLogger, createRequestRouter, type RequestRouter } from './http/router.js'
 import { createSafeFetch } from './net/safe-fetch.js'
 import { openStore } from './storage/open-store.js'
-
-/** Deep-partial configuration accepted by {@link createRegistrar}. */
-export type RegistrarConfigInput = {
-  [K in keyof RegistrarConfig]?: RegistrarConfig[K] extends unknown[]
-    ? RegistrarConfig[K]
-    : RegistrarConfig[K] extends object
-      ? Partial<RegistrarConfig[K]>
-      : RegistrarConfig[K]
-}
 
 /** Options of {@link createRegistrar}. */
 export interface CreateRegistrarOptions {
@@ -123,7 +115,6 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
     file: options.config,
     ...(typeof options.store === 'string' && { flags: { store: options.store } }),
   })
-  if (!config.issuer) throw new ConfigError('issuer', 'is required')
   const logger =
     options.logger === false
       ? undefined

@@ -2,15 +2,17 @@
 // tests need are imported by path; importing this module loads neither pino nor node:http.
 
 export type { RunningServer } from './adapters/node.js'
-export type {
-  CreateRegistrarOptions,
-  RegistrarApp,
-  RegistrarConfigInput,
-} from './app.js'
+export type { CreateRegistrarOptions, RegistrarApp } from './app.js'
 export { createRegistrar } from './app.js'
+export { ConfigError, DEFAULTS } from './config/resolve.js'
+export type {
+  RegistrarConfig,
+  RegistrarConfigInput,
+  RegistrarSettings,
+  RegistrationPolicy,
+  TrustedIssuer,
+} from './config/schema.js'
 export type { ClientInformation } from './core/client-information.js'
-export type { RegistrarConfig, RegistrationPolicy, TrustedIssuer } from './core/config.js'
-export { ConfigError, DEFAULTS } from './core/config.js'
 export type { ErrorCode } from './core/errors.js'
 export { RegistrationError } from './core/errors.js'
 export type { RegistrationEvaluation, RegistrationEvents } from './core/registration.js'

@@ -5,7 +5,7 @@ import { createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { composeRegistrar, createRegistrar } from '../src/app.js'
-import { resolveConfig } from '../src/core/config.js'
+import { resolveConfig } from '../src/config/resolve.js'
 import { MemoryStore } from '../src/storage/memory.js'
 import { call, ISSUER, runCli, tempDir } from './helpers.js'
 

@@ -7,6 +7,7 @@ import {
   loadConfig,
   parse,
   positiveInt,
+  STORE_HELP,
   STORE_OPTION,
   subcommandHelp,
   table,
@@ -26,9 +27,8 @@ Administration of registered clients, straight on the store (no server needed).
                                       activates a pending client (a requireApproval policy), if its
                                       registration is still version N, the one clients show printed
 
-Common options:
-  --store URL     memory | sqlite:PATH | postgres://…   (default sqlite:./data/registrar.db)
-  --config FILE   JSON configuration file (its "store" is used)
+Common options (the store used is named on stderr):
+${STORE_HELP}
   -h, --help      show this help`
 
 /** What an operator may see of a client: everything but credential hashes. */
@@ -94,7 +94,7 @@ export const clients: Command = {
     if (sub === 'list') {
       const { values } = parse(rest, { ...STORE_OPTION, json: { type: 'boolean' } })
       if (values.help) return help()
-      const all = await withStore(loadConfig(values), (store) => store.listClients())
+      const all = await withStore(loadConfig(values), (store) => store.listClients(), values)
       if (values.json) {
         process.stdout.write(`${safeJson(all.map(clientView))}\n`)
         return 0
@@ -132,8 +132,10 @@ export const clients: Command = {
         )
       }
       const id = positionals[0] as string
-      const outcome = await withStore(loadConfig(values), (store) =>
-        approveClient(store, id, { version, now: epochSeconds() }),
+      const outcome = await withStore(
+        loadConfig(values),
+        (store) => approveClient(store, id, { version, now: epochSeconds() }),
+        values,
       )
       switch (outcome.result) {
         case 'not_found':
@@ -164,12 +166,12 @@ export const clients: Command = {
       const id = positionals[0] as string
       const config = loadConfig(values)
       if (sub === 'show') {
-        const client = await withStore(config, (store) => store.findClient(id))
+        const client = await withStore(config, (store) => store.findClient(id), values)
         if (!client) return notFound(id)
         process.stdout.write(`${safeJson(clientView(client))}\n`)
         return 0
       }
-      const deleted = await withStore(config, (store) => store.deleteClient(id))
+      const deleted = await withStore(config, (store) => store.deleteClient(id), values)
       if (!deleted) return notFound(id)
       process.stdout.write(`deleted ${id}\n`)
       return 0

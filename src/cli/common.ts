@@ -1,13 +1,15 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import {
   ConfigError,
   type ConfigFlags,
-  type RegistrarConfig,
-  resolveConfig,
-} from '../core/config.js'
+  DEFAULTS,
+  resolveSettings,
+  SOURCES,
+} from '../config/resolve.js'
+import type { RegistrarSettings } from '../config/schema.js'
 import type { Store } from '../core/store.js'
-import { openStore } from '../storage/open-store.js'
+import { openStore, redactStoreUrl } from '../storage/open-store.js'
 
 /** A CLI command: parses its own arguments, returns the exit code. */
 export interface Command {
@@ -20,7 +22,18 @@ export interface Command {
 /** Thrown for bad usage; main prints the message and the command's help, exit code 2. */
 export class UsageError extends Error {}
 
-export const STORE_OPTION = { store: { type: 'string' }, config: { type: 'string' } } as const
+/** The options of every admin command (`token *`, `clients *`, `policy dry-run`). */
+export const STORE_OPTION = {
+  store: { type: 'string' },
+  config: { type: 'string' },
+  create: { type: 'boolean' },
+} as const
+
+/** The help lines of {@link STORE_OPTION}. */
+export const STORE_HELP = `  --store URL     memory | sqlite:PATH | postgres://…   (default sqlite:./data/registrar.db)
+  --create        create the SQLite database if the file does not exist (without it, a missing
+                  file is refused: a typo in the path must not create an empty database)
+  --config FILE   JSON configuration file (its "store" is used)`
 
 /** util.parseArgs with strict options; unknown flags become a UsageError. */
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
@@ -41,11 +54,14 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-/** Reads the `--config` (or REGISTRAR_CONFIG) JSON file and resolves the configuration. */
+/**
+ * Reads the `--config` (or REGISTRAR_CONFIG) JSON file and resolves the configuration (its issuer
+ * may still be missing). Options that set no configuration key (`--help`, `--json`, …) are ignored.
+ */
 export function loadConfig(
   flags: ConfigFlags & { config?: string | undefined },
   env: Record<string, string | undefined> = process.env,
-): Readonly<RegistrarConfig> {
+): Readonly<RegistrarSettings> {
   const path = flags.config ?? env.REGISTRAR_CONFIG
   let file: unknown = {}
   if (path) {
@@ -61,19 +77,52 @@ export function loadConfig(
       throw new ConfigError('config', `${path} is not valid JSON: ${(err as Error).message}`)
     }
   }
-  const { config: _ignored, ...rest } = flags
+  const names = new Set(SOURCES.flatMap((s) => (s.flag ? [s.flag.name] : [])))
   const clean = Object.fromEntries(
-    Object.entries(rest).filter(([, v]) => v !== undefined),
+    Object.entries(flags).filter(([k, v]) => names.has(k) && v !== undefined),
   ) as ConfigFlags
-  return resolveConfig({ flags: clean, env, file })
+  return resolveSettings({ flags: clean, env, file })
 }
 
-/** Opens the configured store, runs `fn`, and always closes it. */
+/** Where the store URL came from, for the line that names it. */
+function storeOrigin(url: string, values: { store?: string; config?: string }): string {
+  const env = process.env
+  if (values.store) return '--store'
+  if (env.REGISTRAR_STORE) return 'REGISTRAR_STORE'
+  if (url === DEFAULTS.store) return 'the default'
+  return values.config ?? env.REGISTRAR_CONFIG ?? 'the configuration'
+}
+
+/**
+ * Opens the configured store for an admin command, runs `fn`, and always closes it. Names the
+ * store on stderr (an operator must see which database a listing or a deletion is about); refuses
+ * a SQLite path that does not exist unless `--create`, and the memory store when `persistent`
+ * says why the command's result must outlive it.
+ */
 export async function withStore<T>(
-  config: Readonly<RegistrarConfig>,
+  config: Readonly<RegistrarSettings>,
   fn: (store: Store) => Promise<T>,
+  values: { store?: string; config?: string; create?: boolean } = {},
+  options: { persistent?: string } = {},
 ): Promise<T> {
-  const store = await openStore(config.store, { postgres: config.postgres })
+  const url = config.store
+  process.stderr.write(`using store ${redactStore(url)} (${storeOrigin(url, values)})\n`)
+  if (url === 'memory' && options.persistent) {
+    throw new ConfigError(
+      'store',
+      `${options.persistent}: the memory store is gone when this command exits; use the server's sqlite: or postgres:// store`,
+    )
+  }
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length)
+    if (path !== ':memory:' && !existsSync(path) && !values.create) {
+      throw new ConfigError(
+        'store',
+        `no SQLite database at ${path}; check the path, or pass --create to create one`,
+      )
+    }
+  }
+  const store = await openStore(url, { postgres: config.postgres })
   try {
     return await fn(store)
   } finally {
@@ -99,10 +148,22 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n')
 }
 
+/** Store URLs may carry a database password (in the user-info or the query). */
+export const redactStore = redactStoreUrl
+
 export function positiveInt(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
     throw new UsageError(`${flag} must be a positive integer`)
+  }
+  return Number(value)
+}
+
+/** A count or a duration where `0` means "no limit"; `fallback` when the flag is absent. */
+export function limitOrZero(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`${flag} must be a non-negative integer (0 for no limit)`)
   }
   return Number(value)
 }

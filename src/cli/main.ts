@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { ConfigError } from '../core/config.js'
+import { ConfigError } from '../config/resolve.js'
 import { clients } from './clients.js'
 import { type Command, UsageError } from './common.js'
 import { policy } from './policy.js'

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { buildRegistrar } from '../app.js'
+import { withIssuer } from '../config/resolve.js'
 import { RegistrationError } from '../core/errors.js'
+import type { Store } from '../core/store.js'
+import { MemoryStore } from '../storage/memory.js'
 import {
   type Command,
   loadConfig,
   parse,
+  STORE_HELP,
   STORE_OPTION,
   subcommandHelp,
   UsageError,
@@ -20,9 +24,11 @@ registered member came from (request, software statement, policy rule, server de
 Options:
   --metadata FILE   the JSON body a client would POST to /register ("-" for stdin)
   --iat TOKEN       evaluate as a registration with this initial access token (checked, not used)
-  --store URL       memory | sqlite:PATH | postgres://…  (needed to check an --iat)
-  --config FILE     JSON configuration file (policies, trusted issuers, …)
   -h, --help        show this help
+
+Only an --iat needs the store (named on stderr then); the configuration file gives the
+policies, trusted issuers, …:
+${STORE_HELP}
 
 Exit codes: 0 the request would be accepted, 1 it would be refused (the error is printed), 2 usage.`
 
@@ -54,10 +60,10 @@ export const policy: Command = {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new UsageError('--metadata must hold a JSON object')
     }
-    const base = loadConfig(values)
+    const settings = loadConfig(values)
     // a dry run needs an issuer only to build URLs; never serves
-    const config = base.issuer ? base : loadConfig({ ...values, issuer: 'http://localhost' })
-    return withStore(config, async (store) => {
+    const config = withIssuer(settings, settings.issuer ?? 'http://localhost')
+    const evaluate = async (store: Store): Promise<number> => {
       // the domain alone: no rate limiter (and so no Redis connection), no router
       const registrar = buildRegistrar(config, store)
       try {
@@ -87,6 +93,14 @@ export const policy: Command = {
         )
         return 1
       }
-    })
+    }
+    if (values.iat !== undefined) return withStore(config, evaluate, values)
+    process.stderr.write('using no store (only --iat needs one)\n')
+    const memory = new MemoryStore()
+    try {
+      return await evaluate(memory)
+    } finally {
+      await memory.close()
+    }
   },
 }

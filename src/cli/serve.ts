@@ -2,6 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
 import { connectionLimits, listen, type RunningServer } from '../adapters/node.js'
 import { composeRegistrar, openRateLimiter } from '../app.js'
+import { precedenceHelp, serveFlagsHelp } from '../config/reference.js'
+import { ConfigError, SOURCES, withIssuer } from '../config/resolve.js'
+import type { RegistrarConfig } from '../config/schema.js'
+import { inCidrs, isIpLiteral } from '../net/network-address.js'
 import { openStore, redactStoreUrl } from '../storage/open-store.js'
 import { type Command, loadConfig, parse } from './common.js'
 
@@ -13,48 +17,46 @@ export const serve: Command = {
 Runs the RFC 7591 / RFC 7592 registration server.
 
 Options:
-  --port N               port to listen on; 0 picks a free one        (default 3000)
-  --host H               address to listen on                          (default 127.0.0.1)
-  --issuer URL           issuer identifier; endpoints live under it    (default http://HOST:PORT)
-  --store URL            memory | sqlite:PATH | postgres://…           (default sqlite:./data/registrar.db)
-  --registration MODE    open: anyone may register; token: an initial access token is required
-                                                                       (default token)
-  --rate-limit-store URL memory | redis://… (shares the anonymous registration limit between
-                         instances; the limit itself is rateLimit.anonymousRegistrations)
+${serveFlagsHelp()}
   --config FILE          JSON configuration file (see README "Configuration")
   -h, --help             show this help
 
-Precedence: flags > REGISTRAR_* environment (REGISTRAR_PORT, _HOST, _ISSUER, _STORE,
-_REGISTRATION, _CONFIG, _RATE_LIMIT_STORE) > config file > defaults. Prints "listening on http://HOST:PORT" to
-stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
+${precedenceHelp()}
+Prints "listening on http://HOST:PORT" to stdout once ready; logs go to stderr. SIGTERM / SIGINT
+stop gracefully.`,
 
   async run(args) {
     const { values } = parse(args, {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      issuer: { type: 'string' },
-      store: { type: 'string' },
-      registration: { type: 'string' },
+      ...Object.fromEntries(SERVE_FLAGS.map((name) => [name, { type: 'string' } as const])),
       config: { type: 'string' },
-      'rate-limit-store': { type: 'string' },
     })
     if (values.help) {
       process.stdout.write(`${this.help}\n`)
       return 0
     }
-    const { 'rate-limit-store': rateLimitStore, ...rest } = values
-    const flags = { ...rest, ...(rateLimitStore !== undefined && { rateLimitStore }) }
-    let config = loadConfig(flags)
-    const displayHost = displayHostFor(config.host)
-    // an issuer derived from host and port must be valid too: refuse it before binding anything
-    // (after listen() a refusal would leave the socket open and the process running)
-    if (!config.issuer) loadConfig({ ...flags, issuer: `http://${displayHost}:${config.port}` })
+    const settings = loadConfig(values)
+    const displayHost = displayHostFor(settings.host)
+    if (settings.issuer === undefined) {
+      // issue 12 item 17: a derived http://HOST:PORT issuer is only right for clients on this
+      // machine; listening beyond it, the registration_client_uri must name the public URL
+      if (!isLocalListenHost(settings.host)) {
+        throw new ConfigError(
+          'issuer',
+          `--host ${settings.host} listens beyond this machine, so the issuer cannot be derived: set --issuer (or REGISTRAR_ISSUER, or "issuer" in the config file) to the URL clients reach this server at`,
+        )
+      }
+      // the derived issuer must be valid too: refuse it before binding anything (after listen()
+      // a refusal would leave the socket open and the process running)
+      withIssuer(settings, `http://${displayHost}:${settings.port}`)
+    }
+    const config: Readonly<RegistrarConfig> | undefined =
+      settings.issuer === undefined ? undefined : withIssuer(settings, settings.issuer)
     // asynchronous writes: under load SonicBoom already gathers many lines into one write
     const logger = pino(
-      { level: config.log.level, base: undefined },
+      { level: settings.log.level, base: undefined },
       pino.destination({ dest: 2, sync: false }),
     )
-    const store = await openStore(config.store, { postgres: config.postgres })
+    const store = await openStore(settings.store, { postgres: settings.postgres })
 
     // the listener is installed once the issuer is known, which may depend on the port picked;
     // a request that slips in before that is told to retry rather than left hanging
@@ -72,35 +74,33 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
             })
             .end()
         },
-        { port: config.port, host: config.host, ...connectionLimits(config) },
+        { port: settings.port, host: settings.host, ...connectionLimits(settings) },
       )
     } catch (err) {
       await store.close()
       throw err
     }
-    if (!config.issuer) {
-      config = loadConfig({ ...flags, issuer: `http://${displayHost}:${running.port}` })
-    }
+    const resolved = config ?? withIssuer(settings, `http://${displayHost}:${running.port}`)
     // the access log line names each request's registration event (one line per request)
-    const rateLimiter = await openRateLimiter(config, logger)
-    const app = composeRegistrar(config, store, { logger, ...(rateLimiter && { rateLimiter }) })
+    const rateLimiter = await openRateLimiter(resolved, logger)
+    const app = composeRegistrar(resolved, store, { logger, ...(rateLimiter && { rateLimiter }) })
     listener = app.nodeListener
 
     if (
-      config.registration.mode === 'open' &&
-      config.rateLimit.anonymousRegistrations === 0 &&
-      config.policies.anonymous === undefined
+      settings.registration.mode === 'open' &&
+      settings.rateLimit.anonymousRegistrations === 0 &&
+      settings.policies.anonymous === undefined
     ) {
       logger.warn(
         'open registration with neither a rate limit nor an anonymous policy: see README "Securing open registration"',
       )
     }
     for (const key of ['authorization_endpoint', 'token_endpoint']) {
-      if (config.metadata[key] === undefined) {
+      if (settings.metadata[key] === undefined) {
         logger.warn(`metadata.${key} is not configured; discovery will not name the AS's ${key}`)
       }
     }
-    if (config.metadata.jwks_uri === undefined) {
+    if (settings.metadata.jwks_uri === undefined) {
       // OIDC Discovery §3 makes jwks_uri REQUIRED; OpenID Connect clients refuse a document without
       logger.warn(
         "metadata.jwks_uri is not configured: /.well-known/openid-configuration is served without jwks_uri (REQUIRED by OpenID Connect Discovery 1.0 §3), and OpenID Connect clients will refuse it; set it to the AS's JWK Set URL",
@@ -108,9 +108,9 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
     }
     logger.info(
       {
-        issuer: config.issuer,
-        store: redactStoreUrl(config.store),
-        registration: config.registration.mode,
+        issuer: resolved.issuer,
+        store: redactStoreUrl(settings.store),
+        registration: settings.registration.mode,
       },
       'started',
     )
@@ -134,11 +134,21 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       process.on('SIGINT', stop)
     })
     process.stdout.write(
-      `listening on http://${displayHost}:${running.port} (issuer ${config.issuer})\n`,
+      `listening on http://${displayHost}:${running.port} (issuer ${resolved.issuer})\n`,
     )
     await stopped
     return 0
   },
+}
+
+/** The `serve` flags that set a configuration key (`--config` names the file). */
+const SERVE_FLAGS = SOURCES.flatMap((s) => (s.flag ? [s.flag.name] : []))
+
+/** A listen address reachable from this machine only: `localhost`, 127.0.0.0/8 or ::1. */
+export function isLocalListenHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1')
+  if (bare.toLowerCase() === 'localhost') return true
+  return isIpLiteral(bare) && inCidrs(bare, ['127.0.0.0/8', '::1/128'])
 }
 
 function displayHostFor(host: string): string {

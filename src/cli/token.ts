@@ -3,9 +3,10 @@ import type { InitialAccessTokenRecord } from '../core/store.js'
 import {
   type Command,
   isoTime,
+  limitOrZero,
   loadConfig,
   parse,
-  positiveInt,
+  STORE_HELP,
   STORE_OPTION,
   subcommandHelp,
   table,
@@ -13,21 +14,27 @@ import {
   withStore,
 } from './common.js'
 
+/** `token create` without `--max-uses`: one registration. */
+const DEFAULT_MAX_USES = 1
+/** `token create` without `--expires-in`: 24 hours. */
+const DEFAULT_EXPIRES_IN = 24 * 60 * 60
+
 const HELP = `Usage: registrar token <create|list|revoke> [options]
 
 Initial access tokens (RFC 7591 §3) authorize registrations when the server runs with
 --registration token. Tokens are stored as SHA-256 hashes: a token is shown once, at creation.
 
   registrar token create [--max-uses N] [--expires-in SECONDS] [--policy NAME] [--description TEXT]
-      Prints the new token as the last line of stdout.
+      Prints the new token as the last line of stdout. By default a token admits one
+      registration and expires in 24 hours: --max-uses 0 for unlimited uses, --expires-in 0
+      for no expiry. Refuses --store memory (the token would vanish with the command).
   registrar token list [--json]
       Lists tokens: id, created, expires, uses / max uses (never the token itself).
   registrar token revoke ID
       Deletes the token with that id; registrations already made stay.
 
-Common options:
-  --store URL     memory | sqlite:PATH | postgres://…   (default sqlite:./data/registrar.db)
-  --config FILE   JSON configuration file (its "store" is used)
+Common options (the store used is named on stderr):
+${STORE_HELP}
   -h, --help      show this help`
 
 /** What `token list --json` shows of a token: never the token, nor its hash. */
@@ -61,18 +68,26 @@ export const token: Command = {
       })
       if (values.help) return help()
       const config = loadConfig(values)
-      const maxUses = positiveInt('--max-uses', values['max-uses'])
-      const expiresIn = positiveInt('--expires-in', values['expires-in'])
-      if (values.policy !== undefined && !config.policies.definitions[values.policy]) {
+      // safe by default (issue 12 item 19): one registration, within a day; 0 lifts either limit
+      const maxUses = limitOrZero('--max-uses', values['max-uses'], DEFAULT_MAX_USES)
+      const expiresIn = limitOrZero('--expires-in', values['expires-in'], DEFAULT_EXPIRES_IN)
+      if (
+        values.policy !== undefined &&
+        !Object.hasOwn(config.policies.definitions, values.policy)
+      ) {
         throw new UsageError(`--policy ${values.policy} names no policy in the configuration`)
       }
-      const { token: value, record } = await withStore(config, (store) =>
-        createInitialAccessToken(store, {
-          ...(maxUses !== undefined && { maxUses }),
-          ...(expiresIn !== undefined && { expiresIn }),
-          ...(values.policy !== undefined && { policy: values.policy }),
-          ...(values.description !== undefined && { description: values.description }),
-        }),
+      const { token: value, record } = await withStore(
+        config,
+        (store) =>
+          createInitialAccessToken(store, {
+            maxUses: maxUses === 0 ? null : maxUses,
+            expiresIn: expiresIn === 0 ? null : expiresIn,
+            ...(values.policy !== undefined && { policy: values.policy }),
+            ...(values.description !== undefined && { description: values.description }),
+          }),
+        values,
+        { persistent: 'token create' },
       )
       process.stderr.write(
         `created initial access token ${record.id} (max uses: ${record.maxUses ?? 'unlimited'}, expires: ${record.expiresAt === null ? 'never' : isoTime(record.expiresAt)}); it is shown only once:\n`,
@@ -83,7 +98,11 @@ export const token: Command = {
     if (sub === 'list') {
       const { values } = parse(rest, { ...STORE_OPTION, json: { type: 'boolean' } })
       if (values.help) return help()
-      const tokens = await withStore(loadConfig(values), (store) => store.listInitialAccessTokens())
+      const tokens = await withStore(
+        loadConfig(values),
+        (store) => store.listInitialAccessTokens(),
+        values,
+      )
       if (values.json) {
         process.stdout.write(`${JSON.stringify(tokens.map(tokenView), null, 2)}\n`)
         return 0
@@ -107,8 +126,10 @@ export const token: Command = {
       if (positionals.length !== 1)
         throw new UsageError('registrar token revoke takes exactly one token id')
       const id = positionals[0] as string
-      const revoked = await withStore(loadConfig(values), (store) =>
-        store.revokeInitialAccessToken(id),
+      const revoked = await withStore(
+        loadConfig(values),
+        (store) => store.revokeInitialAccessToken(id),
+        values,
       )
       if (!revoked) {
         process.stderr.write(`no initial access token with id ${id}\n`)

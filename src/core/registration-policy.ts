@@ -1,5 +1,5 @@
+import type { RegistrarConfig, RegistrationPolicy } from '../config/schema.js'
 import type { ClientMetadata } from '../metadata/types.js'
-import type { RegistrarConfig, RegistrationPolicy } from './config.js'
 import { invalidMetadata, invalidRedirectUri, RegistrationError } from './errors.js'
 import type { VerifiedSoftwareStatement } from './software-statement.js'
 import type { InitialAccessTokenRecord } from './store.js'

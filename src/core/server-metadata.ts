@@ -1,5 +1,5 @@
+import type { RegistrarConfig } from '../config/schema.js'
 import { clientMetadataRules } from '../metadata/rules.js'
-import type { RegistrarConfig } from './config.js'
 
 /** Absolute URL of the RFC 7591 registration endpoint under the issuer. */
 export function registrationEndpoint(issuer: string): string {

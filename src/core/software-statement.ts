@@ -9,10 +9,10 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose'
+import type { TrustedIssuer } from '../config/schema.js'
 import { epochSeconds } from '../shared/epoch.js'
 import { isPrototypeName } from '../shared/prototype-names.js'
 import { SERVER_ISSUED_MEMBERS } from './client-information.js'
-import type { TrustedIssuer } from './config.js'
 import { RegistrationError } from './errors.js'
 import type { OutboundFetch } from './outbound-fetch.js'
 

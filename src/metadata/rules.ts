@@ -1,4 +1,4 @@
-import type { RegistrarConfig } from '../core/config.js'
+import type { RegistrarConfig } from '../config/schema.js'
 import type { ClientMetadataRules } from './types.js'
 
 const ASYMMETRIC = [

@@ -1,4 +1,4 @@
-import type { RegistrarConfig } from '../core/config.js'
+import type { RegistrarConfig } from '../config/schema.js'
 import type { Store } from '../core/store.js'
 
 /**

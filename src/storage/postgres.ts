@@ -1,5 +1,6 @@
 import type { Client, DatabaseError, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg'
-import { DEFAULTS, type RegistrarConfig } from '../core/config.js'
+import { DEFAULTS } from '../config/resolve.js'
+import type { RegistrarConfig } from '../config/schema.js'
 import type {
   ClientRecord,
   CreateClientOptions,

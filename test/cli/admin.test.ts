@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { resolveConfig } from '../../src/core/config.js'
+import { resolveConfig } from '../../src/config/resolve.js'
 import { sha256 } from '../../src/core/crypto.js'
 import { Registrar } from '../../src/core/registration.js'
 import { SqliteStore } from '../../src/storage/sqlite.js'
@@ -195,7 +196,7 @@ describe('registrar clients', () => {
     const empty = tempDir('registrar-admin-empty-')
     try {
       const emptyStore = ['--store', `sqlite:${join(empty.dir, 'r.db')}`]
-      const table = await runCli(['clients', 'list', ...emptyStore])
+      const table = await runCli(['clients', 'list', '--create', ...emptyStore])
       assert.equal(table.code, 0)
       assert.equal(table.stdout.trimEnd().split('\n').length, 1)
       const json = await runCli(['clients', 'list', '--json', ...emptyStore])
@@ -222,6 +223,7 @@ describe('registrar token', () => {
       '3600',
       '--description',
       'for ci',
+      '--create',
       ...store,
     ])
     assert.equal(limited.code, 0, limited.stderr)
@@ -229,7 +231,15 @@ describe('registrar token', () => {
     assert.match(token, /^[A-Za-z0-9_-]{43}$/)
     const id = /created initial access token (\S+)/.exec(limited.stderr)?.[1] as string
     assert.ok(id)
-    const unlimited = await runCli(['token', 'create', ...store])
+    const unlimited = await runCli([
+      'token',
+      'create',
+      '--max-uses',
+      '0',
+      '--expires-in',
+      '0',
+      ...store,
+    ])
     assert.match(unlimited.stderr, /max uses: unlimited, expires: never/)
     const other = unlimited.stdout.trimEnd().split('\n').at(-1) as string
     // one registration consumes one use
@@ -292,5 +302,168 @@ describe('registrar token', () => {
     assert.equal(unknown.code, 1)
     assert.match(unknown.stderr, /no initial access token with id/)
     assert.equal((await runCli(['token', 'revoke', ...store])).code, 2)
+  })
+})
+
+describe('issue 12 item 18: admin commands name their store and never create one by mistake', () => {
+  const t = tempDir('registrar-admin-store-')
+  after(() => t.cleanup())
+
+  it('every admin command names the store it uses on stderr (password masked)', async () => {
+    const path = join(t.dir, 'named.db')
+    const created = await runCli(['token', 'create', '--create', '--store', `sqlite:${path}`])
+    assert.equal(created.code, 0, created.stderr)
+    assert.match(created.stderr, new RegExp(`^using store sqlite:${path} \\(--store\\)$`, 'm'))
+    for (const args of [
+      ['token', 'list'],
+      ['token', 'revoke', 'nope'],
+      ['clients', 'list'],
+      ['clients', 'show', 'nope'],
+      ['clients', 'delete', 'nope'],
+      ['clients', 'approve', 'nope', '--version', '1'],
+    ]) {
+      const res = await runCli([...args, '--store', `sqlite:${path}`])
+      assert.match(
+        res.stderr,
+        new RegExp(`^using store sqlite:${path} \\(--store\\)$`, 'm'),
+        args.join(' '),
+      )
+    }
+    const fromEnv = await runCli(['clients', 'list'], {
+      env: { REGISTRAR_STORE: `sqlite:${path}` },
+    })
+    assert.match(fromEnv.stderr, /^using store sqlite:\S+named\.db \(REGISTRAR_STORE\)$/m)
+    const byDefault = await runCli(['clients', 'list', '--create'], { cwd: t.dir })
+    assert.match(byDefault.stderr, /^using store sqlite:\.\/data\/registrar\.db \(the default\)$/m)
+    // a PostgreSQL URL's password never reaches the terminal (nothing listens on port 1)
+    const pg = await runCli([
+      'clients',
+      'list',
+      '--store',
+      'postgres://admin:s3cret@127.0.0.1:1/db',
+    ])
+    assert.match(
+      pg.stderr,
+      /^using store postgres:\/\/admin:\*\*\*@127\.0\.0\.1:1\/db \(--store\)$/m,
+    )
+    assert.ok(!pg.stderr.includes('s3cret'))
+  })
+
+  it('a SQLite path that does not exist is refused without --create, and nothing is created', async () => {
+    const typo = join(t.dir, 'sub', 'registar.db')
+    for (const args of [
+      ['token', 'create'],
+      ['token', 'list'],
+      ['token', 'revoke', 'x'],
+      ['clients', 'list'],
+      ['clients', 'show', 'x'],
+      ['clients', 'delete', 'x'],
+      ['clients', 'approve', 'x', '--version', '1'],
+      ['policy', 'dry-run', '--metadata', '-', '--iat', 'x'],
+    ]) {
+      const res = await runCli([...args, '--store', `sqlite:${typo}`], { input: '{}' })
+      assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`)
+      assert.match(
+        res.stderr,
+        /no SQLite database at \S+registar\.db; check the path, or pass --create/,
+      )
+      assert.equal(res.stdout, '')
+      assert.equal(existsSync(typo), false, `${args.join(' ')} created ${typo}`)
+      assert.equal(existsSync(join(t.dir, 'sub')), false, `${args.join(' ')} created the directory`)
+    }
+    const created = await runCli(['clients', 'list', '--create', '--store', `sqlite:${typo}`])
+    assert.equal(created.code, 0, created.stderr)
+    assert.ok(existsSync(typo))
+  })
+
+  it('token create refuses --store memory: the token would vanish with the command', async () => {
+    for (const env of [{}, { REGISTRAR_STORE: 'memory' }] as Record<string, string>[]) {
+      const args = 'REGISTRAR_STORE' in env ? [] : ['--store', 'memory']
+      const res = await runCli(['token', 'create', ...args], { env })
+      assert.equal(res.code, 2, res.stderr)
+      assert.match(
+        res.stderr,
+        /store: token create: the memory store is gone when this command exits/,
+      )
+      assert.equal(res.stdout, '', 'no token printed')
+    }
+  })
+
+  it('policy dry-run without --iat reads no store at all', async () => {
+    const res = await runCli(
+      ['policy', 'dry-run', '--metadata', '-', '--store', `sqlite:${join(t.dir, 'none.db')}`],
+      {
+        input: JSON.stringify({ redirect_uris: ['https://app.example.com/cb'] }),
+        env: { REGISTRAR_REGISTRATION: 'open' },
+      },
+    )
+    assert.equal(res.code, 0, res.stderr)
+    assert.match(res.stderr, /^using no store \(only --iat needs one\)$/m)
+    assert.equal(existsSync(join(t.dir, 'none.db')), false)
+  })
+})
+
+describe('issue 12 item 19: token create is single-use and expires in 24 hours unless told', () => {
+  const t = tempDir('registrar-admin-defaults-')
+  const path = join(t.dir, 'registrar.db')
+  const store = ['--store', `sqlite:${path}`, '--create']
+  after(() => t.cleanup())
+
+  async function created(...args: string[]) {
+    const res = await runCli(['token', 'create', ...store, ...args])
+    assert.equal(res.code, 0, res.stderr)
+    const id = /created initial access token (\S+)/.exec(res.stderr)?.[1] as string
+    const list = await runCli(['token', 'list', '--json', ...store])
+    const record = (JSON.parse(list.stdout) as Record<string, number | null | string>[]).find(
+      (x) => x.id === id,
+    )
+    return { res, record, token: res.stdout.trimEnd().split('\n').at(-1) as string }
+  }
+
+  it('no flags: max uses 1, expires 86400 s after creation, and a second registration is refused', async () => {
+    const { res, record, token } = await created()
+    assert.equal(record?.max_uses, 1)
+    assert.equal((record?.expires_at as number) - (record?.created_at as number), 86400)
+    assert.match(res.stderr, /max uses: 1, expires: \d{4}-\d\d-\d\dT/)
+    const register = (registrar: Registrar) =>
+      registrar.register({
+        metadata: { redirect_uris: ['https://app.example.com/cb'] },
+        initialAccessToken: token,
+      })
+    await withRegistrar(path, register, { mode: 'token' })
+    await withRegistrar(
+      path,
+      (registrar) => assert.rejects(register(registrar), { error: 'invalid_token', status: 401 }),
+      { mode: 'token' },
+    )
+  })
+
+  it('--max-uses 0 is unlimited and --expires-in 0 never expires; each alone keeps the other default', async () => {
+    const unlimited = await created('--max-uses', '0')
+    assert.equal(unlimited.record?.max_uses, null)
+    assert.equal(
+      (unlimited.record?.expires_at as number) - (unlimited.record?.created_at as number),
+      86400,
+    )
+    const lasting = await created('--expires-in', '0')
+    assert.equal(lasting.record?.max_uses, 1)
+    assert.equal(lasting.record?.expires_at, null)
+  })
+
+  it('negative or fractional values are usage errors', async () => {
+    for (const args of [['--max-uses=-1'], ['--expires-in', '1.5'], ['--max-uses', 'x']]) {
+      const res = await runCli(['token', 'create', ...store, ...args])
+      assert.equal(res.code, 2, args.join(' '))
+      assert.match(res.stderr, /must be a non-negative integer \(0 for no limit\)/)
+    }
+  })
+
+  it('--help says so', async () => {
+    const help = await runCli(['token', 'create', '--help'])
+    assert.match(
+      help.stdout,
+      /By default a token admits one\s+registration and expires in 24 hours/,
+    )
+    assert.match(help.stdout, /--max-uses 0 for unlimited uses, --expires-in 0\s+for no expiry/)
   })
 })

@@ -4,7 +4,7 @@ import { readFileSync, symlinkSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { DEFAULTS } from '../../src/core/config.js'
+import { DEFAULTS } from '../../src/config/resolve.js'
 import { childEnv, type ServerProcess, startServer, tempDir } from '../helpers.js'
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { resolveConfig } from '../../src/core/config.js'
+import { resolveConfig } from '../../src/config/resolve.js'
 import { call, makeRegistrar, runCli, tempDir } from '../helpers.js'
 import { CLIENTS, MCP_SDK_EXAMPLE_CLIENT } from '../interop/real-client-payloads.js'
 

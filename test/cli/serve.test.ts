@@ -202,6 +202,22 @@ describe('registrar serve: an invalid config is refused at start, naming the key
       () => ({ args: ['--host', '127.0.0.2', '--port', '0'] }),
       /issuer: must use https/,
     ],
+    // issue 12 item 17: remote clients would be handed http://localhost:PORT URIs
+    [
+      '--host 0.0.0.0 without an issuer',
+      () => ({ args: ['--host', '0.0.0.0', '--port', '0'] }),
+      /issuer: --host 0\.0\.0\.0 listens beyond this machine, so the issuer cannot be derived: set --issuer/,
+    ],
+    [
+      '--host :: without an issuer',
+      () => ({ args: ['--host', '::', '--port', '0'] }),
+      /issuer: --host :: listens beyond this machine.*set --issuer/,
+    ],
+    [
+      'REGISTRAR_HOST naming a LAN address without an issuer',
+      () => ({ args: ['--port', '0'], env: { REGISTRAR_HOST: '192.0.2.10' } }),
+      /issuer: --host 192\.0\.2\.10 listens beyond this machine.*set --issuer/,
+    ],
     ['a bad REGISTRAR_PORT', () => ({ args: [], env: { REGISTRAR_PORT: 'eighty' } }), /port/],
     ['a bad --registration', () => ({ args: ['--registration', 'closed'] }), /registration\.mode/],
     [
@@ -246,6 +262,27 @@ describe('registrar serve: an invalid config is refused at start, naming the key
       assert.doesNotMatch(res.stdout, /listening on/)
     })
   }
+
+  it('issue 12 item 17: --host 0.0.0.0 with an issuer serves, and the URIs name that issuer', async () => {
+    const server = await startServer(
+      [
+        '--port',
+        '0',
+        '--host',
+        '0.0.0.0',
+        '--issuer',
+        'https://as.example.com',
+        '--store',
+        'memory',
+      ],
+      { defaultFlags: false },
+    )
+    try {
+      assert.equal(await issuerOf(server.url), 'https://as.example.com')
+    } finally {
+      await server.stop()
+    }
+  })
 
   it('an unknown flag is a usage error (exit 2) with the command help', async () => {
     const res = await runCli(['serve', '--prot', '0'])
@@ -420,8 +457,10 @@ describe('registrar token create with a running server on the same SQLite file (
     const token = await createToken(store)
     const res = await register(server.url, token)
     assert.equal(res.status, 201, JSON.stringify(res.body))
-    // unlimited by default
-    assert.equal((await register(server.url, token)).status, 201)
+    // issue 12 item 19: single-use by default
+    assert.equal((await register(server.url, token)).status, 401)
+    const unlimited = await createToken(store, '--max-uses', '0')
+    for (let i = 0; i < 3; i++) assert.equal((await register(server.url, unlimited)).status, 201)
   })
 
   it('--max-uses 2: the third registration is 401, and concurrent ones never exceed the limit', async () => {
@@ -477,7 +516,7 @@ describe('registrar token create with a running server on the same SQLite file (
 
   it('bad option values are usage errors (exit 2)', async () => {
     for (const args of [
-      ['--max-uses', '0'],
+      ['--max-uses', '-1'],
       ['--max-uses', 'x'],
       ['--expires-in', '-5'],
       ['--bogus'],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { resolveConfig } from '../../src/core/config.js'
+import { resolveConfig } from '../../src/config/resolve.js'
 import { RegistrationError } from '../../src/core/errors.js'
 import { Registrar } from '../../src/core/registration.js'
 import type { Store } from '../../src/core/store.js'

@@ -3,15 +3,23 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { loadConfig } from '../../src/cli/common.js'
-import { ConfigError, DEFAULTS, resolveConfig, secretKeyBytes } from '../../src/core/config.js'
+import {
+  ConfigError,
+  DEFAULTS,
+  resolveConfig,
+  resolveSettings,
+  SOURCES,
+  withIssuer,
+} from '../../src/config/resolve.js'
+import { secretKeyBytes } from '../../src/config/schema.js'
 import { tempDir } from '../helpers.js'
 
 const KEY = Buffer.alloc(32, 1).toString('base64url')
 
-/** Asserts resolveConfig refuses the sources with a ConfigError naming `key`. */
-function refused(sources: Parameters<typeof resolveConfig>[0], key: string): void {
+/** Asserts resolveSettings refuses the sources with a ConfigError naming `key`. */
+function refused(sources: Parameters<typeof resolveSettings>[0], key: string): void {
   assert.throws(
-    () => resolveConfig(sources),
+    () => resolveSettings(sources),
     (e: unknown) => {
       assert.ok(e instanceof ConfigError, String(e))
       assert.equal(e.key, key)
@@ -23,12 +31,12 @@ function refused(sources: Parameters<typeof resolveConfig>[0], key: string): voi
 
 describe('resolveConfig: precedence flags > env > file > defaults (design §3)', () => {
   it('defaults apply when nothing is given', () => {
-    const c = resolveConfig()
+    const c = resolveSettings()
     assert.equal(c.port, 3000)
     assert.equal(c.host, '127.0.0.1')
     assert.equal(c.store, 'sqlite:./data/registrar.db')
     assert.equal(c.registration.mode, 'token')
-    assert.equal(c.issuer, '')
+    assert.equal(c.issuer, undefined)
     assert.equal(c.limits.maxBodyBytes, 64 * 1024)
   })
 
@@ -54,17 +62,17 @@ describe('resolveConfig: precedence flags > env > file > defaults (design §3)',
       store: 'sqlite:/tmp/flag.db',
       registration: 'open',
     }
-    const fromFile = resolveConfig({ file })
+    const fromFile = resolveSettings({ file })
     assert.deepEqual(
       [fromFile.port, fromFile.host, fromFile.issuer, fromFile.store, fromFile.registration.mode],
       [4000, '127.0.0.2', 'https://file.example.com', 'sqlite:/tmp/file.db', 'open'],
     )
-    const fromEnv = resolveConfig({ file, env })
+    const fromEnv = resolveSettings({ file, env })
     assert.deepEqual(
       [fromEnv.port, fromEnv.host, fromEnv.issuer, fromEnv.store, fromEnv.registration.mode],
       [5000, '127.0.0.3', 'https://env.example.com', 'memory', 'token'],
     )
-    const fromFlags = resolveConfig({ file, env, flags })
+    const fromFlags = resolveSettings({ file, env, flags })
     assert.deepEqual(
       [
         fromFlags.port,
@@ -78,14 +86,14 @@ describe('resolveConfig: precedence flags > env > file > defaults (design §3)',
   })
 
   it('a file sets nested keys without losing the other defaults', () => {
-    const c = resolveConfig({ file: { registration: { allowedPrivateUseSchemes: ['vscode'] } } })
+    const c = resolveSettings({ file: { registration: { allowedPrivateUseSchemes: ['vscode'] } } })
     assert.deepEqual(c.registration.allowedPrivateUseSchemes, ['vscode'])
     assert.equal(c.registration.mode, 'token')
     assert.equal(c.registration.scopePolicy, 'intersect')
   })
 
   it('empty environment variables count as unset', () => {
-    const c = resolveConfig({
+    const c = resolveSettings({
       file: { port: 4000, host: '127.0.0.2', store: 'memory', registration: { mode: 'open' } },
       env: {
         REGISTRAR_PORT: '',
@@ -102,7 +110,7 @@ describe('resolveConfig: precedence flags > env > file > defaults (design §3)',
   })
 
   it('REGISTRAR_LOG_LEVEL and REGISTRAR_SECRET_ENCRYPTION_KEY are read from env', () => {
-    const c = resolveConfig({
+    const c = resolveSettings({
       env: { REGISTRAR_LOG_LEVEL: 'debug', REGISTRAR_SECRET_ENCRYPTION_KEY: KEY },
     })
     assert.equal(c.log.level, 'debug')
@@ -123,7 +131,7 @@ describe('resolveConfig: precedence flags > env > file > defaults (design §3)',
   })
 
   it('the result is frozen, and DEFAULTS are never modified', () => {
-    const c = resolveConfig({ file: { registration: { allowedPrivateUseSchemes: ['cursor'] } } })
+    const c = resolveSettings({ file: { registration: { allowedPrivateUseSchemes: ['cursor'] } } })
     assert.ok(Object.isFrozen(c))
     assert.ok(Object.isFrozen(c.registration))
     assert.throws(() => {
@@ -134,17 +142,17 @@ describe('resolveConfig: precedence flags > env > file > defaults (design §3)',
 
   it('the issuer loses its trailing slash', () => {
     assert.equal(
-      resolveConfig({ file: { issuer: 'https://as.example.com/' } }).issuer,
+      resolveSettings({ file: { issuer: 'https://as.example.com/' } }).issuer,
       'https://as.example.com',
     )
     assert.equal(
-      resolveConfig({ file: { issuer: 'https://as.example.com/t1/' } }).issuer,
+      resolveSettings({ file: { issuer: 'https://as.example.com/t1/' } }).issuer,
       'https://as.example.com/t1',
     )
   })
 
   it('private-use schemes are lower-cased and lose a trailing colon', () => {
-    const c = resolveConfig({
+    const c = resolveSettings({
       file: { registration: { allowedPrivateUseSchemes: ['VSCode:', 'cursor'] } },
     })
     assert.deepEqual(c.registration.allowedPrivateUseSchemes, ['vscode', 'cursor'])
@@ -197,7 +205,7 @@ describe('resolveConfig: an invalid config is refused, naming the key (design §
       'http://[::1]:1',
       'https://a.example/t',
     ]) {
-      assert.equal(resolveConfig({ file: { issuer: ok } }).issuer, ok)
+      assert.equal(resolveSettings({ file: { issuer: ok } }).issuer, ok)
     }
   })
 
@@ -263,7 +271,7 @@ describe('resolveConfig: an invalid config is refused, naming the key (design §
         'registration.extensionFields[0]',
       )
     }
-    const c = resolveConfig({ file: { registration: { extensionFields: ['x_tenant'] } } })
+    const c = resolveSettings({ file: { registration: { extensionFields: ['x_tenant'] } } })
     assert.deepEqual(c.registration.extensionFields, ['x_tenant'])
   })
 
@@ -293,7 +301,7 @@ describe('resolveConfig: an invalid config is refused, naming the key (design §
       { file: { metadata: { token_endpoint_auth_signing_alg_values_supported: ['none'] } } },
       'metadata.token_endpoint_auth_signing_alg_values_supported',
     )
-    const ok = resolveConfig({
+    const ok = resolveSettings({
       file: {
         registration: { secretEncryptionKey: KEY },
         metadata: { token_endpoint_auth_methods_supported: ['client_secret_jwt'] },
@@ -335,8 +343,8 @@ describe('resolveConfig: an invalid config is refused, naming the key (design §
       'softwareStatement.trustedIssuers[0].jwks_uri',
     )
     assert.equal(
-      resolveConfig({ file: { softwareStatement: { trustedIssuers: [issuer] } } }).softwareStatement
-        .trustedIssuers.length,
+      resolveSettings({ file: { softwareStatement: { trustedIssuers: [issuer] } } })
+        .softwareStatement.trustedIssuers.length,
       1,
     )
   })
@@ -360,5 +368,171 @@ describe('secretKeyBytes', () => {
     assert.equal(secretKeyBytes('ab'.repeat(31)), undefined)
     assert.equal(secretKeyBytes(Buffer.alloc(16).toString('base64url')), undefined)
     assert.equal(secretKeyBytes(`${KEY}x`), undefined)
+  })
+})
+
+describe('issue 12 item 16: unknown keys are refused at every depth', () => {
+  // Before the schema, a policy definition and a trusted issuer were copied as given: a typo in a
+  // rule's name left the rule unset, and the restriction silently gone.
+  const mcp = { redirectUriSchemes: ['http', 'vscode'], maxClients: 10 }
+
+  it('a misspelt rule in policies.definitions.* is refused, not dropped with its restriction', () => {
+    const good = resolveSettings({ file: { policies: { definitions: { mcp } } } })
+    assert.deepEqual(good.policies.definitions.mcp?.redirectUriSchemes, ['http', 'vscode'])
+    refused(
+      {
+        file: {
+          policies: {
+            definitions: { mcp: { redirectUriScheme: ['http', 'vscode'], maxClients: 10 } },
+          },
+        },
+      },
+      'policies.definitions.mcp.redirectUriScheme',
+    )
+    refused(
+      { file: { policies: { definitions: { mcp: { ...mcp, requireAproval: true } } } } },
+      'policies.definitions.mcp.requireAproval',
+    )
+  })
+
+  it('a misspelt member of softwareStatement.trustedIssuers[] is refused', () => {
+    const issuer = { iss: 'https://dir.example.com', jwks: { keys: [] }, algorithms: ['ES256'] }
+    const good = resolveSettings({
+      file: { softwareStatement: { trustedIssuers: [{ ...issuer, softwareIds: ['app-1'] }] } },
+    })
+    assert.deepEqual(good.softwareStatement.trustedIssuers[0]?.softwareIds, ['app-1'])
+    refused(
+      {
+        file: {
+          softwareStatement: { trustedIssuers: [issuer, { ...issuer, softwareId: ['app-1'] }] },
+        },
+      },
+      'softwareStatement.trustedIssuers[1].softwareId',
+    )
+    refused(
+      { file: { softwareStatement: { trustedIssuers: [{ ...issuer, max_age: 300 }] } } },
+      'softwareStatement.trustedIssuers[0].max_age',
+    )
+  })
+
+  it('names that reach a prototype are refused in open maps too', () => {
+    refused(
+      { file: JSON.parse('{"policies": {"definitions": {"__proto__": {"maxClients": 1}}}}') },
+      'policies.definitions.__proto__',
+    )
+    refused({ file: JSON.parse('{"metadata": {"__proto__": {"x": 1}}}') }, 'metadata.__proto__')
+  })
+
+  it('"$schema" is allowed at the top of a file only (editor completion)', () => {
+    const c = resolveSettings({ file: { $schema: './node_modules/registrar/config.schema.json' } })
+    assert.equal('$schema' in c, false)
+    refused({ file: { registration: { $schema: 'x' } } }, 'registration.$schema')
+  })
+
+  it('metadata stays an open map: any discovery member is kept', () => {
+    const c = resolveSettings({
+      file: { metadata: { service_documentation: 'https://d.example' } },
+    })
+    assert.equal(c.metadata.service_documentation, 'https://d.example')
+  })
+})
+
+describe('issue 12 item 16: fetch.caFile, documented and used, is accepted (it was refused)', () => {
+  it('resolves, and an empty path is refused naming the key', () => {
+    const c = resolveConfig({
+      file: { issuer: 'https://as.example.com', fetch: { caFile: '/etc/registrar/ca.pem' } },
+    })
+    assert.equal(c.fetch.caFile, '/etc/registrar/ca.pem')
+    refused({ file: { fetch: { caFile: '' } } }, 'fetch.caFile')
+    refused({ file: { fetch: { caFile: 7 } } }, 'fetch.caFile')
+  })
+})
+
+describe('issue 12 item 16: the issuer is required to run, optional to resolve', () => {
+  it('resolveConfig refuses a configuration without an issuer, naming it', () => {
+    assert.throws(
+      () => resolveConfig({ file: { port: 4000 } }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'issuer',
+    )
+  })
+
+  it('withIssuer completes settings with a checked issuer, frozen', () => {
+    const settings = resolveSettings({ file: { port: 4000 } })
+    const config = withIssuer(settings, 'http://127.0.0.1:4000/')
+    assert.equal(config.issuer, 'http://127.0.0.1:4000')
+    assert.equal(config.port, 4000)
+    assert.ok(Object.isFrozen(config))
+    assert.equal(settings.issuer, undefined, 'the settings are left as they were')
+    assert.throws(
+      () => withIssuer(settings, 'http://0.0.0.0:4000'),
+      (e: unknown) => e instanceof ConfigError && e.key === 'issuer',
+    )
+  })
+
+  it('DEFAULTS are deep-frozen and have no issuer', () => {
+    assert.equal(DEFAULTS.issuer, undefined)
+    assert.ok(Object.isFrozen(DEFAULTS.registration.allowedPrivateUseSchemes))
+    assert.ok(Object.isFrozen(DEFAULTS.policies.definitions))
+  })
+
+  it('the resolved configuration is deep-frozen, down to policy definitions and issuers', () => {
+    const c = resolveSettings({
+      file: {
+        policies: { definitions: { p: { scopes: ['a'] } } },
+        softwareStatement: {
+          trustedIssuers: [{ iss: 'x', jwks: { keys: [] }, algorithms: ['ES256'] }],
+        },
+      },
+    })
+    assert.ok(Object.isFrozen(c.policies.definitions.p?.scopes))
+    assert.ok(Object.isFrozen(c.softwareStatement.trustedIssuers[0]?.algorithms))
+  })
+})
+
+describe('issue 12 item 16: one table maps the environment and the flags', () => {
+  it('every REGISTRAR_* variable and flag of the table sets its key, flags above the env', () => {
+    // a valid value per key, as text (env and flags are text)
+    const samples: Record<string, [string, string]> = {
+      issuer: ['https://env.example.com', 'https://flag.example.com'],
+      port: ['4001', '4002'],
+      host: ['127.0.0.5', '127.0.0.6'],
+      store: ['memory', 'sqlite:/tmp/flag.db'],
+      'registration.mode': ['open', 'token'],
+      'registration.secretEncryptionKey': [KEY, KEY],
+      'rateLimit.store': ['redis://env:6379', 'redis://flag:6379'],
+      'log.level': ['debug', 'trace'],
+    }
+    assert.deepEqual(
+      SOURCES.map((s) => s.key).sort(),
+      Object.keys(samples).sort(),
+      'a new env/flag key needs a sample here',
+    )
+    for (const source of SOURCES) {
+      const [fromEnv, fromFlag] = samples[source.key] as [string, string]
+      const read = (c: object) =>
+        source.key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], c)
+      const env = source.env ? { [source.env]: fromEnv } : {}
+      if (source.env) {
+        const expected = source.key === 'port' ? Number(fromEnv) : fromEnv
+        assert.equal(read(resolveSettings({ env })), expected, source.env)
+      }
+      if (source.flag) {
+        const expected = source.key === 'port' ? Number(fromFlag) : fromFlag
+        const flags = { [source.flag.name]: fromFlag }
+        assert.equal(read(resolveSettings({ env, flags })), expected, `--${source.flag.name}`)
+      }
+    }
+  })
+
+  it('a bad value from the environment is refused naming the key it sets', () => {
+    refused({ env: { REGISTRAR_RATE_LIMIT_STORE: 'memcached://x' } }, 'rateLimit.store')
+    refused({ flags: { 'rate-limit-store': 'x' } }, 'rateLimit.store')
+    refused({ env: { REGISTRAR_HOST: '' }, flags: { port: 'x' } }, 'port')
+  })
+
+  it("the caller's file object is not modified by the layers above it", () => {
+    const file = { registration: { mode: 'open' as const } }
+    resolveSettings({ file, flags: { registration: 'token' } })
+    assert.deepEqual(file, { registration: { mode: 'open' } })
   })
 })

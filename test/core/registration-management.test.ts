@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { secretKeyBytes } from '../../src/core/config.js'
+import { secretKeyBytes } from '../../src/config/schema.js'
 import { openSecret, sha256 } from '../../src/core/crypto.js'
 import { RegistrationError } from '../../src/core/errors.js'
 import type { ClientRecord } from '../../src/core/store.js'

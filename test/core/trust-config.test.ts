@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ConfigError, resolveConfig } from '../../src/core/config.js'
+import { ConfigError, resolveConfig } from '../../src/config/resolve.js'
 
 function refused(file: Record<string, unknown>, key: string) {
   assert.throws(

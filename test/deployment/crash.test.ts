@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
-import { resolveConfig } from '../../src/core/config.js'
+import { resolveConfig } from '../../src/config/resolve.js'
 import { openStore } from '../../src/storage/open-store.js'
 import { type ServerProcess, startServer, tempDir } from '../helpers.js'
+import { serviceSuite } from '../service-suite.js'
 import {
   createTestDatabase,
   postgresTarget,
@@ -125,7 +126,7 @@ describe('kill -9 during registrations: nothing acknowledged is lost', () => {
     }
   })
 
-  describe('PostgreSQL', { skip: target.skip }, () => {
+  serviceSuite('PostgreSQL', target.skip, () => {
     let db: TestDatabase
     before(async () => {
       target.assertAvailable()

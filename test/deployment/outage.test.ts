@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 import { type ServerProcess, startServer } from '../helpers.js'
+import { serviceSuite } from '../service-suite.js'
 import { HOW_TO_RUN, POSTGRES_REQUIRED } from '../storage/postgres-helper.js'
 import { PrivateCluster } from './private-cluster.js'
 import { type Answer, registrationRequest, request } from './support.js'
@@ -19,7 +20,7 @@ function assertUnavailable(r: Answer, what: string): void {
   assert.ok(r.ms < QUICK_MS, `${what} took ${Math.round(r.ms)} ms`)
 }
 
-describe('PostgreSQL outage (a private cluster, stopped and started)', { skip }, () => {
+serviceSuite('PostgreSQL outage (a private cluster, stopped and started)', skip, () => {
   let cluster: PrivateCluster
   let server: ServerProcess
 

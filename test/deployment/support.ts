@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import type { RegistrarConfig } from '../../src/core/config.js'
+import type { RegistrarConfig } from '../../src/config/schema.js'
 import type { ClientRecord, Store } from '../../src/core/store.js'
 import { clientMetadataRules } from '../../src/metadata/rules.js'
 import { validateClientMetadata } from '../../src/metadata/validate.js'

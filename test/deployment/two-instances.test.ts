@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { after, before, it } from 'node:test'
 import { openStore } from '../../src/storage/open-store.js'
 import { runCli, type ServerProcess, startServer } from '../helpers.js'
+import { serviceSuite } from '../service-suite.js'
 import {
   createTestDatabase,
   postgresTarget,
@@ -22,7 +23,7 @@ async function createToken(store: string, maxUses: number): Promise<{ token: str
   return { token: out.stdout.trim().split('\n').at(-1) as string, id }
 }
 
-describe('two instances, one PostgreSQL database', { skip: target.skip }, () => {
+serviceSuite('two instances, one PostgreSQL database', target.skip, () => {
   let db: TestDatabase
   let a: ServerProcess
   let b: ServerProcess

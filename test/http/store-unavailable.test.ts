@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { composeRegistrar } from '../../src/app.js'
-import { resolveConfig } from '../../src/core/config.js'
+import { resolveConfig } from '../../src/config/resolve.js'
 import { MemoryStore } from '../../src/storage/memory.js'
 import { storeUnavailable } from '../../src/storage/unavailable.js'
 

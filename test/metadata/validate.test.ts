@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { exportJWK, generateKeyPair, generateSecret, type JWK } from 'jose'
-import { resolveConfig } from '../../src/core/config.js'
+import { resolveConfig } from '../../src/config/resolve.js'
 import { openSecret, sha256 } from '../../src/core/crypto.js'
 import { RegistrationError } from '../../src/core/errors.js'
 import { isSymmetricAlg, needsPlaintextSecret, needsSecret } from '../../src/metadata/algorithms.js'

@@ -6,6 +6,7 @@ import { RegistrationError } from '../../src/core/errors.js'
 import type { Store } from '../../src/core/store.js'
 import { MIGRATIONS } from '../../src/storage/migrations.js'
 import { openStore } from '../../src/storage/open-store.js'
+import { serviceSuite } from '../service-suite.js'
 import { admin, createTestDatabase, postgresTarget, type TestDatabase } from './postgres-helper.js'
 import { client, token } from './store.contract.js'
 import { TcpProxy } from './tcp-proxy.js'
@@ -38,7 +39,7 @@ async function closedPort(): Promise<number> {
   return port
 }
 
-describe('PostgreSQL store', { skip: target.skip }, () => {
+serviceSuite('PostgreSQL store', target.skip, () => {
   let db: TestDatabase
   before(async () => {
     target.assertAvailable()

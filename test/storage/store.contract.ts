@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
 import type { ClientRecord, InitialAccessTokenRecord, Store } from '../../src/core/store.js'
 import type { ClientMetadata } from '../../src/metadata/types.js'
+import { serviceSuite } from '../service-suite.js'
 
 /** How the contract gets stores of one implementation. */
 export interface StoreUnderTest {
@@ -99,7 +100,7 @@ const NOW = 1_700_000_500
  * may rely on exactly these guarantees whatever the deployment uses.
  */
 export function storeContract(name: string, subject: StoreUnderTest): void {
-  describe(`Store contract: ${name}`, { skip: subject.skip ?? false }, () => {
+  serviceSuite(`Store contract: ${name}`, subject.skip ?? false, () => {
     let store: Store
     if (subject.before) before(subject.before)
     if (subject.after) after(subject.after)
