@@ -127,11 +127,13 @@ export async function validateClientMetadata(
         ? 'native'
         : 'web'
   out.application_type = applicationType
-  if (redirectUris && redirectUris.length > 0) {
+  if (redirectUris) {
     const usesImplicit = grantTypes.includes('implicit')
     redirectUris.forEach((uri, i) => {
       checkRedirectUriForType(uri, kinds[i]!, applicationType, usesImplicit)
     })
+    // RFC 7591 §3.2.1: registered values are echoed, `[]` included (a client_credentials client
+    // of the MCP SDKs sends `[]` and cannot parse an answer without it)
     out.redirect_uris = redirectUris
   }
 

@@ -407,6 +407,24 @@ describe('validateClientMetadata: grant_types and response_types (RFC 7591 §2.1
     assert.deepEqual(implied.response_types, [])
   })
 
+  it('issue 12 item 12 R7591-3.2.1-e: redirect_uris [] is registered and echoed as [], like response_types []', async () => {
+    // both MCP SDKs send it for client_credentials clients and parse redirect_uris as required
+    const out = await validate({ grant_types: ['client_credentials'], redirect_uris: [] })
+    assert.deepEqual(out.redirect_uris, [])
+    const omitted = await validate({ grant_types: ['client_credentials'] })
+    assert.equal('redirect_uris' in omitted, false, 'an omitted member stays omitted')
+    const { fetch } = makeRegistrar()
+    const res = await call(fetch, 'POST', '/register', {
+      body: { grant_types: ['client_credentials'], redirect_uris: [] },
+    })
+    assert.equal(res.status, 201)
+    assert.deepEqual(res.body.redirect_uris, [])
+    const read = await call(fetch, 'GET', new URL(res.body.registration_client_uri).pathname, {
+      token: res.body.registration_access_token,
+    })
+    assert.deepEqual(read.body.redirect_uris, [], 'RFC 7592 read returns it too')
+  })
+
   it('ROIDR-2-aa: "code id_token" needs both authorization_code and implicit', async () => {
     await refuse(
       { ...minimal, response_types: ['code id_token'], grant_types: ['authorization_code'] },
