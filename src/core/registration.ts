@@ -699,8 +699,8 @@ function decisions(
       out[member] =
         member === 'scope' && rules.scopes_supported
           ? 'request, narrowed to metadata.scopes_supported (registration.scopePolicy intersect)'
-          : member === 'grant_types'
-            ? 'request, narrowed to grant_types_supported'
+          : member === 'grant_types' || member === 'response_types'
+            ? `request, narrowed to ${member}_supported`
             : 'request, normalised by the server'
     } else out[member] = 'server default'
   }

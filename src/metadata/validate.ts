@@ -78,12 +78,29 @@ export async function validateClientMetadata(
   if (responseTypes) {
     // 'code id_token' and 'id_token code' are one response type (OAuth 2.0 Multiple Response
     // Types §5: order does not matter): register it once
-    responseTypes = [...new Set(responseTypes.map((r) => normaliseResponseType(r)))]
-    for (const r of responseTypes) {
-      if (!rules.response_types_supported.some((s) => normaliseResponseType(s) === r)) {
-        throw invalidMetadata(`response_type '${r}' is not supported`)
+    const requested = [...new Set(responseTypes.map((r) => normaliseResponseType(r)))]
+    const kept = requested.filter((r) =>
+      rules.response_types_supported.some((s) => normaliseResponseType(s) === r),
+    )
+    if (requested.length > 0 && kept.length === 0) {
+      throw invalidMetadata(
+        `none of the requested response_types is supported; supported: ${rules.response_types_supported.join(', ')}`,
+      )
+    }
+    if (kept.length < requested.length && grantTypes) {
+      // RFC 7591 §3.2.1, as for grant_types: the unsupported ones are dropped and the rest echoed
+      // (stock mod_auth_openidc asks for all six OIDC response types and `implicit`, whatever
+      // discovery says). A grant that only the dropped types needed goes with them.
+      const stillNeeded = grantsNeededBy(kept)
+      const neededByDropped = grantsNeededBy(requested.filter((r) => !kept.includes(r)))
+      grantTypes = grantTypes.filter((g) => stillNeeded.has(g) || !neededByDropped.has(g))
+      if (grantTypes.length === 0) {
+        throw invalidMetadata(
+          'none of the requested grant_types fits the supported response_types that were kept',
+        )
       }
     }
+    responseTypes = kept
   }
   // RFC 7591 §2.1: an omitted member takes the default consistent with the one given.
   if (!grantTypes) grantTypes = responseTypes ? grantsFor(responseTypes) : ['authorization_code']
@@ -375,7 +392,8 @@ function normaliseResponseType(r: string): string {
   return [...new Set(parts)].sort().join(' ')
 }
 
-function grantsFor(responseTypes: string[]): string[] {
+/** The grant types a list of response types needs (RFC 7591 §2.1, OIDR §2 table). */
+function grantsNeededBy(responseTypes: readonly string[]): Set<string> {
   const grants = new Set<string>()
   for (const r of responseTypes) {
     for (const part of r.split(' ')) {
@@ -383,6 +401,11 @@ function grantsFor(responseTypes: string[]): string[] {
       if (g) grants.add(g)
     }
   }
+  return grants
+}
+
+function grantsFor(responseTypes: string[]): string[] {
+  const grants = grantsNeededBy(responseTypes)
   if (grants.size === 0) {
     throw invalidMetadata('grant_types is required when response_types has no code or token')
   }
@@ -390,13 +413,7 @@ function grantsFor(responseTypes: string[]): string[] {
 }
 
 function checkGrantResponseConsistency(grants: string[], responses: string[]): void {
-  const needed = new Set<string>()
-  for (const r of responses) {
-    for (const part of r.split(' ')) {
-      const g = RESPONSE_TYPE_GRANT[part]
-      if (g) needed.add(g)
-    }
-  }
+  const needed = grantsNeededBy(responses)
   for (const g of needed) {
     if (!grants.includes(g)) {
       throw invalidMetadata(

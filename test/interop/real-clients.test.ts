@@ -203,3 +203,63 @@ describe('interop: the seven real client payloads of design §5', () => {
     }
   })
 })
+
+/**
+ * Clients outside design §5 that could not register (issue 12, "Real clients"). Each payload is what
+ * the client's source sends by default, read from its repository (commits named below).
+ */
+describe('interop: real clients that were refused before (issue 12 items 11, 13)', () => {
+  let server: ServerProcess
+  before(async () => {
+    server = await startServer(['--registration', 'open', '--store', 'memory'])
+  })
+  after(async () => {
+    assert.equal(await server.stop(), 0)
+  })
+
+  async function register(body: Record<string, unknown>): Promise<JsonBody> {
+    const res = await fetch(`${server.url}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    const json = (await res.json()) as JsonBody
+    assert.equal(res.status, 201, JSON.stringify(json))
+    return json
+  }
+
+  it('issue 12 item 13 R7591-3.2.1-f: stock mod_auth_openidc (all six response types, implicit) registers the supported subset', async () => {
+    // OpenIDC/mod_auth_openidc 1deff3d, src/metadata/client.c oidc_metadata_client_register() with
+    // no OIDCProvider* overrides: response_types from oidc_proto_supported_flows(), the implicit
+    // grant, and the module's redirect URI as initiate_login_uri and logout endpoints.
+    const redirect = 'https://www.example.com/protected/redirect_uri'
+    const body = {
+      client_name: 'OpenID Connect Apache Module (mod_auth_openidc)',
+      redirect_uris: [redirect],
+      response_types: [
+        'code',
+        'id_token',
+        'id_token token',
+        'code id_token',
+        'code token',
+        'code id_token token',
+      ],
+      grant_types: ['authorization_code', 'implicit', 'refresh_token'],
+      initiate_login_uri: redirect,
+      frontchannel_logout_uri: `${redirect}?logout=get`,
+      backchannel_logout_uri: `${redirect}?logout=backchannel`,
+    }
+    const info = await register(body)
+    // this server supports only `code`: that is registered, with the grants it needs, and echoed;
+    // the module then uses the first registered response type that matches its configured `code`
+    assert.deepEqual(info.response_types, ['code'])
+    assert.deepEqual(info.grant_types, ['authorization_code', 'refresh_token'])
+    assert.deepEqual(info.redirect_uris, [redirect])
+    assert.equal(info.application_type, 'web')
+    assert.equal(info.initiate_login_uri, body.initiate_login_uri)
+    assert.equal(info.frontchannel_logout_uri, body.frontchannel_logout_uri)
+    assert.equal(info.backchannel_logout_uri, body.backchannel_logout_uri)
+    assert.equal(typeof info.client_secret, 'string')
+    assert.equal(info.client_secret_expires_at, 0)
+  })
+})

@@ -487,8 +487,63 @@ describe('validateClientMetadata: grant_types and response_types (RFC 7591 §2.1
     assert.deepEqual(twice.response_types, ['code id_token'], 'registered once')
   })
 
-  it('R7591-2-f04 RDISC-X-a: a response type outside response_types_supported gives 400', async () => {
-    await refuse({ ...minimal, response_types: ['code id_token'] }, 'invalid_client_metadata')
+  it('R7591-2-f04 RDISC-X-a: a response type outside response_types_supported gives 400 when none is left', async () => {
+    await refuse(
+      { ...minimal, response_types: ['code id_token'] },
+      'invalid_client_metadata',
+      {},
+      /none of the requested response_types is supported; supported: code/,
+    )
+  })
+
+  it('issue 12 item 13 R7591-3.2.1-f: unsupported response types are dropped like grant types, the rest echoed', async () => {
+    const out = await validate({
+      ...minimal,
+      response_types: ['code', 'id_token', 'code id_token'],
+      grant_types: ['authorization_code', 'refresh_token'],
+    })
+    assert.deepEqual(out.response_types, ['code'])
+    assert.deepEqual(out.grant_types, ['authorization_code', 'refresh_token'])
+    // grant_types omitted: the default follows what was kept (RFC 7591 §2.1)
+    const implied = await validate({ ...minimal, response_types: ['id_token token', 'code'] })
+    assert.deepEqual(implied.response_types, ['code'])
+    assert.deepEqual(implied.grant_types, ['authorization_code'])
+  })
+
+  it('issue 12 item 13: a grant only the dropped response types needed is dropped with them', async () => {
+    const file = {
+      metadata: {
+        grant_types_supported: ['authorization_code', 'implicit', 'refresh_token'],
+        response_types_supported: ['code', 'token'],
+      },
+    }
+    const out = await validate(
+      {
+        ...minimal,
+        response_types: ['code', 'id_token'],
+        grant_types: ['authorization_code', 'implicit'],
+      },
+      file,
+    )
+    assert.deepEqual(out.response_types, ['code'])
+    assert.deepEqual(out.grant_types, ['authorization_code'], 'implicit served only id_token')
+    // a grant that a kept response type needs stays
+    const kept = await validate(
+      {
+        ...minimal,
+        response_types: ['code', 'token', 'id_token'],
+        grant_types: ['authorization_code', 'implicit'],
+      },
+      file,
+    )
+    assert.deepEqual(kept.response_types, ['code', 'token'])
+    assert.deepEqual(kept.grant_types, ['authorization_code', 'implicit'])
+    // nothing was dropped: an inconsistent pair is still refused, not repaired (R7591-2.1-a)
+    await refuse(
+      { ...minimal, response_types: ['code'], grant_types: ['authorization_code', 'implicit'] },
+      'invalid_client_metadata',
+      file,
+    )
   })
 
   it('R7591-2-f01 R7591-5-b: redirect-based grants need redirect_uris', async () => {
