@@ -701,7 +701,9 @@ function decisions(
           ? 'request, narrowed to metadata.scopes_supported (registration.scopePolicy intersect)'
           : member === 'grant_types' || member === 'response_types'
             ? `request, narrowed to ${member}_supported`
-            : 'request, normalised by the server'
+            : member === 'application_type'
+              ? 'request, replaced: loopback or private-use redirect URIs make a native client'
+              : 'request, normalised by the server'
     } else out[member] = 'server default'
   }
   return out

@@ -9,6 +9,7 @@ import {
   fetchableUri,
   isLoopbackHttp,
   MAX_URI,
+  type RedirectKind,
   redirectUriKind,
   webPageUri,
 } from './uri.js'
@@ -137,18 +138,15 @@ export async function validateClientMetadata(
     throw invalidRedirectUri('redirect_uris is required for the requested grant and response types')
   }
   const kinds = (redirectUris ?? []).map((u) => redirectUriKind(u, rules, invalidRedirectUri))
-  const applicationType: 'web' | 'native' =
-    appType === 'web' || appType === 'native'
-      ? appType
-      : kinds.length > 0 && kinds.every((k) => k === 'loopback' || k === 'private-use')
-        ? 'native'
-        : 'web'
+  const applicationType = registeredApplicationType(appType, kinds)
   out.application_type = applicationType
   if (redirectUris) {
     const usesImplicit = grantTypes.includes('implicit')
-    redirectUris.forEach((uri, i) => {
-      checkRedirectUriForType(uri, kinds[i]!, applicationType, usesImplicit)
-    })
+    // what no application type could use is named first (plain http, RFC 9700 §2.6)
+    const order = redirectUris.map((_, i) => i).sort((a, b) => httpFirst(kinds[a]!, kinds[b]!))
+    for (const i of order) {
+      checkRedirectUriForType(redirectUris[i]!, kinds[i]!, applicationType, usesImplicit)
+    }
     // RFC 7591 §3.2.1: registered values are echoed, `[]` included (a client_credentials client
     // of the MCP SDKs sends `[]` and cannot parse an answer without it)
     out.redirect_uris = redirectUris
@@ -385,6 +383,25 @@ export async function validateClientMetadata(
 }
 
 // ----------------------------------------------------------------------------------------------
+
+/**
+ * design §4: redirect URIs on loopback http or a private-use scheme (with or without claimed https
+ * beside them) can only be a native client's (RFC 8252 §7, RFC 9700 §2.6), so such a client is
+ * registered as `native` whether `application_type` was omitted or sent as `web` (RFC 7591 §3.2.1
+ * lets the server replace a value; the response echoes it). oidc-agent sends `web` with
+ * `http://localhost:4242`; VS Code mixes `https://vscode.dev/redirect` with loopback.
+ */
+function registeredApplicationType(requested: unknown, kinds: RedirectKind[]): 'web' | 'native' {
+  if (requested === 'native') return 'native'
+  const nativeOnly = kinds.some((k) => k === 'loopback' || k === 'private-use')
+  // plain http on another host fits no type: left to checkRedirectUriForType's refusal
+  if (nativeOnly && !kinds.includes('http')) return 'native'
+  return 'web'
+}
+
+function httpFirst(a: RedirectKind, b: RedirectKind): number {
+  return (b === 'http' ? 1 : 0) - (a === 'http' ? 1 : 0)
+}
 
 function normaliseResponseType(r: string): string {
   const parts = r.split(' ').filter(Boolean)

@@ -560,10 +560,12 @@ describe('validateClientMetadata: grant_types and response_types (RFC 7591 §2.1
 
 describe('validateClientMetadata: redirect URI decision table (checklist §5.2)', () => {
   type Outcome = 'accept' | 'reject'
-  // [uri, explicit web, explicit native, application_type omitted → 'web' | 'native' | 'reject']
-  const rows: [string, Outcome, Outcome, 'web' | 'native' | 'reject'][] = [
-    ['https://app.example.com/cb', 'accept', 'accept', 'web'],
-    ['https://app.example.com/cb?tenant=1', 'accept', 'accept', 'web'],
+  // [uri, explicit web, explicit native, application_type omitted]: 'web' / 'native' is the
+  // application_type registered, 'reject' a 400 (design §4: explicit web with loopback or
+  // private-use redirect URIs is registered as native, issue 12 item 11)
+  const rows: [string, 'web' | 'native' | 'reject', Outcome, 'web' | 'native' | 'reject'][] = [
+    ['https://app.example.com/cb', 'web', 'accept', 'web'],
+    ['https://app.example.com/cb?tenant=1', 'web', 'accept', 'web'],
     ['https://app.example.com/cb#x', 'reject', 'reject', 'reject'],
     ['/cb', 'reject', 'reject', 'reject'],
     ['cb', 'reject', 'reject', 'reject'],
@@ -571,13 +573,13 @@ describe('validateClientMetadata: redirect URI decision table (checklist §5.2)'
     ['https:/app.example.com/cb', 'reject', 'reject', 'reject'],
     ['https:///cb', 'reject', 'reject', 'reject'],
     ['http://app.example.com/cb', 'reject', 'reject', 'reject'],
-    ['http://127.0.0.1/cb', 'reject', 'accept', 'native'],
-    ['http://[::1]/cb', 'reject', 'accept', 'native'],
-    ['http://localhost/cb', 'reject', 'accept', 'native'],
-    ['http://127.0.0.1:3000/cb', 'reject', 'accept', 'native'],
-    ['http://localhost:33418/', 'reject', 'accept', 'native'],
-    ['https://localhost/cb', 'accept', 'accept', 'web'],
-    ['com.example.app:/oauth2redirect', 'reject', 'accept', 'native'],
+    ['http://127.0.0.1/cb', 'native', 'accept', 'native'],
+    ['http://[::1]/cb', 'native', 'accept', 'native'],
+    ['http://localhost/cb', 'native', 'accept', 'native'],
+    ['http://127.0.0.1:3000/cb', 'native', 'accept', 'native'],
+    ['http://localhost:33418/', 'native', 'accept', 'native'],
+    ['https://localhost/cb', 'web', 'accept', 'web'],
+    ['com.example.app:/oauth2redirect', 'native', 'accept', 'native'],
     ['vscode://publisher.ext/cb', 'reject', 'reject', 'reject'],
     ['javascript:alert(1)', 'reject', 'reject', 'reject'],
     ['javascript://app.example.com/%0aalert(1)', 'reject', 'reject', 'reject'],
@@ -595,9 +597,10 @@ describe('validateClientMetadata: redirect URI decision table (checklist §5.2)'
   for (const [uri, web, native, omitted] of rows) {
     it(`R6749-3.1.2-a R9700-2.6-a ROIDR-2-x ROIDR-2-y: ${JSON.stringify(uri)}: web ${web}, native ${native}, omitted ${omitted}`, async () => {
       const body = { redirect_uris: [uri] }
-      if (web === 'accept') {
-        assert.equal((await validate({ ...body, application_type: 'web' })).application_type, 'web')
-      } else await refuse({ ...body, application_type: 'web' }, 'invalid_redirect_uri')
+      if (web === 'reject')
+        await refuse({ ...body, application_type: 'web' }, 'invalid_redirect_uri')
+      else
+        assert.equal((await validate({ ...body, application_type: 'web' })).application_type, web)
       if (native === 'accept') {
         const out = await validate({ ...body, application_type: 'native' })
         assert.equal(out.application_type, 'native')
@@ -626,18 +629,65 @@ describe('validateClientMetadata: redirect URI decision table (checklist §5.2)'
     const file = { registration: { allowedPrivateUseSchemes: ['vscode', 'cursor'] } }
     const uri = 'vscode://publisher.ext/cb'
     assert.equal((await validate({ redirect_uris: [uri] }, file)).application_type, 'native')
-    await refuse({ redirect_uris: [uri], application_type: 'web' }, 'invalid_redirect_uri', file)
+    const web = await validate({ redirect_uris: [uri], application_type: 'web' }, file)
+    assert.equal(web.application_type, 'native', 'design §4: registered as native')
     await refuse({ redirect_uris: ['myapp://cb'] }, 'invalid_redirect_uri', file, /8252/)
   })
 
-  it('design §4 C-5: application_type inference needs every redirect URI to be loopback or private-use', async () => {
+  it('design §4 C-5: application_type omitted with only loopback or private-use redirect URIs is native', async () => {
     const out = await validate({
       redirect_uris: ['http://127.0.0.1:8080/cb', 'http://localhost/cb', 'com.example.app:/cb'],
     })
     assert.equal(out.application_type, 'native')
+  })
+
+  it('issue 12 item 11 design §4: claimed https beside loopback (VS Code) is native when application_type is omitted', async () => {
+    const uris = ['https://vscode.dev/redirect', 'http://127.0.0.1:33418/', 'http://127.0.0.1/']
+    const out = await validate({ redirect_uris: uris })
+    assert.equal(out.application_type, 'native')
+    assert.deepEqual(out.redirect_uris, uris)
+  })
+
+  it('issue 12 item 11 design §4 R7591-3.2.1-f: explicit web with loopback or private-use redirect URIs is registered as native', async () => {
+    for (const uris of [
+      ['http://localhost:4242'],
+      ['edu.kit.data.oidc-agent:/redirect'],
+      ['http://localhost:4242', 'http://localhost:8080', 'edu.kit.data.oidc-agent:/redirect'],
+      ['https://app.example.com/cb', 'http://127.0.0.1/cb'],
+    ]) {
+      const out = await validate({ redirect_uris: uris, application_type: 'web' })
+      assert.equal(out.application_type, 'native', uris.join(' '))
+      assert.deepEqual(out.redirect_uris, uris)
+    }
+  })
+
+  it('issue 12 items 11 and 13: the dry run says which members the server replaced or narrowed', async () => {
+    const { registrar } = makeRegistrar()
+    const result = await registrar.evaluate({
+      metadata: {
+        application_type: 'web',
+        redirect_uris: ['http://localhost:4242'],
+        response_types: ['code', 'id_token'],
+        grant_types: ['authorization_code', 'implicit'],
+      },
+    })
+    assert.match(result.decisions.application_type ?? '', /replaced: .*native client/)
+    assert.equal(result.decisions.response_types, 'request, narrowed to response_types_supported')
+    assert.equal(result.decisions.grant_types, 'request, narrowed to grant_types_supported')
+  })
+
+  it('issue 12 item 11: what no application type could use is still refused', async () => {
+    for (const application_type of ['web', 'native', undefined]) {
+      await refuse(
+        { redirect_uris: ['http://127.0.0.1/cb', 'http://app.example.com/cb'], application_type },
+        'invalid_redirect_uri',
+        {},
+        /RFC 9700/,
+      )
+    }
     await refuse(
-      { redirect_uris: ['https://app.example.com/cb', 'http://127.0.0.1/cb'] },
-      'invalid_redirect_uri',
+      { redirect_uris: ['https://app.example.com/cb'], application_type: 'mobile' },
+      'invalid_client_metadata',
     )
   })
 
