@@ -114,7 +114,7 @@ export interface RegistrarConfig {
     timeoutMs: number
     maxBytes: number
     maxRedirects: number
-    /** CIDRs that fetches may reach despite being special-use (e.g. an internal directory). */
+    /** CIDRs that fetches, and client URLs the AS shows or calls, may name despite being special-use. */
     allowedAddresses: string[]
     /** PEM file of extra CA certificates to trust (issuers behind a private CA). */
     caFile?: string

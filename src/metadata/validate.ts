@@ -3,15 +3,13 @@ import { isSymmetricAlg, JOSE_RESPONSE_ALGS, usesSymmetricAlgorithm } from './al
 import { publicJwks } from './jwks.js'
 import type { ClientMetadata, ClientMetadataRules } from './types.js'
 import {
-  absoluteUri,
   checkRedirectUriForType,
   type ErrorFactory,
   fetchableUri,
-  isLoopbackHttp,
   MAX_URI,
   type RedirectKind,
   redirectUriKind,
-  webPageUri,
+  referenceUri,
 } from './uri.js'
 
 /** Human-readable members that may carry a `#lang` suffix (RFC 7591 §2.2, OIDR §2.1). */
@@ -188,11 +186,12 @@ export async function validateClientMetadata(
   copyString(input, out, 'client_name', 256)
   copyString(input, out, 'software_id', 256)
   copyString(input, out, 'software_version', 256)
+  const native = applicationType === 'native'
   for (const field of ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const) {
     const v = optionalString(get(field), field)
-    if (v !== undefined) out[field] = webPageUri(v, field)
+    if (v !== undefined) out[field] = referenceUri(v, field, rules, native)
   }
-  copyLanguageTagged(input, out)
+  copyLanguageTagged(input, out, rules, native)
 
   const contacts = optionalStringArray(get('contacts'), 'contacts')
   if (contacts) {
@@ -318,10 +317,11 @@ export async function validateClientMetadata(
   }
   const initiate = optionalString(get('initiate_login_uri'), 'initiate_login_uri')
   if (initiate !== undefined) {
-    const u = absoluteUri(initiate, 'initiate_login_uri', invalidMetadata)
-    if (u.protocol !== 'https:')
-      throw invalidMetadata('initiate_login_uri MUST use the https scheme')
-    out.initiate_login_uri = initiate
+    // OIDR §2: https; the browser is sent there by a third party (OIDC Core §4)
+    out.initiate_login_uri = referenceUri(initiate, 'initiate_login_uri', rules, native, {
+      redirectTarget: true,
+      fragment: true,
+    })
   }
   const requestUris = optionalStringArray(get('request_uris'), 'request_uris')
   if (requestUris) {
@@ -347,17 +347,19 @@ export async function validateClientMetadata(
     }
     out.post_logout_redirect_uris = postLogout
   }
-  for (const field of ['frontchannel_logout_uri', 'backchannel_logout_uri'] as const) {
-    const v = optionalString(get(field), field)
-    if (v === undefined) continue
-    const u = absoluteUri(v, field, invalidMetadata)
-    if (u.protocol !== 'https:' && !(applicationType === 'native' && isLoopbackHttp(u))) {
-      throw invalidMetadata(`${field} must use https`)
-    }
-    if (field === 'frontchannel_logout_uri' && v.includes('#')) {
-      throw invalidMetadata('frontchannel_logout_uri must not contain a fragment')
-    }
-    out[field] = v
+  // Front-Channel Logout §2.2: loaded by the browser, so a native client's may be on loopback;
+  // Back-Channel Logout §2.2: called by the AS itself, never on a local or special-use address.
+  // Neither may carry a fragment.
+  const front = optionalString(get('frontchannel_logout_uri'), 'frontchannel_logout_uri')
+  if (front !== undefined) {
+    out.frontchannel_logout_uri = referenceUri(front, 'frontchannel_logout_uri', rules, native, {
+      redirectTarget: true,
+      loopbackHttp: true,
+    })
+  }
+  const back = optionalString(get('backchannel_logout_uri'), 'backchannel_logout_uri')
+  if (back !== undefined) {
+    out.backchannel_logout_uri = referenceUri(back, 'backchannel_logout_uri', rules, native)
   }
 
   // --- booleans (OIDC logout, RFC 8705 §3.4, RFC 9449 §5.2, RFC 9126 §6, RFC 9101 §10.5) ---------
@@ -547,7 +549,12 @@ function registeredScope(scope: string, rules: ClientMetadataRules): string | un
   return kept.length > 0 ? kept.join(' ') : undefined
 }
 
-function copyLanguageTagged(input: Input, out: Record<string, unknown>): void {
+function copyLanguageTagged(
+  input: Input,
+  out: Record<string, unknown>,
+  rules: ClientMetadataRules,
+  native: boolean,
+): void {
   for (const key of Object.keys(input)) {
     const hash = key.indexOf('#')
     if (hash <= 0) continue
@@ -561,7 +568,7 @@ function copyLanguageTagged(input: Input, out: Record<string, unknown>): void {
     if (raw === null || raw === undefined) continue
     const v = optionalString(raw, key, base === 'client_name' ? 256 : MAX_URI)
     if (v === undefined) continue
-    out[key] = base === 'client_name' ? v : webPageUri(v, key)
+    out[key] = base === 'client_name' ? v : referenceUri(v, key, rules, native)
   }
 }
 

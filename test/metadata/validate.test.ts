@@ -1094,6 +1094,155 @@ describe('validateClientMetadata: OIDC algorithms and encryption pairs (OIDR §2
   })
 })
 
+describe('issue 12 item 5: URLs the AS may fetch or show are checked at registration (R7591-5-g, RCIMD-6.5-a)', () => {
+  const native = { redirect_uris: ['http://127.0.0.1/cb'] }
+  const REFERENCE_FIELDS = [
+    'client_uri',
+    'logo_uri',
+    'tos_uri',
+    'policy_uri',
+    'client_uri#fr',
+    'logo_uri#ja',
+    'tos_uri#de',
+    'policy_uri#en-GB',
+    'initiate_login_uri',
+    'frontchannel_logout_uri',
+    'backchannel_logout_uri',
+  ]
+  const refused = [
+    'https://localhost/x',
+    'https://LocalHost./x',
+    'https://app.localhost/x',
+    'https://127.0.0.1/x',
+    'https://10.0.0.1/x',
+    'https://172.16.5.4/x',
+    'https://192.168.1.1/x',
+    'https://100.64.0.1/x',
+    'https://169.254.169.254/latest/meta-data',
+    'https://0.0.0.0/x',
+    'https://[::1]/x',
+    'https://[fe80::1]/x',
+    'https://[fd00::1]/x',
+    'https://[::ffff:7f00:1]/x',
+    'https://[64:ff9b::a00:1]/x',
+    'http://localhost/x',
+    'http://127.0.0.1:8080/x',
+    // numeric host spellings the WHATWG parser turns into an IPv4 address
+    'https://2130706433/x',
+    'https://0x7f000001/x',
+    'https://127.1/x',
+    'https://0177.0.0.1/x',
+    'https://0x7f.0.0.1/x',
+    'https://8.8.8.8./x',
+    'https://[::FFFF:127.0.0.1]/x',
+    'https://client.example.org:0/x',
+  ]
+  // what a native client may still name in a redirect target (front-channel logout, login initiation)
+  const loopback = new Set([
+    'https://localhost/x',
+    'https://127.0.0.1/x',
+    'https://[::1]/x',
+    'http://localhost/x',
+    'http://127.0.0.1:8080/x',
+  ])
+  const redirectTargets = new Set(['frontchannel_logout_uri', 'initiate_login_uri'])
+  for (const field of REFERENCE_FIELDS) {
+    it(`${field}: loopback, private, link-local, special-use and numeric-spelling hosts and port 0 are refused`, async () => {
+      for (const url of refused) {
+        await refuse({ ...minimal, [field]: url }, 'invalid_client_metadata')
+        if (redirectTargets.has(field) && loopback.has(url)) continue
+        await refuse({ ...native, [field]: url }, 'invalid_client_metadata')
+      }
+    })
+  }
+
+  it('they are stored in their canonical (WHATWG) form', async () => {
+    const out = await validate({
+      ...minimal,
+      client_uri: 'https://Client.Example.ORG:443/a/../b?q=1',
+      'logo_uri#fr': 'https://CLIENT.example.org/logo%2epng',
+      tos_uri: 'https://client.example.org',
+      policy_uri: 'https://bücher.example/privacy',
+      backchannel_logout_uri: 'https://rp.example:443/bc?x=1',
+      initiate_login_uri: 'https://rp.example/login',
+    })
+    assert.equal(out.client_uri, 'https://client.example.org/b?q=1')
+    assert.equal(out['logo_uri#fr'], 'https://client.example.org/logo%2epng')
+    assert.equal(out.tos_uri, 'https://client.example.org/')
+    assert.equal(out.policy_uri, 'https://xn--bcher-kva.example/privacy')
+    assert.equal(out.backchannel_logout_uri, 'https://rp.example/bc?x=1')
+    assert.equal(out.initiate_login_uri, 'https://rp.example/login')
+  })
+
+  it('a native client may name a loopback host in a redirect target (front-channel logout, login initiation), not elsewhere', async () => {
+    const out = await validate({
+      ...native,
+      frontchannel_logout_uri: 'http://127.0.0.1:8080/logout',
+      initiate_login_uri: 'https://localhost:8443/login',
+    })
+    assert.equal(out.frontchannel_logout_uri, 'http://127.0.0.1:8080/logout')
+    assert.equal(out.initiate_login_uri, 'https://localhost:8443/login')
+    // a private address is not loopback; the back channel is called by the AS, not the browser
+    await refuse(
+      { ...native, frontchannel_logout_uri: 'http://10.0.0.1/logout' },
+      'invalid_client_metadata',
+    )
+    await refuse(
+      { ...native, backchannel_logout_uri: 'http://127.0.0.1/bc' },
+      'invalid_client_metadata',
+    )
+    await refuse(
+      { ...native, backchannel_logout_uri: 'https://127.0.0.1/bc' },
+      'invalid_client_metadata',
+    )
+    await refuse({ ...native, client_uri: 'http://localhost:3000/' }, 'invalid_client_metadata')
+    // web clients get no exception
+    await refuse(
+      { ...minimal, frontchannel_logout_uri: 'https://127.0.0.1/logout' },
+      'invalid_client_metadata',
+    )
+  })
+
+  it('fetch.allowedAddresses lets an operator allow an internal range here too', async () => {
+    const file = { fetch: { allowedAddresses: ['10.0.0.0/8'] } }
+    const out = await validate(
+      { ...minimal, backchannel_logout_uri: 'https://10.1.2.3/bc', logo_uri: 'https://10.1.2.3/l' },
+      file,
+    )
+    assert.equal(out.backchannel_logout_uri, 'https://10.1.2.3/bc')
+    await refuse(
+      { ...minimal, backchannel_logout_uri: 'https://192.168.1.1/bc' },
+      'invalid_client_metadata',
+      file,
+    )
+  })
+
+  it('Back-Channel Logout §2.2: backchannel_logout_uri must not carry a fragment', async () => {
+    await refuse(
+      { ...minimal, backchannel_logout_uri: 'https://rp.example/bc#x' },
+      'invalid_client_metadata',
+    )
+  })
+
+  it('numeric host spellings and port 0 are refused in redirect URIs too (never stored verbatim as another host)', async () => {
+    for (const uri of [
+      'http://127.1/cb',
+      'http://2130706433/cb',
+      'http://0x7f000001/cb',
+      'http://127.0.0.1./cb',
+      'http://[0:0:0:0:0:0:0:1]/cb',
+      'http://127.0.0.1:0/cb',
+      'https://client.example.org:0/cb',
+    ]) {
+      await refuse({ redirect_uris: [uri] }, 'invalid_redirect_uri', {}, /./)
+      await refuse({ redirect_uris: [uri], application_type: 'native' }, 'invalid_redirect_uri')
+    }
+    // a canonical literal stays acceptable where it was
+    const ok = await validate({ redirect_uris: ['http://127.0.0.1:8080/cb', 'http://[::1]/cb'] })
+    assert.equal(ok.application_type, 'native')
+  })
+})
+
 describe('validateClientMetadata: URLs the server may fetch (design §4, RCIMD-6.5-a, ROIDR-5-d)', () => {
   const refused = [
     'http://client.example.org/jwks',
