@@ -1,6 +1,7 @@
 import { invalidMetadata, invalidRedirectUri, type RegistrationError } from '../core/errors.js'
 import { isIpLiteral, isSpecialUseAddress } from '../net/network-address.js'
 import { isLoopbackHost } from '../shared/loopback.js'
+import { hasInvisibleCharacters } from './human-readable.js'
 import type { ClientMetadataRules } from './types.js'
 
 /** Builds the refusal for a bad URI: `invalid_redirect_uri` or `invalid_client_metadata`. */
@@ -119,6 +120,9 @@ export function absoluteUri(value: string, field: string, fail: ErrorFactory): U
   if (value.length > MAX_URI) throw fail(`${field} must be at most ${MAX_URI} characters`)
   if (URI_FORBIDDEN.test(value)) {
     throw fail(`${field} must not contain whitespace, control characters or backslashes`)
+  }
+  if (hasInvisibleCharacters(value)) {
+    throw fail(`${field} must not contain invisible or bidirectional control characters`)
   }
   const scheme = SCHEME.exec(value)
   let url: URL | undefined

@@ -1,5 +1,6 @@
 import { invalidMetadata, invalidRedirectUri } from '../core/errors.js'
 import { isSymmetricAlg, JOSE_RESPONSE_ALGS, usesSymmetricAlgorithm } from './algorithms.js'
+import { hasInvisibleCharacters } from './human-readable.js'
 import { publicJwks } from './jwks.js'
 import type { ClientMetadata, ClientMetadataRules } from './types.js'
 import {
@@ -183,9 +184,9 @@ export async function validateClientMetadata(
   }
 
   // --- human-readable and referenced content (RFC 7591 §2, §2.2) --------------------------------
-  copyString(input, out, 'client_name', 256)
-  copyString(input, out, 'software_id', 256)
-  copyString(input, out, 'software_version', 256)
+  copyDisplayString(input, out, 'client_name', 256)
+  copyDisplayString(input, out, 'software_id', 256)
+  copyDisplayString(input, out, 'software_version', 256)
   const native = applicationType === 'native'
   for (const field of ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const) {
     const v = optionalString(get(field), field)
@@ -198,6 +199,7 @@ export async function validateClientMetadata(
     for (const c of contacts) {
       if (c.length === 0 || c.length > 320)
         throw invalidMetadata('contacts entries must be 1-320 characters')
+      displayText(c, 'contacts')
     }
     out.contacts = contacts
   }
@@ -499,6 +501,29 @@ function copyString(input: Input, out: Record<string, unknown>, field: string, m
   if (v !== undefined) out[field] = v
 }
 
+/** {@link copyString} for a member people read (client_name, software_id, …): see displayText. */
+function copyDisplayString(
+  input: Input,
+  out: Record<string, unknown>,
+  field: string,
+  max: number,
+): void {
+  copyString(input, out, field, max)
+  if (typeof out[field] === 'string') displayText(out[field], field)
+}
+
+/**
+ * Issue 12 item 6: text shown to people must show what it holds. Refused rather than cleaned, so
+ * that what is stored is what was sent (R7591-2-f05).
+ */
+function displayText(value: string, field: string): void {
+  if (hasInvisibleCharacters(value)) {
+    throw invalidMetadata(
+      `${field} must not contain invisible or bidirectional control characters (such as U+200B or U+202E)`,
+    )
+  }
+}
+
 function supportedValue(value: string, supported: readonly string[], field: string): void {
   if (!supported.includes(value)) {
     throw invalidMetadata(
@@ -568,6 +593,7 @@ function copyLanguageTagged(
     if (raw === null || raw === undefined) continue
     const v = optionalString(raw, key, base === 'client_name' ? 256 : MAX_URI)
     if (v === undefined) continue
+    if (base === 'client_name') displayText(v, key)
     out[key] = base === 'client_name' ? v : referenceUri(v, key, rules, native)
   }
 }

@@ -718,6 +718,74 @@ describe('validateClientMetadata: redirect URI decision table (checklist §5.2)'
   })
 })
 
+describe('issue 12 item 6: human-readable members refuse bidirectional and invisible characters', () => {
+  const HIDDEN: [string, string][] = [
+    ['\u202e', 'RIGHT-TO-LEFT OVERRIDE'],
+    ['\u202a', 'LEFT-TO-RIGHT EMBEDDING'],
+    ['\u2066', 'LEFT-TO-RIGHT ISOLATE'],
+    ['\u2069', 'POP DIRECTIONAL ISOLATE'],
+    ['\u061c', 'ARABIC LETTER MARK'],
+    ['\u200e', 'LEFT-TO-RIGHT MARK'],
+    ['\u200f', 'RIGHT-TO-LEFT MARK'],
+    ['\u200b', 'ZERO WIDTH SPACE'],
+    ['\u200c', 'ZERO WIDTH NON-JOINER'],
+    ['\u200d', 'ZERO WIDTH JOINER'],
+    ['\u2060', 'WORD JOINER'],
+    ['\u2064', 'INVISIBLE PLUS'],
+    ['\ufeff', 'ZERO WIDTH NO-BREAK SPACE'],
+    ['\u00ad', 'SOFT HYPHEN'],
+    ['\u034f', 'COMBINING GRAPHEME JOINER'],
+    ['\u180e', 'MONGOLIAN VOWEL SEPARATOR'],
+    ['\u3164', 'HANGUL FILLER'],
+    ['\u{e0041}', 'TAG LATIN CAPITAL LETTER A'],
+    ['\u{e007f}', 'CANCEL TAG'],
+    ['\u2028', 'LINE SEPARATOR'],
+    ['\u2029', 'PARAGRAPH SEPARATOR'],
+  ]
+  const FIELDS = ['client_name', 'client_name#ar', 'software_id', 'software_version']
+  for (const [ch, name] of HIDDEN) {
+    it(`${name} (U+${ch.codePointAt(0)!.toString(16).toUpperCase()}) is refused in ${FIELDS.join(', ')} and contacts`, async () => {
+      for (const field of FIELDS) {
+        await refuse(
+          { ...minimal, [field]: `Acme${ch}Bank` },
+          'invalid_client_metadata',
+          {},
+          new RegExp(`${field} must not contain invisible or bidirectional control characters`),
+        )
+      }
+      await refuse({ ...minimal, contacts: [`admin${ch}@example.com`] }, 'invalid_client_metadata')
+    })
+  }
+
+  it('the same characters are refused in every URI (redirect URIs included)', async () => {
+    for (const [ch] of HIDDEN) {
+      await refuse({ redirect_uris: [`https://pay${ch}pal.example/cb`] }, 'invalid_redirect_uri')
+      await refuse(
+        { ...minimal, client_uri: `https://client.example.org/${ch}` },
+        'invalid_client_metadata',
+      )
+    }
+  })
+
+  it('R7591-2.2-c R7591-2-f05: names in any script, accents and emoji stay accepted and verbatim', async () => {
+    for (const name of [
+      'クライアント名',
+      'Café Noir',
+      'Cafe\u0301 Noir',
+      'Ελληνικά',
+      'مرحبا بالعالم',
+      'עברית',
+      'हिन्दी',
+      '❤\ufe0f App',
+      '☃\ufe0e Snow',
+    ]) {
+      const out = await validate({ ...minimal, client_name: name, 'client_name#xx': name })
+      assert.equal(out.client_name, name)
+      assert.equal(out['client_name#xx'], name)
+    }
+  })
+})
+
 describe('validateClientMetadata: language-tagged members (RFC 7591 §2.2, OIDR §2.1)', () => {
   it('R7591-2.2-a ROIDR-2.1-a: tagged human-readable members are stored and echoed byte for byte', async () => {
     const input = {
