@@ -536,7 +536,7 @@ export const configSchema = z
         allowedAddresses: setting(
           cidrList().default(() => []),
           {
-            doc: 'CIDRs outbound fetches may reach although special-use (an internal directory).',
+            doc: 'CIDRs outbound fetches, and the client URLs an AS shows or calls, may name although special-use (an internal directory).',
           },
         ),
         caFile: setting(

@@ -1,4 +1,5 @@
 import type { RegistrarConfig, RegistrationPolicy } from '../config/schema.js'
+import { reservedNameKey } from '../metadata/human-readable.js'
 import type { ClientMetadata } from '../metadata/types.js'
 import { invalidMetadata, invalidRedirectUri, RegistrationError } from './errors.js'
 import type { VerifiedSoftwareStatement } from './software-statement.js'
@@ -233,13 +234,13 @@ export function applyRegistrationPolicy(
     }
   }
   if (policy.reservedClientNames && !options.vouched) {
-    const reserved = new Set(policy.reservedClientNames.map(nameKey))
+    const reserved = new Set(policy.reservedClientNames.map(reservedNameKey))
     for (const [member, value] of Object.entries(out)) {
       if (
         (member === 'client_name' || member.startsWith('client_name#')) &&
         typeof value === 'string'
       ) {
-        if (reserved.has(nameKey(value))) {
+        if (reserved.has(reservedNameKey(value))) {
           throw invalidMetadata(
             `${member} '${value}' is reserved for clients vouched for by a software statement (${by('reservedClientNames')})`,
           )
@@ -284,17 +285,6 @@ function hostMatches(hostname: string, pattern: string): boolean {
   const p = pattern.toLowerCase()
   if (p.startsWith('*.')) return host.endsWith(p.slice(1)) && host.length > p.length - 1
   return host === p
-}
-
-/**
- * Look-alike folding for reserved names: compatibility-normalised, case-folded, with spaces,
- * punctuation and invisible characters removed ("Acme Bank", "ACME-bank", "Ａｃｍｅ Bank" collide).
- */
-function nameKey(name: string): string {
-  return name
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\s\p{P}\p{S}\p{Cf}]/gu, '')
 }
 
 /** 403 when a policy's client ceiling is reached. */

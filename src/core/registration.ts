@@ -741,9 +741,11 @@ function decisions(
       out[member] =
         member === 'scope' && rules.scopes_supported
           ? 'request, narrowed to metadata.scopes_supported (registration.scopePolicy intersect)'
-          : member === 'grant_types'
-            ? 'request, narrowed to grant_types_supported'
-            : 'request, normalised by the server'
+          : member === 'grant_types' || member === 'response_types'
+            ? `request, narrowed to ${member}_supported`
+            : member === 'application_type'
+              ? 'request, replaced: loopback or private-use redirect URIs make a native client'
+              : 'request, normalised by the server'
     } else out[member] = 'server default'
   }
   return out

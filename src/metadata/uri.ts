@@ -1,6 +1,7 @@
 import { invalidMetadata, invalidRedirectUri, type RegistrationError } from '../core/errors.js'
 import { isIpLiteral, isSpecialUseAddress } from '../net/network-address.js'
 import { isLoopbackHost } from '../shared/loopback.js'
+import { hasInvisibleCharacters } from './human-readable.js'
 import type { ClientMetadataRules } from './types.js'
 
 /** Builds the refusal for a bad URI: `invalid_redirect_uri` or `invalid_client_metadata`. */
@@ -33,14 +34,48 @@ const DANGEROUS_SCHEMES = new Set([
   'intent',
 ])
 
-/** client_uri, logo_uri, tos_uri, policy_uri: web pages shown to users (RFC 7591 §2). */
-export function webPageUri(value: string, field: string): string {
+/** How a URL that the AS shows or calls may be used, for {@link referenceUri}. */
+export interface ReferenceUse {
+  /**
+   * The browser is sent there (front-channel logout, login initiation): a native client's may name
+   * a loopback host, where the app itself listens (RFC 8252 §7.3).
+   */
+  redirectTarget?: boolean
+  /** With the loopback exception, `http` too (front-channel logout of a native client). */
+  loopbackHttp?: boolean
+  /** A fragment is allowed (OIDC Core §4 says nothing against one in `initiate_login_uri`). */
+  fragment?: boolean
+}
+
+/**
+ * URLs that the AS shows to users or calls: `client_uri`, `logo_uri`, `tos_uri`, `policy_uri`
+ * (RFC 7591 §2, and their `#lang` forms), `initiate_login_uri` (OIDR §2), `frontchannel_logout_uri`
+ * and `backchannel_logout_uri` (Front-/Back-Channel Logout §2.2). https, and no `localhost` or
+ * loopback / private / link-local / special-use literal address (issue 12 item 5: a logo, a link or
+ * a logout call must not reach into the AS's or the user's network), except a loopback host in a
+ * native client's redirect target. Returned in canonical (WHATWG) form, so that what is stored and
+ * shown is what was checked.
+ */
+export function referenceUri(
+  value: string,
+  field: string,
+  rules: ClientMetadataRules,
+  native: boolean,
+  use: ReferenceUse = {},
+): string {
   const u = absoluteUri(value, field, invalidMetadata)
-  if (value.includes('#')) throw invalidMetadata(`${field} must not contain a fragment`)
-  if (u.protocol !== 'https:' && !isLoopbackHttp(u)) {
+  if (!use.fragment && value.includes('#'))
+    throw invalidMetadata(`${field} must not contain a fragment`)
+  const loopbackAllowed = native && use.redirectTarget === true && isLoopbackHost(u.hostname)
+  const scheme = u.protocol
+  if (scheme !== 'https:' && !(loopbackAllowed && use.loopbackHttp && scheme === 'http:')) {
     throw invalidMetadata(`${field} must be an https URL`)
   }
-  return value
+  if (!loopbackAllowed) {
+    const why = localOrSpecialUse(u, rules.allowedFetchAddresses)
+    if (why) throw invalidMetadata(`${field} ${why}`)
+  }
+  return u.href
 }
 
 /**
@@ -58,15 +93,23 @@ export function fetchableUri(
   if (u.protocol !== 'https:') throw invalidMetadata(`${field} must use the https scheme`)
   if (!allowFragment && value.includes('#'))
     throw invalidMetadata(`${field} must not contain a fragment`)
-  // a trailing dot names the same host (`localhost.` is localhost, RFC 6761 §6.3)
-  const host = u.hostname.toLowerCase().replace(/\.+$/, '')
-  if (host === 'localhost' || host.endsWith('.localhost')) {
-    throw invalidMetadata(`${field} must not name localhost`)
-  }
-  if (isIpLiteral(host) && isSpecialUseAddress(host, rules.allowedFetchAddresses)) {
-    throw invalidMetadata(`${field} must not name a loopback, private or special-use address`)
-  }
+  const why = localOrSpecialUse(u, rules.allowedFetchAddresses)
+  if (why) throw invalidMetadata(`${field} ${why}`)
   return value
+}
+
+/**
+ * Why a URL's host may not be named by a client: `localhost` (and its subdomains, RFC 6761 §6.3)
+ * or a literal special-use address (the one check of `src/net/`), unless `allow` lists it.
+ */
+function localOrSpecialUse(u: URL, allow: readonly string[]): string | undefined {
+  // a trailing dot names the same host (`localhost.` is localhost)
+  const host = u.hostname.toLowerCase().replace(/\.+$/, '')
+  if (host === 'localhost' || host.endsWith('.localhost')) return 'must not name localhost'
+  if (isIpLiteral(host) && isSpecialUseAddress(host, allow)) {
+    return 'must not name a loopback, private, link-local or special-use address'
+  }
+  return undefined
 }
 
 /**
@@ -77,6 +120,9 @@ export function absoluteUri(value: string, field: string, fail: ErrorFactory): U
   if (value.length > MAX_URI) throw fail(`${field} must be at most ${MAX_URI} characters`)
   if (URI_FORBIDDEN.test(value)) {
     throw fail(`${field} must not contain whitespace, control characters or backslashes`)
+  }
+  if (hasInvisibleCharacters(value)) {
+    throw fail(`${field} must not contain invisible or bidirectional control characters`)
   }
   const scheme = SCHEME.exec(value)
   let url: URL | undefined
@@ -96,7 +142,23 @@ export function absoluteUri(value: string, field: string, fail: ErrorFactory): U
   }
   if (url.username || url.password) throw fail(`${field} must not contain user information`)
   if (url.hostname.includes('*')) throw fail(`${field} must not contain a wildcard`)
+  // the WHATWG parser reads `2130706433`, `0x7f000001`, `127.1` or `0177.0.0.1` as 127.0.0.1: an
+  // IP address is taken only as it serialises, so that the host checked is the host written
+  const written = writtenHost(value.slice(scheme[0].length))
+  if (written !== undefined && isIpLiteral(url.hostname) && written !== url.hostname) {
+    throw fail(`${field} must write its IP address as ${url.hostname}`)
+  }
+  if (url.port === '0') throw fail(`${field} must not use port 0`)
   return url
+}
+
+/** The host of an authority as written (`//host:port/…`, lower-cased), or undefined. */
+function writtenHost(rest: string): string | undefined {
+  if (!rest.startsWith('//')) return undefined
+  const authority = rest.slice(2).split(/[/?#]/, 1)[0]!
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1).toLowerCase()
+  if (hostPort.startsWith('[')) return hostPort.slice(0, hostPort.indexOf(']') + 1)
+  return hostPort.replace(/:[^:]*$/, '')
 }
 
 /** An `http` URI on a loopback host (RFC 8252 §7.3; `localhost` too, see design §7). */

@@ -1,16 +1,16 @@
 import { invalidMetadata, invalidRedirectUri } from '../core/errors.js'
 import { isSymmetricAlg, JOSE_RESPONSE_ALGS, usesSymmetricAlgorithm } from './algorithms.js'
+import { hasInvisibleCharacters } from './human-readable.js'
 import { publicJwks } from './jwks.js'
 import type { ClientMetadata, ClientMetadataRules } from './types.js'
 import {
-  absoluteUri,
   checkRedirectUriForType,
   type ErrorFactory,
   fetchableUri,
-  isLoopbackHttp,
   MAX_URI,
+  type RedirectKind,
   redirectUriKind,
-  webPageUri,
+  referenceUri,
 } from './uri.js'
 
 /** Human-readable members that may carry a `#lang` suffix (RFC 7591 §2.2, OIDR §2.1). */
@@ -78,12 +78,29 @@ export async function validateClientMetadata(
   if (responseTypes) {
     // 'code id_token' and 'id_token code' are one response type (OAuth 2.0 Multiple Response
     // Types §5: order does not matter): register it once
-    responseTypes = [...new Set(responseTypes.map((r) => normaliseResponseType(r)))]
-    for (const r of responseTypes) {
-      if (!rules.response_types_supported.some((s) => normaliseResponseType(s) === r)) {
-        throw invalidMetadata(`response_type '${r}' is not supported`)
+    const requested = [...new Set(responseTypes.map((r) => normaliseResponseType(r)))]
+    const kept = requested.filter((r) =>
+      rules.response_types_supported.some((s) => normaliseResponseType(s) === r),
+    )
+    if (requested.length > 0 && kept.length === 0) {
+      throw invalidMetadata(
+        `none of the requested response_types is supported; supported: ${rules.response_types_supported.join(', ')}`,
+      )
+    }
+    if (kept.length < requested.length && grantTypes) {
+      // RFC 7591 §3.2.1, as for grant_types: the unsupported ones are dropped and the rest echoed
+      // (stock mod_auth_openidc asks for all six OIDC response types and `implicit`, whatever
+      // discovery says). A grant that only the dropped types needed goes with them.
+      const stillNeeded = grantsNeededBy(kept)
+      const neededByDropped = grantsNeededBy(requested.filter((r) => !kept.includes(r)))
+      grantTypes = grantTypes.filter((g) => stillNeeded.has(g) || !neededByDropped.has(g))
+      if (grantTypes.length === 0) {
+        throw invalidMetadata(
+          'none of the requested grant_types fits the supported response_types that were kept',
+        )
       }
     }
+    responseTypes = kept
   }
   // RFC 7591 §2.1: an omitted member takes the default consistent with the one given.
   if (!grantTypes) grantTypes = responseTypes ? grantsFor(responseTypes) : ['authorization_code']
@@ -120,18 +137,17 @@ export async function validateClientMetadata(
     throw invalidRedirectUri('redirect_uris is required for the requested grant and response types')
   }
   const kinds = (redirectUris ?? []).map((u) => redirectUriKind(u, rules, invalidRedirectUri))
-  const applicationType: 'web' | 'native' =
-    appType === 'web' || appType === 'native'
-      ? appType
-      : kinds.length > 0 && kinds.every((k) => k === 'loopback' || k === 'private-use')
-        ? 'native'
-        : 'web'
+  const applicationType = registeredApplicationType(appType, kinds)
   out.application_type = applicationType
-  if (redirectUris && redirectUris.length > 0) {
+  if (redirectUris) {
     const usesImplicit = grantTypes.includes('implicit')
-    redirectUris.forEach((uri, i) => {
-      checkRedirectUriForType(uri, kinds[i]!, applicationType, usesImplicit)
-    })
+    // what no application type could use is named first (plain http, RFC 9700 §2.6)
+    const order = redirectUris.map((_, i) => i).sort((a, b) => httpFirst(kinds[a]!, kinds[b]!))
+    for (const i of order) {
+      checkRedirectUriForType(redirectUris[i]!, kinds[i]!, applicationType, usesImplicit)
+    }
+    // RFC 7591 §3.2.1: registered values are echoed, `[]` included (a client_credentials client
+    // of the MCP SDKs sends `[]` and cannot parse an answer without it)
     out.redirect_uris = redirectUris
   }
 
@@ -168,20 +184,22 @@ export async function validateClientMetadata(
   }
 
   // --- human-readable and referenced content (RFC 7591 §2, §2.2) --------------------------------
-  copyString(input, out, 'client_name', 256)
-  copyString(input, out, 'software_id', 256)
-  copyString(input, out, 'software_version', 256)
+  copyDisplayString(input, out, 'client_name', 256)
+  copyDisplayString(input, out, 'software_id', 256)
+  copyDisplayString(input, out, 'software_version', 256)
+  const native = applicationType === 'native'
   for (const field of ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const) {
     const v = optionalString(get(field), field)
-    if (v !== undefined) out[field] = webPageUri(v, field)
+    if (v !== undefined) out[field] = referenceUri(v, field, rules, native)
   }
-  copyLanguageTagged(input, out)
+  copyLanguageTagged(input, out, rules, native)
 
   const contacts = optionalStringArray(get('contacts'), 'contacts')
   if (contacts) {
     for (const c of contacts) {
       if (c.length === 0 || c.length > 320)
         throw invalidMetadata('contacts entries must be 1-320 characters')
+      displayText(c, 'contacts')
     }
     out.contacts = contacts
   }
@@ -301,10 +319,11 @@ export async function validateClientMetadata(
   }
   const initiate = optionalString(get('initiate_login_uri'), 'initiate_login_uri')
   if (initiate !== undefined) {
-    const u = absoluteUri(initiate, 'initiate_login_uri', invalidMetadata)
-    if (u.protocol !== 'https:')
-      throw invalidMetadata('initiate_login_uri MUST use the https scheme')
-    out.initiate_login_uri = initiate
+    // OIDR §2: https; the browser is sent there by a third party (OIDC Core §4)
+    out.initiate_login_uri = referenceUri(initiate, 'initiate_login_uri', rules, native, {
+      redirectTarget: true,
+      fragment: true,
+    })
   }
   const requestUris = optionalStringArray(get('request_uris'), 'request_uris')
   if (requestUris) {
@@ -330,17 +349,19 @@ export async function validateClientMetadata(
     }
     out.post_logout_redirect_uris = postLogout
   }
-  for (const field of ['frontchannel_logout_uri', 'backchannel_logout_uri'] as const) {
-    const v = optionalString(get(field), field)
-    if (v === undefined) continue
-    const u = absoluteUri(v, field, invalidMetadata)
-    if (u.protocol !== 'https:' && !(applicationType === 'native' && isLoopbackHttp(u))) {
-      throw invalidMetadata(`${field} must use https`)
-    }
-    if (field === 'frontchannel_logout_uri' && v.includes('#')) {
-      throw invalidMetadata('frontchannel_logout_uri must not contain a fragment')
-    }
-    out[field] = v
+  // Front-Channel Logout §2.2: loaded by the browser, so a native client's may be on loopback;
+  // Back-Channel Logout §2.2: called by the AS itself, never on a local or special-use address.
+  // Neither may carry a fragment.
+  const front = optionalString(get('frontchannel_logout_uri'), 'frontchannel_logout_uri')
+  if (front !== undefined) {
+    out.frontchannel_logout_uri = referenceUri(front, 'frontchannel_logout_uri', rules, native, {
+      redirectTarget: true,
+      loopbackHttp: true,
+    })
+  }
+  const back = optionalString(get('backchannel_logout_uri'), 'backchannel_logout_uri')
+  if (back !== undefined) {
+    out.backchannel_logout_uri = referenceUri(back, 'backchannel_logout_uri', rules, native)
   }
 
   // --- booleans (OIDC logout, RFC 8705 §3.4, RFC 9449 §5.2, RFC 9126 §6, RFC 9101 §10.5) ---------
@@ -367,13 +388,33 @@ export async function validateClientMetadata(
 
 // ----------------------------------------------------------------------------------------------
 
+/**
+ * design §4: redirect URIs on loopback http or a private-use scheme (with or without claimed https
+ * beside them) can only be a native client's (RFC 8252 §7, RFC 9700 §2.6), so such a client is
+ * registered as `native` whether `application_type` was omitted or sent as `web` (RFC 7591 §3.2.1
+ * lets the server replace a value; the response echoes it). oidc-agent sends `web` with
+ * `http://localhost:4242`; VS Code mixes `https://vscode.dev/redirect` with loopback.
+ */
+function registeredApplicationType(requested: unknown, kinds: RedirectKind[]): 'web' | 'native' {
+  if (requested === 'native') return 'native'
+  const nativeOnly = kinds.some((k) => k === 'loopback' || k === 'private-use')
+  // plain http on another host fits no type: left to checkRedirectUriForType's refusal
+  if (nativeOnly && !kinds.includes('http')) return 'native'
+  return 'web'
+}
+
+function httpFirst(a: RedirectKind, b: RedirectKind): number {
+  return (b === 'http' ? 1 : 0) - (a === 'http' ? 1 : 0)
+}
+
 function normaliseResponseType(r: string): string {
   const parts = r.split(' ').filter(Boolean)
   if (parts.length === 0) throw invalidMetadata('response_types entries must not be empty')
   return [...new Set(parts)].sort().join(' ')
 }
 
-function grantsFor(responseTypes: string[]): string[] {
+/** The grant types a list of response types needs (RFC 7591 §2.1, OIDR §2 table). */
+function grantsNeededBy(responseTypes: readonly string[]): Set<string> {
   const grants = new Set<string>()
   for (const r of responseTypes) {
     for (const part of r.split(' ')) {
@@ -381,6 +422,11 @@ function grantsFor(responseTypes: string[]): string[] {
       if (g) grants.add(g)
     }
   }
+  return grants
+}
+
+function grantsFor(responseTypes: string[]): string[] {
+  const grants = grantsNeededBy(responseTypes)
   if (grants.size === 0) {
     throw invalidMetadata('grant_types is required when response_types has no code or token')
   }
@@ -388,13 +434,7 @@ function grantsFor(responseTypes: string[]): string[] {
 }
 
 function checkGrantResponseConsistency(grants: string[], responses: string[]): void {
-  const needed = new Set<string>()
-  for (const r of responses) {
-    for (const part of r.split(' ')) {
-      const g = RESPONSE_TYPE_GRANT[part]
-      if (g) needed.add(g)
-    }
-  }
+  const needed = grantsNeededBy(responses)
   for (const g of needed) {
     if (!grants.includes(g)) {
       throw invalidMetadata(
@@ -461,6 +501,29 @@ function copyString(input: Input, out: Record<string, unknown>, field: string, m
   if (v !== undefined) out[field] = v
 }
 
+/** {@link copyString} for a member people read (client_name, software_id, …): see displayText. */
+function copyDisplayString(
+  input: Input,
+  out: Record<string, unknown>,
+  field: string,
+  max: number,
+): void {
+  copyString(input, out, field, max)
+  if (typeof out[field] === 'string') displayText(out[field], field)
+}
+
+/**
+ * Issue 12 item 6: text shown to people must show what it holds. Refused rather than cleaned, so
+ * that what is stored is what was sent (R7591-2-f05).
+ */
+function displayText(value: string, field: string): void {
+  if (hasInvisibleCharacters(value)) {
+    throw invalidMetadata(
+      `${field} must not contain invisible or bidirectional control characters (such as U+200B or U+202E)`,
+    )
+  }
+}
+
 function supportedValue(value: string, supported: readonly string[], field: string): void {
   if (!supported.includes(value)) {
     throw invalidMetadata(
@@ -511,7 +574,12 @@ function registeredScope(scope: string, rules: ClientMetadataRules): string | un
   return kept.length > 0 ? kept.join(' ') : undefined
 }
 
-function copyLanguageTagged(input: Input, out: Record<string, unknown>): void {
+function copyLanguageTagged(
+  input: Input,
+  out: Record<string, unknown>,
+  rules: ClientMetadataRules,
+  native: boolean,
+): void {
   for (const key of Object.keys(input)) {
     const hash = key.indexOf('#')
     if (hash <= 0) continue
@@ -525,7 +593,8 @@ function copyLanguageTagged(input: Input, out: Record<string, unknown>): void {
     if (raw === null || raw === undefined) continue
     const v = optionalString(raw, key, base === 'client_name' ? 256 : MAX_URI)
     if (v === undefined) continue
-    out[key] = base === 'client_name' ? v : webPageUri(v, key)
+    if (base === 'client_name') displayText(v, key)
+    out[key] = base === 'client_name' ? v : referenceUri(v, key, rules, native)
   }
 }
 

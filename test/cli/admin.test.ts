@@ -61,7 +61,7 @@ describe('registrar clients', () => {
           metadata: {
             redirect_uris: ['http://127.0.0.1:33418/', 'cursor://anysphere.cursor-mcp/cb'],
             token_endpoint_auth_method: 'none',
-            client_name: 'Evil \u202etxt.exe',
+            client_name: 'Evil txt.exe',
           },
         }),
         await registrar.register({
@@ -74,6 +74,14 @@ describe('registrar clients', () => {
       web = issued[0]!
       native = issued[1]!
       hmac = issued[2]!
+      // registration refuses bidirectional controls since issue 12 item 6; a record stored before
+      // that (or written by another path) may still hold one, and the CLI must not be fooled by it
+      const stored = (await registrar.store.findClient(native.client_id))!
+      const evil = {
+        ...stored,
+        metadata: { ...stored.metadata, client_name: 'Evil \u202etxt.exe' },
+      }
+      assert.ok(await registrar.store.replaceClient(evil, stored.version))
       for (const info of issued) {
         credentials.push(info.registration_access_token, sha256(info.registration_access_token))
         if (info.client_secret) credentials.push(info.client_secret, sha256(info.client_secret))

@@ -133,14 +133,39 @@ describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
 
   it('reservedClientNames: refused for anonymous clients, look-alikes included', async () => {
     const { fetch } = withPolicy({ reservedClientNames: ['Acme Bank'] })
-    for (const name of ['Acme Bank', 'ACME-bank', 'Ａｃｍｅ Bank', 'acme\u200bbank']) {
+    for (const name of ['Acme Bank', 'ACME-bank', 'Ａｃｍｅ Bank']) {
       const res = await post(fetch, { ...web, client_name: name })
       assert.deepEqual([res.status, res.body.error], [400, 'invalid_client_metadata'], name)
       assert.match(res.body.error_description, /rule reservedClientNames/)
     }
+    // an invisible character no longer hides a reserved name: it is refused in any name (item 6)
+    const hidden = await post(fetch, { ...web, client_name: 'acme\u200bbank' })
+    assert.deepEqual([hidden.status, hidden.body.error], [400, 'invalid_client_metadata'])
+    assert.match(hidden.body.error_description, /client_name must not contain invisible/)
     const tagged = await post(fetch, { ...web, client_name: 'x', 'client_name#fr': 'Acme Bank' })
     assert.equal(tagged.status, 400)
     assert.equal((await post(fetch, { ...web, client_name: 'Acme Bakery' })).status, 201)
+  })
+
+  it('issue 12 item 6: reservedClientNames compares UTS #39 confusable skeletons (other scripts, rn for m)', async () => {
+    const { fetch } = withPolicy({ reservedClientNames: ['Acme Bank'] })
+    for (const name of [
+      'Acme B\u0430nk', // Cyrillic а
+      '\u0391cme Bank', // Greek Alpha
+      'Acme \u0412\u0430nk', // Cyrillic В and а
+      'Acrne Bank', // rn for m
+      '\u{1d400}\u{1d41c}\u{1d426}\u{1d41e} \u{1d401}\u{1d41a}\u{1d427}\u{1d424}', // mathematical bold
+      'ACME BANK',
+    ]) {
+      const res = await post(fetch, { ...web, client_name: name })
+      assert.deepEqual([res.status, res.body.error], [400, 'invalid_client_metadata'], name)
+      assert.match(res.body.error_description, /rule reservedClientNames/, name)
+      const tagged = await post(fetch, { ...web, 'client_name#de': name })
+      assert.equal(tagged.status, 400, `client_name#de ${name}`)
+    }
+    for (const name of ['Acme Banking', 'Acne Bank', 'Аптека']) {
+      assert.equal((await post(fetch, { ...web, client_name: name })).status, 201, name)
+    }
   })
 
   it('reservedClientNames: allowed for a client vouched for by a software statement', async () => {
@@ -432,11 +457,11 @@ describe('issue 12: policy bypasses closed', async () => {
     const res = await post(fetch, {
       ...loopback,
       client_uri: 'https://github.com/geelen/mcp-remote',
-      logo_uri: 'http://127.0.0.1:4000/logo.png',
+      client_name: 'mcp-remote',
     })
     assert.equal(res.status, 201, res.text)
     assert.equal(res.body.client_uri, undefined)
-    assert.equal(res.body.logo_uri, 'http://127.0.0.1:4000/logo.png')
+    assert.equal(res.body.client_name, 'mcp-remote')
     const strict = withPolicy({ sameHostReferences: { onMismatch: 'refuse' } })
     const refused = await post(strict.fetch, { ...loopback, client_uri: 'https://github.com/x' })
     assert.equal(refused.status, 400)

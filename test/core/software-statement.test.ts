@@ -57,8 +57,9 @@ describe('software statements (RFC 7591 §2.3, §3.1.1; checklist §1.6, §7.1)'
     assert.equal(res.body.software_statement, ssa)
     assert.equal(res.body.client_name, 'from statement')
     assert.equal(res.body.software_id, 'sw-1')
-    // JSON members the statement does not carry are still used (GluuFederation/oxAuth #1447)
-    assert.equal(res.body.client_uri, 'https://client.example.org')
+    // JSON members the statement does not carry are still used (GluuFederation/oxAuth #1447),
+    // in canonical form (issue 12 item 5)
+    assert.equal(res.body.client_uri, 'https://client.example.org/')
     assert.deepEqual(res.body.redirect_uris, body.redirect_uris)
   })
 

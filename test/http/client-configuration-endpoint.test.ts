@@ -446,7 +446,7 @@ describe('PUT /register/{client_id} (RFC 7592 §2.2)', () => {
       { redirect_uris: ['javascript:alert(1)'] },
       { redirect_uris: [] },
       { grant_types: ['authorization_code'] },
-      { ...minimal, application_type: 'web', redirect_uris: ['http://127.0.0.1:8080/cb'] },
+      { ...minimal, application_type: 'web', redirect_uris: ['http://app.example.org/cb'] },
       { ...minimal, jwks_uri: 'https://client.example.org/jwks', jwks: { keys: [] } },
       { ...minimal, jwks_uri: 'https://10.0.0.1/jwks' },
       { ...minimal, token_endpoint_auth_method: 'client_secret_jwt' },

@@ -5,6 +5,11 @@ import {
   discoverAuthorizationServerMetadata,
   registerClient,
 } from '@modelcontextprotocol/sdk/client/auth.js'
+import {
+  ClientCredentialsProvider,
+  PrivateKeyJwtProvider,
+} from '@modelcontextprotocol/sdk/client/auth-extensions.js'
+import { exportJWK, exportPKCS8, generateKeyPair } from 'jose'
 import * as oauth from 'oauth4webapi'
 import * as client from 'openid-client'
 import { runCli, type ServerProcess, startServer, tempDir } from '../helpers.js'
@@ -173,6 +178,61 @@ describe('interop: client libraries against registrar serve (open mode)', () => 
     assert.equal(typeof info.client_secret, 'string')
     assert.equal(info.client_secret_expires_at, 0)
     assert.equal(info.scope, 'read write')
+  })
+})
+
+describe('interop: MCP SDK client_credentials clients register (issue 12 item 12)', () => {
+  let server: ServerProcess
+  before(async () => {
+    server = await startServer(['--registration', 'open', '--store', 'memory'], {
+      config: { metadata: METADATA },
+    })
+  })
+  after(async () => {
+    assert.equal(await server.stop(), 0)
+  })
+
+  it('issue 12 item 12: ClientCredentialsProvider metadata (redirect_uris []) registers and the SDK parses the answer', async () => {
+    const metadata = await discoverAuthorizationServerMetadata(server.url)
+    // the SDK's own client_credentials metadata, as its auth() flow would send it
+    const provider = new ClientCredentialsProvider({
+      clientId: 'unused',
+      clientSecret: 'unused',
+      expectedIssuer: server.url,
+    })
+    assert.deepEqual(provider.clientMetadata.redirect_uris, [])
+    const info = await registerClient(server.url, {
+      metadata,
+      clientMetadata: provider.clientMetadata,
+    })
+    assert.equal(typeof info.client_id, 'string')
+    assert.equal(typeof info.client_secret, 'string', 'the credentials reach the client')
+    assert.deepEqual(info.redirect_uris, [])
+    assert.deepEqual(info.grant_types, ['client_credentials'])
+    assert.deepEqual(info.response_types, [])
+    assert.equal(info.token_endpoint_auth_method, 'client_secret_basic')
+  })
+
+  it('issue 12 item 12: PrivateKeyJwtProvider metadata with its jwks registers too', async () => {
+    const metadata = await discoverAuthorizationServerMetadata(server.url)
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+    const provider = new PrivateKeyJwtProvider({
+      clientId: 'unused',
+      privateKey: await exportPKCS8(privateKey),
+      algorithm: 'ES256',
+      expectedIssuer: server.url,
+    })
+    const info = await registerClient(server.url, {
+      metadata,
+      clientMetadata: {
+        ...provider.clientMetadata,
+        jwks: { keys: [{ ...(await exportJWK(publicKey)), use: 'sig', alg: 'ES256' }] },
+      },
+    })
+    assert.equal(typeof info.client_id, 'string')
+    assert.equal(info.client_secret, undefined)
+    assert.deepEqual(info.redirect_uris, [])
+    assert.equal(info.token_endpoint_auth_method, 'private_key_jwt')
   })
 })
 

@@ -407,6 +407,24 @@ describe('validateClientMetadata: grant_types and response_types (RFC 7591 §2.1
     assert.deepEqual(implied.response_types, [])
   })
 
+  it('issue 12 item 12 R7591-3.2.1-e: redirect_uris [] is registered and echoed as [], like response_types []', async () => {
+    // both MCP SDKs send it for client_credentials clients and parse redirect_uris as required
+    const out = await validate({ grant_types: ['client_credentials'], redirect_uris: [] })
+    assert.deepEqual(out.redirect_uris, [])
+    const omitted = await validate({ grant_types: ['client_credentials'] })
+    assert.equal('redirect_uris' in omitted, false, 'an omitted member stays omitted')
+    const { fetch } = makeRegistrar()
+    const res = await call(fetch, 'POST', '/register', {
+      body: { grant_types: ['client_credentials'], redirect_uris: [] },
+    })
+    assert.equal(res.status, 201)
+    assert.deepEqual(res.body.redirect_uris, [])
+    const read = await call(fetch, 'GET', new URL(res.body.registration_client_uri).pathname, {
+      token: res.body.registration_access_token,
+    })
+    assert.deepEqual(read.body.redirect_uris, [], 'RFC 7592 read returns it too')
+  })
+
   it('ROIDR-2-aa: "code id_token" needs both authorization_code and implicit', async () => {
     await refuse(
       { ...minimal, response_types: ['code id_token'], grant_types: ['authorization_code'] },
@@ -469,8 +487,63 @@ describe('validateClientMetadata: grant_types and response_types (RFC 7591 §2.1
     assert.deepEqual(twice.response_types, ['code id_token'], 'registered once')
   })
 
-  it('R7591-2-f04 RDISC-X-a: a response type outside response_types_supported gives 400', async () => {
-    await refuse({ ...minimal, response_types: ['code id_token'] }, 'invalid_client_metadata')
+  it('R7591-2-f04 RDISC-X-a: a response type outside response_types_supported gives 400 when none is left', async () => {
+    await refuse(
+      { ...minimal, response_types: ['code id_token'] },
+      'invalid_client_metadata',
+      {},
+      /none of the requested response_types is supported; supported: code/,
+    )
+  })
+
+  it('issue 12 item 13 R7591-3.2.1-f: unsupported response types are dropped like grant types, the rest echoed', async () => {
+    const out = await validate({
+      ...minimal,
+      response_types: ['code', 'id_token', 'code id_token'],
+      grant_types: ['authorization_code', 'refresh_token'],
+    })
+    assert.deepEqual(out.response_types, ['code'])
+    assert.deepEqual(out.grant_types, ['authorization_code', 'refresh_token'])
+    // grant_types omitted: the default follows what was kept (RFC 7591 §2.1)
+    const implied = await validate({ ...minimal, response_types: ['id_token token', 'code'] })
+    assert.deepEqual(implied.response_types, ['code'])
+    assert.deepEqual(implied.grant_types, ['authorization_code'])
+  })
+
+  it('issue 12 item 13: a grant only the dropped response types needed is dropped with them', async () => {
+    const file = {
+      metadata: {
+        grant_types_supported: ['authorization_code', 'implicit', 'refresh_token'],
+        response_types_supported: ['code', 'token'],
+      },
+    }
+    const out = await validate(
+      {
+        ...minimal,
+        response_types: ['code', 'id_token'],
+        grant_types: ['authorization_code', 'implicit'],
+      },
+      file,
+    )
+    assert.deepEqual(out.response_types, ['code'])
+    assert.deepEqual(out.grant_types, ['authorization_code'], 'implicit served only id_token')
+    // a grant that a kept response type needs stays
+    const kept = await validate(
+      {
+        ...minimal,
+        response_types: ['code', 'token', 'id_token'],
+        grant_types: ['authorization_code', 'implicit'],
+      },
+      file,
+    )
+    assert.deepEqual(kept.response_types, ['code', 'token'])
+    assert.deepEqual(kept.grant_types, ['authorization_code', 'implicit'])
+    // nothing was dropped: an inconsistent pair is still refused, not repaired (R7591-2.1-a)
+    await refuse(
+      { ...minimal, response_types: ['code'], grant_types: ['authorization_code', 'implicit'] },
+      'invalid_client_metadata',
+      file,
+    )
   })
 
   it('R7591-2-f01 R7591-5-b: redirect-based grants need redirect_uris', async () => {
@@ -487,10 +560,12 @@ describe('validateClientMetadata: grant_types and response_types (RFC 7591 §2.1
 
 describe('validateClientMetadata: redirect URI decision table (checklist §5.2)', () => {
   type Outcome = 'accept' | 'reject'
-  // [uri, explicit web, explicit native, application_type omitted → 'web' | 'native' | 'reject']
-  const rows: [string, Outcome, Outcome, 'web' | 'native' | 'reject'][] = [
-    ['https://app.example.com/cb', 'accept', 'accept', 'web'],
-    ['https://app.example.com/cb?tenant=1', 'accept', 'accept', 'web'],
+  // [uri, explicit web, explicit native, application_type omitted]: 'web' / 'native' is the
+  // application_type registered, 'reject' a 400 (design §4: explicit web with loopback or
+  // private-use redirect URIs is registered as native, issue 12 item 11)
+  const rows: [string, 'web' | 'native' | 'reject', Outcome, 'web' | 'native' | 'reject'][] = [
+    ['https://app.example.com/cb', 'web', 'accept', 'web'],
+    ['https://app.example.com/cb?tenant=1', 'web', 'accept', 'web'],
     ['https://app.example.com/cb#x', 'reject', 'reject', 'reject'],
     ['/cb', 'reject', 'reject', 'reject'],
     ['cb', 'reject', 'reject', 'reject'],
@@ -498,13 +573,13 @@ describe('validateClientMetadata: redirect URI decision table (checklist §5.2)'
     ['https:/app.example.com/cb', 'reject', 'reject', 'reject'],
     ['https:///cb', 'reject', 'reject', 'reject'],
     ['http://app.example.com/cb', 'reject', 'reject', 'reject'],
-    ['http://127.0.0.1/cb', 'reject', 'accept', 'native'],
-    ['http://[::1]/cb', 'reject', 'accept', 'native'],
-    ['http://localhost/cb', 'reject', 'accept', 'native'],
-    ['http://127.0.0.1:3000/cb', 'reject', 'accept', 'native'],
-    ['http://localhost:33418/', 'reject', 'accept', 'native'],
-    ['https://localhost/cb', 'accept', 'accept', 'web'],
-    ['com.example.app:/oauth2redirect', 'reject', 'accept', 'native'],
+    ['http://127.0.0.1/cb', 'native', 'accept', 'native'],
+    ['http://[::1]/cb', 'native', 'accept', 'native'],
+    ['http://localhost/cb', 'native', 'accept', 'native'],
+    ['http://127.0.0.1:3000/cb', 'native', 'accept', 'native'],
+    ['http://localhost:33418/', 'native', 'accept', 'native'],
+    ['https://localhost/cb', 'web', 'accept', 'web'],
+    ['com.example.app:/oauth2redirect', 'native', 'accept', 'native'],
     ['vscode://publisher.ext/cb', 'reject', 'reject', 'reject'],
     ['javascript:alert(1)', 'reject', 'reject', 'reject'],
     ['javascript://app.example.com/%0aalert(1)', 'reject', 'reject', 'reject'],
@@ -522,9 +597,10 @@ describe('validateClientMetadata: redirect URI decision table (checklist §5.2)'
   for (const [uri, web, native, omitted] of rows) {
     it(`R6749-3.1.2-a R9700-2.6-a ROIDR-2-x ROIDR-2-y: ${JSON.stringify(uri)}: web ${web}, native ${native}, omitted ${omitted}`, async () => {
       const body = { redirect_uris: [uri] }
-      if (web === 'accept') {
-        assert.equal((await validate({ ...body, application_type: 'web' })).application_type, 'web')
-      } else await refuse({ ...body, application_type: 'web' }, 'invalid_redirect_uri')
+      if (web === 'reject')
+        await refuse({ ...body, application_type: 'web' }, 'invalid_redirect_uri')
+      else
+        assert.equal((await validate({ ...body, application_type: 'web' })).application_type, web)
       if (native === 'accept') {
         const out = await validate({ ...body, application_type: 'native' })
         assert.equal(out.application_type, 'native')
@@ -553,18 +629,65 @@ describe('validateClientMetadata: redirect URI decision table (checklist §5.2)'
     const file = { registration: { allowedPrivateUseSchemes: ['vscode', 'cursor'] } }
     const uri = 'vscode://publisher.ext/cb'
     assert.equal((await validate({ redirect_uris: [uri] }, file)).application_type, 'native')
-    await refuse({ redirect_uris: [uri], application_type: 'web' }, 'invalid_redirect_uri', file)
+    const web = await validate({ redirect_uris: [uri], application_type: 'web' }, file)
+    assert.equal(web.application_type, 'native', 'design §4: registered as native')
     await refuse({ redirect_uris: ['myapp://cb'] }, 'invalid_redirect_uri', file, /8252/)
   })
 
-  it('design §4 C-5: application_type inference needs every redirect URI to be loopback or private-use', async () => {
+  it('design §4 C-5: application_type omitted with only loopback or private-use redirect URIs is native', async () => {
     const out = await validate({
       redirect_uris: ['http://127.0.0.1:8080/cb', 'http://localhost/cb', 'com.example.app:/cb'],
     })
     assert.equal(out.application_type, 'native')
+  })
+
+  it('issue 12 item 11 design §4: claimed https beside loopback (VS Code) is native when application_type is omitted', async () => {
+    const uris = ['https://vscode.dev/redirect', 'http://127.0.0.1:33418/', 'http://127.0.0.1/']
+    const out = await validate({ redirect_uris: uris })
+    assert.equal(out.application_type, 'native')
+    assert.deepEqual(out.redirect_uris, uris)
+  })
+
+  it('issue 12 item 11 design §4 R7591-3.2.1-f: explicit web with loopback or private-use redirect URIs is registered as native', async () => {
+    for (const uris of [
+      ['http://localhost:4242'],
+      ['edu.kit.data.oidc-agent:/redirect'],
+      ['http://localhost:4242', 'http://localhost:8080', 'edu.kit.data.oidc-agent:/redirect'],
+      ['https://app.example.com/cb', 'http://127.0.0.1/cb'],
+    ]) {
+      const out = await validate({ redirect_uris: uris, application_type: 'web' })
+      assert.equal(out.application_type, 'native', uris.join(' '))
+      assert.deepEqual(out.redirect_uris, uris)
+    }
+  })
+
+  it('issue 12 items 11 and 13: the dry run says which members the server replaced or narrowed', async () => {
+    const { registrar } = makeRegistrar()
+    const result = await registrar.evaluate({
+      metadata: {
+        application_type: 'web',
+        redirect_uris: ['http://localhost:4242'],
+        response_types: ['code', 'id_token'],
+        grant_types: ['authorization_code', 'implicit'],
+      },
+    })
+    assert.match(result.decisions.application_type ?? '', /replaced: .*native client/)
+    assert.equal(result.decisions.response_types, 'request, narrowed to response_types_supported')
+    assert.equal(result.decisions.grant_types, 'request, narrowed to grant_types_supported')
+  })
+
+  it('issue 12 item 11: what no application type could use is still refused', async () => {
+    for (const application_type of ['web', 'native', undefined]) {
+      await refuse(
+        { redirect_uris: ['http://127.0.0.1/cb', 'http://app.example.com/cb'], application_type },
+        'invalid_redirect_uri',
+        {},
+        /RFC 9700/,
+      )
+    }
     await refuse(
-      { redirect_uris: ['https://app.example.com/cb', 'http://127.0.0.1/cb'] },
-      'invalid_redirect_uri',
+      { redirect_uris: ['https://app.example.com/cb'], application_type: 'mobile' },
+      'invalid_client_metadata',
     )
   })
 
@@ -592,6 +715,74 @@ describe('validateClientMetadata: redirect URI decision table (checklist §5.2)'
     const uris = ['https://App.Example.com/caf\u00e9', 'https://app.example.com/cafe\u0301']
     const out = await validate({ redirect_uris: [...uris, uris[0]!] })
     assert.deepEqual(out.redirect_uris, uris)
+  })
+})
+
+describe('issue 12 item 6: human-readable members refuse bidirectional and invisible characters', () => {
+  const HIDDEN: [string, string][] = [
+    ['\u202e', 'RIGHT-TO-LEFT OVERRIDE'],
+    ['\u202a', 'LEFT-TO-RIGHT EMBEDDING'],
+    ['\u2066', 'LEFT-TO-RIGHT ISOLATE'],
+    ['\u2069', 'POP DIRECTIONAL ISOLATE'],
+    ['\u061c', 'ARABIC LETTER MARK'],
+    ['\u200e', 'LEFT-TO-RIGHT MARK'],
+    ['\u200f', 'RIGHT-TO-LEFT MARK'],
+    ['\u200b', 'ZERO WIDTH SPACE'],
+    ['\u200c', 'ZERO WIDTH NON-JOINER'],
+    ['\u200d', 'ZERO WIDTH JOINER'],
+    ['\u2060', 'WORD JOINER'],
+    ['\u2064', 'INVISIBLE PLUS'],
+    ['\ufeff', 'ZERO WIDTH NO-BREAK SPACE'],
+    ['\u00ad', 'SOFT HYPHEN'],
+    ['\u034f', 'COMBINING GRAPHEME JOINER'],
+    ['\u180e', 'MONGOLIAN VOWEL SEPARATOR'],
+    ['\u3164', 'HANGUL FILLER'],
+    ['\u{e0041}', 'TAG LATIN CAPITAL LETTER A'],
+    ['\u{e007f}', 'CANCEL TAG'],
+    ['\u2028', 'LINE SEPARATOR'],
+    ['\u2029', 'PARAGRAPH SEPARATOR'],
+  ]
+  const FIELDS = ['client_name', 'client_name#ar', 'software_id', 'software_version']
+  for (const [ch, name] of HIDDEN) {
+    it(`${name} (U+${ch.codePointAt(0)!.toString(16).toUpperCase()}) is refused in ${FIELDS.join(', ')} and contacts`, async () => {
+      for (const field of FIELDS) {
+        await refuse(
+          { ...minimal, [field]: `Acme${ch}Bank` },
+          'invalid_client_metadata',
+          {},
+          new RegExp(`${field} must not contain invisible or bidirectional control characters`),
+        )
+      }
+      await refuse({ ...minimal, contacts: [`admin${ch}@example.com`] }, 'invalid_client_metadata')
+    })
+  }
+
+  it('the same characters are refused in every URI (redirect URIs included)', async () => {
+    for (const [ch] of HIDDEN) {
+      await refuse({ redirect_uris: [`https://pay${ch}pal.example/cb`] }, 'invalid_redirect_uri')
+      await refuse(
+        { ...minimal, client_uri: `https://client.example.org/${ch}` },
+        'invalid_client_metadata',
+      )
+    }
+  })
+
+  it('R7591-2.2-c R7591-2-f05: names in any script, accents and emoji stay accepted and verbatim', async () => {
+    for (const name of [
+      'クライアント名',
+      'Café Noir',
+      'Cafe\u0301 Noir',
+      'Ελληνικά',
+      'مرحبا بالعالم',
+      'עברית',
+      'हिन्दी',
+      '❤\ufe0f App',
+      '☃\ufe0e Snow',
+    ]) {
+      const out = await validate({ ...minimal, client_name: name, 'client_name#xx': name })
+      assert.equal(out.client_name, name)
+      assert.equal(out['client_name#xx'], name)
+    }
   })
 })
 
@@ -968,6 +1159,155 @@ describe('validateClientMetadata: OIDC algorithms and encryption pairs (OIDR §2
         'invalid_client_metadata',
       )
     }
+  })
+})
+
+describe('issue 12 item 5: URLs the AS may fetch or show are checked at registration (R7591-5-g, RCIMD-6.5-a)', () => {
+  const native = { redirect_uris: ['http://127.0.0.1/cb'] }
+  const REFERENCE_FIELDS = [
+    'client_uri',
+    'logo_uri',
+    'tos_uri',
+    'policy_uri',
+    'client_uri#fr',
+    'logo_uri#ja',
+    'tos_uri#de',
+    'policy_uri#en-GB',
+    'initiate_login_uri',
+    'frontchannel_logout_uri',
+    'backchannel_logout_uri',
+  ]
+  const refused = [
+    'https://localhost/x',
+    'https://LocalHost./x',
+    'https://app.localhost/x',
+    'https://127.0.0.1/x',
+    'https://10.0.0.1/x',
+    'https://172.16.5.4/x',
+    'https://192.168.1.1/x',
+    'https://100.64.0.1/x',
+    'https://169.254.169.254/latest/meta-data',
+    'https://0.0.0.0/x',
+    'https://[::1]/x',
+    'https://[fe80::1]/x',
+    'https://[fd00::1]/x',
+    'https://[::ffff:7f00:1]/x',
+    'https://[64:ff9b::a00:1]/x',
+    'http://localhost/x',
+    'http://127.0.0.1:8080/x',
+    // numeric host spellings the WHATWG parser turns into an IPv4 address
+    'https://2130706433/x',
+    'https://0x7f000001/x',
+    'https://127.1/x',
+    'https://0177.0.0.1/x',
+    'https://0x7f.0.0.1/x',
+    'https://8.8.8.8./x',
+    'https://[::FFFF:127.0.0.1]/x',
+    'https://client.example.org:0/x',
+  ]
+  // what a native client may still name in a redirect target (front-channel logout, login initiation)
+  const loopback = new Set([
+    'https://localhost/x',
+    'https://127.0.0.1/x',
+    'https://[::1]/x',
+    'http://localhost/x',
+    'http://127.0.0.1:8080/x',
+  ])
+  const redirectTargets = new Set(['frontchannel_logout_uri', 'initiate_login_uri'])
+  for (const field of REFERENCE_FIELDS) {
+    it(`${field}: loopback, private, link-local, special-use and numeric-spelling hosts and port 0 are refused`, async () => {
+      for (const url of refused) {
+        await refuse({ ...minimal, [field]: url }, 'invalid_client_metadata')
+        if (redirectTargets.has(field) && loopback.has(url)) continue
+        await refuse({ ...native, [field]: url }, 'invalid_client_metadata')
+      }
+    })
+  }
+
+  it('they are stored in their canonical (WHATWG) form', async () => {
+    const out = await validate({
+      ...minimal,
+      client_uri: 'https://Client.Example.ORG:443/a/../b?q=1',
+      'logo_uri#fr': 'https://CLIENT.example.org/logo%2epng',
+      tos_uri: 'https://client.example.org',
+      policy_uri: 'https://bücher.example/privacy',
+      backchannel_logout_uri: 'https://rp.example:443/bc?x=1',
+      initiate_login_uri: 'https://rp.example/login',
+    })
+    assert.equal(out.client_uri, 'https://client.example.org/b?q=1')
+    assert.equal(out['logo_uri#fr'], 'https://client.example.org/logo%2epng')
+    assert.equal(out.tos_uri, 'https://client.example.org/')
+    assert.equal(out.policy_uri, 'https://xn--bcher-kva.example/privacy')
+    assert.equal(out.backchannel_logout_uri, 'https://rp.example/bc?x=1')
+    assert.equal(out.initiate_login_uri, 'https://rp.example/login')
+  })
+
+  it('a native client may name a loopback host in a redirect target (front-channel logout, login initiation), not elsewhere', async () => {
+    const out = await validate({
+      ...native,
+      frontchannel_logout_uri: 'http://127.0.0.1:8080/logout',
+      initiate_login_uri: 'https://localhost:8443/login',
+    })
+    assert.equal(out.frontchannel_logout_uri, 'http://127.0.0.1:8080/logout')
+    assert.equal(out.initiate_login_uri, 'https://localhost:8443/login')
+    // a private address is not loopback; the back channel is called by the AS, not the browser
+    await refuse(
+      { ...native, frontchannel_logout_uri: 'http://10.0.0.1/logout' },
+      'invalid_client_metadata',
+    )
+    await refuse(
+      { ...native, backchannel_logout_uri: 'http://127.0.0.1/bc' },
+      'invalid_client_metadata',
+    )
+    await refuse(
+      { ...native, backchannel_logout_uri: 'https://127.0.0.1/bc' },
+      'invalid_client_metadata',
+    )
+    await refuse({ ...native, client_uri: 'http://localhost:3000/' }, 'invalid_client_metadata')
+    // web clients get no exception
+    await refuse(
+      { ...minimal, frontchannel_logout_uri: 'https://127.0.0.1/logout' },
+      'invalid_client_metadata',
+    )
+  })
+
+  it('fetch.allowedAddresses lets an operator allow an internal range here too', async () => {
+    const file = { fetch: { allowedAddresses: ['10.0.0.0/8'] } }
+    const out = await validate(
+      { ...minimal, backchannel_logout_uri: 'https://10.1.2.3/bc', logo_uri: 'https://10.1.2.3/l' },
+      file,
+    )
+    assert.equal(out.backchannel_logout_uri, 'https://10.1.2.3/bc')
+    await refuse(
+      { ...minimal, backchannel_logout_uri: 'https://192.168.1.1/bc' },
+      'invalid_client_metadata',
+      file,
+    )
+  })
+
+  it('Back-Channel Logout §2.2: backchannel_logout_uri must not carry a fragment', async () => {
+    await refuse(
+      { ...minimal, backchannel_logout_uri: 'https://rp.example/bc#x' },
+      'invalid_client_metadata',
+    )
+  })
+
+  it('numeric host spellings and port 0 are refused in redirect URIs too (never stored verbatim as another host)', async () => {
+    for (const uri of [
+      'http://127.1/cb',
+      'http://2130706433/cb',
+      'http://0x7f000001/cb',
+      'http://127.0.0.1./cb',
+      'http://[0:0:0:0:0:0:0:1]/cb',
+      'http://127.0.0.1:0/cb',
+      'https://client.example.org:0/cb',
+    ]) {
+      await refuse({ redirect_uris: [uri] }, 'invalid_redirect_uri', {}, /./)
+      await refuse({ redirect_uris: [uri], application_type: 'native' }, 'invalid_redirect_uri')
+    }
+    // a canonical literal stays acceptable where it was
+    const ok = await validate({ redirect_uris: ['http://127.0.0.1:8080/cb', 'http://[::1]/cb'] })
+    assert.equal(ok.application_type, 'native')
   })
 })
 
