@@ -130,6 +130,37 @@ export interface RegistrarConfig {
     connectTimeoutMs: number
     statementTimeoutMs: number
   }
+  /** The admin API (`/admin/api`) and web console (`/admin`), with admin tokens (issue 13). */
+  admin: {
+    enabled: boolean
+    /** `HOST:PORT` of a listener of their own (`registrar serve`); unset = the public listener. */
+    listen?: string
+    /**
+     * 32-byte key (base64url or hex) sealing console sessions and pagination cursors. Unset: a
+     * random key per process (sessions end at restart; instances do not share them).
+     */
+    secretKey?: string
+    /** Seconds a console session lasts after sign-in. */
+    sessionLifetime: number
+  }
+  /** `GET /metrics` in the Prometheus text format. */
+  metrics: {
+    enabled: boolean
+    /** `HOST:PORT` of a listener of its own (`registrar serve`); unset = the public listener. */
+    listen?: string
+  }
+  /** The append-only audit trail in the store. */
+  audit: {
+    enabled: boolean
+    /** Entries older than this many days are purged; 0 keeps them forever. */
+    retentionDays: number
+    /** Also record RFC 7592 reads (a store write per read). */
+    recordReads: boolean
+    /** An entry when one client fails authentication this many times within the window. */
+    authenticationFailureThreshold: number
+    /** The window, in seconds. */
+    authenticationFailureWindow: number
+  }
 }
 
 /** Every key's default. */
@@ -161,6 +192,15 @@ export const DEFAULTS: RegistrarConfig = {
   log: { level: 'info' },
   limits: { maxBodyBytes: 64 * 1024 },
   postgres: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },
+  admin: { enabled: false, sessionLifetime: 8 * 3600 },
+  metrics: { enabled: false },
+  audit: {
+    enabled: true,
+    retentionDays: 365,
+    recordReads: false,
+    authenticationFailureThreshold: 5,
+    authenticationFailureWindow: 60,
+  },
 }
 
 /** A configuration refused at start, naming the key at fault. */
@@ -211,6 +251,7 @@ export function resolveConfig(
   if (env.REGISTRAR_SECRET_ENCRYPTION_KEY) {
     merged.registration.secretEncryptionKey = env.REGISTRAR_SECRET_ENCRYPTION_KEY
   }
+  if (env.REGISTRAR_ADMIN_SECRET_KEY) merged.admin.secretKey = env.REGISTRAR_ADMIN_SECRET_KEY
   if (env.REGISTRAR_LOG_LEVEL) merged.log.level = env.REGISTRAR_LOG_LEVEL as 'info'
   const rateLimitStore = flags.rateLimitStore ?? env.REGISTRAR_RATE_LIMIT_STORE
   if (rateLimitStore) merged.rateLimit.store = rateLimitStore
@@ -359,6 +400,46 @@ export function validateConfig(c: RegistrarConfig): void {
   nonNegativeInt('postgres.poolSize', c.postgres.poolSize)
   nonNegativeInt('postgres.connectTimeoutMs', c.postgres.connectTimeoutMs)
   nonNegativeInt('postgres.statementTimeoutMs', c.postgres.statementTimeoutMs)
+
+  bool('admin.enabled', c.admin.enabled)
+  if (c.admin.listen !== undefined) listenAddress('admin.listen', c.admin.listen)
+  if (c.admin.secretKey !== undefined && secretKeyBytes(c.admin.secretKey) === undefined) {
+    throw new ConfigError(
+      'admin.secretKey',
+      'must be 32 bytes, base64url (43 characters) or hex (64 characters)',
+    )
+  }
+  nonNegativeInt('admin.sessionLifetime', c.admin.sessionLifetime)
+  if (c.admin.sessionLifetime === 0)
+    throw new ConfigError('admin.sessionLifetime', 'must be at least 1')
+  bool('metrics.enabled', c.metrics.enabled)
+  if (c.metrics.listen !== undefined) listenAddress('metrics.listen', c.metrics.listen)
+  bool('audit.enabled', c.audit.enabled)
+  nonNegativeInt('audit.retentionDays', c.audit.retentionDays)
+  bool('audit.recordReads', c.audit.recordReads)
+  nonNegativeInt('audit.authenticationFailureThreshold', c.audit.authenticationFailureThreshold)
+  if (c.audit.authenticationFailureThreshold === 0) {
+    throw new ConfigError('audit.authenticationFailureThreshold', 'must be at least 1')
+  }
+  nonNegativeInt('audit.authenticationFailureWindow', c.audit.authenticationFailureWindow)
+  if (c.audit.authenticationFailureWindow === 0) {
+    throw new ConfigError('audit.authenticationFailureWindow', 'must be at least 1')
+  }
+}
+
+/**
+ * `HOST:PORT` of an extra listener (`admin.listen`, `metrics.listen`): `127.0.0.1:9464`,
+ * `[::1]:9464`, `0.0.0.0:9464`.
+ */
+export function listenAddress(key: string, value: unknown): { host: string; port: number } {
+  const m =
+    typeof value === 'string' ? /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value) : null
+  const port = Number(m?.[3])
+  const host = m?.[1] ?? m?.[2]
+  if (!m || host === undefined || port > 65535) {
+    throw new ConfigError(key, "must be 'HOST:PORT' (e.g. '127.0.0.1:9464' or '[::1]:9464')")
+  }
+  return { host, port }
 }
 
 /** Decodes `registration.secretEncryptionKey` (32 bytes, base64url or hex). */
@@ -540,6 +621,9 @@ function isOptionalKey(key: string): boolean {
     'registration.secretEncryptionKey',
     'policies.anonymous',
     'policies.initialAccessToken',
+    'admin.listen',
+    'admin.secretKey',
+    'metrics.listen',
   ].includes(key)
 }
 

@@ -23,9 +23,9 @@ export async function registrationEndpoint(
       : {}
   checkJsonMediaType(request.header('content-type'))
   const metadata = parseJsonObject(await request.body())
-  const info = await registrar.register({
-    metadata,
-    ...(initialAccessToken !== undefined && { initialAccessToken }),
-  })
+  const info = await registrar.register(
+    { metadata, ...(initialAccessToken !== undefined && { initialAccessToken }) },
+    request.ip === undefined ? {} : { address: request.ip },
+  )
   return { ...json(201, info, { ...NO_STORE, ...limitHeaders }), clientId: info.client_id }
 }

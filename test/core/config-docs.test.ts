@@ -25,6 +25,9 @@ describe('README "Configuration" documents every key', () => {
     'policies.anonymous',
     'policies.initialAccessToken',
     'fetch.caFile',
+    'admin.listen',
+    'admin.secretKey',
+    'metrics.listen',
   ]
   for (const key of all) {
     it(key, () => assert.match(section, new RegExp(`\\| \`${key.replaceAll('.', '\\.')}\` +\\|`)))
