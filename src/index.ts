@@ -131,6 +131,8 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
   const runtime = await buildRuntime(config, store, {
     ...(logger && { logger }),
     ...(options.clock !== undefined && { clock: options.clock }),
+    // the app is long-lived: it runs the audit retention purge (stopped by close())
+    maintenance: true,
   })
   const { registrar, nodeListener } = runtime
   return {

@@ -5,12 +5,14 @@ import type { RegistrarConfig } from './core/config.js'
 import type { OutboundFetch } from './core/outbound-fetch.js'
 import { Registrar } from './core/registration.js'
 import type { Store } from './core/store.js'
+import { composeRouters } from './http/admin/router.js'
 import { clientIp } from './http/client-ip.js'
 import { createRequestRouter, createWebAdapter, type RequestRouter } from './http/handler.js'
 import { createNodeListener } from './http/node.js'
 import { createRedisRateLimiter, MemoryRateLimiter, type RateLimiter } from './http/rate-limit.js'
 import type { RegistrantContext } from './http/request.js'
 import { createSafeFetch } from './net/safe-fetch.js'
+import { attachOperations, createMetrics, type Operations } from './operations.js'
 
 /** Everything a running Registrar is made of, wired from one resolved configuration. */
 export interface Runtime {
@@ -22,6 +24,15 @@ export interface Runtime {
   nodeListener: (req: IncomingMessage, res: ServerResponse) => void
   outboundFetch: OutboundFetch
   rateLimiter?: RateLimiter
+  /** Audit trail, metrics and admin surface (issue 13), as configured. */
+  operations: Operations
+  /** The routers configured on listeners of their own (`admin.listen`, `metrics.listen`). */
+  ownListeners: {
+    name: string
+    host: string
+    port: number
+    nodeListener: (req: IncomingMessage, res: ServerResponse) => void
+  }[]
   /** Releases the rate limiter's connection; the store belongs to the caller. */
   close(): Promise<void>
 }
@@ -41,10 +52,20 @@ export function outboundFetchFor(config: Readonly<RegistrarConfig>): OutboundFet
 export async function buildRuntime(
   config: Readonly<RegistrarConfig>,
   store: Store,
-  options: { logger?: Logger; clock?: () => number; outboundFetch?: OutboundFetch } = {},
+  options: {
+    logger?: Logger
+    clock?: () => number
+    outboundFetch?: OutboundFetch
+    /** Run background maintenance (the audit retention purge): long-running servers only. */
+    maintenance?: boolean
+  } = {},
 ): Promise<Runtime> {
   const logger = options.logger
-  const outboundFetch = options.outboundFetch ?? outboundFetchFor(config)
+  // metrics first: the domain gets the timed store and the counted fetcher
+  const metrics = createMetrics(config)
+  if (metrics) store = metrics.instrumentStore(store)
+  const fetcher = options.outboundFetch ?? outboundFetchFor(config)
+  const outboundFetch = metrics ? metrics.instrumentFetch(fetcher) : fetcher
   const registrar = new Registrar({
     config,
     store,
@@ -67,15 +88,28 @@ export async function buildRuntime(
                 'rate limit store unavailable; letting requests through',
               ),
           )
+    if (metrics) rateLimiter = metrics.instrumentRateLimiter(rateLimiter)
   }
+  const operations = attachOperations(config, {
+    registrar,
+    store,
+    ...(metrics && { metrics }),
+    ...(logger && { logger }),
+    ...(options.clock !== undefined && { clock: options.clock }),
+    ...(options.maintenance !== undefined && { maintenance: options.maintenance }),
+  })
   const handlerOptions = {
     ...(logger && { logger }),
     ...(rateLimiter && { rateLimiter }),
   }
-  const router = createRequestRouter(registrar, handlerOptions)
-  const nodeListener = createNodeListener(router, {
+  // the admin and metrics routers answer only their own paths, and only when enabled
+  const router = composeRouters([
+    ...operations.routers,
+    createRequestRouter(registrar, handlerOptions),
+  ])
+  const nodeOptions = {
     maxBodyBytes: config.limits.maxBodyBytes,
-    clientIp: (req) => {
+    clientIp: (req: IncomingMessage) => {
       const xff = req.headers['x-forwarded-for']
       return clientIp(
         req.socket.remoteAddress,
@@ -83,7 +117,14 @@ export async function buildRuntime(
         rl.trustedProxies,
       )
     },
-  })
+  }
+  const nodeListener = createNodeListener(router, nodeOptions)
+  const ownListeners = operations.listeners.map((l) => ({
+    name: l.name,
+    host: l.host,
+    port: l.port,
+    nodeListener: createNodeListener(l.router, nodeOptions),
+  }))
   const handle = createWebAdapter(router, { maxBodyBytes: config.limits.maxBodyBytes })
   return {
     registrar,
@@ -94,7 +135,10 @@ export async function buildRuntime(
     nodeListener,
     outboundFetch,
     ...(rateLimiter && { rateLimiter }),
+    operations,
+    ownListeners,
     close: async () => {
+      await operations.close()
       await rateLimiter?.close()
     },
   }

@@ -23,6 +23,8 @@ export class CursorSealer {
    * `invalid_request` for anything else (tampered, truncated, another listing or other filters).
    */
   open(kind: string, query: object, cursor: string): unknown {
+    // base64url decoding ignores stray trailing bits: only the canonical spelling is ours
+    if (!canonical(cursor)) throw invalidCursor()
     let payload: { q?: unknown; p?: unknown }
     try {
       payload = JSON.parse(openSecret(cursor, this.#key, aad(kind)))
@@ -38,6 +40,20 @@ export function invalidCursor(): RegistrationError {
   return new RegistrationError(
     'invalid_request',
     'the cursor is invalid: use the next_cursor of a response to the same query, unchanged',
+  )
+}
+
+function canonical(cursor: string): boolean {
+  const parts = cursor.split('.')
+  return (
+    parts.length === 4 &&
+    parts[0] === 'v1' &&
+    parts
+      .slice(1)
+      .every(
+        (p) =>
+          /^[A-Za-z0-9_-]+$/.test(p) && Buffer.from(p, 'base64url').toString('base64url') === p,
+      )
   )
 }
 

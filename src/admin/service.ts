@@ -164,6 +164,12 @@ export class AdminService extends EventEmitter<AdminEvents> {
     }
   }
 
+  /** How many clients await an operator's approval. */
+  async countAwaitingApproval(): Promise<number> {
+    const counts = await this.store.countClientsByStatusAndSource()
+    return counts.reduce((n, c) => n + (c.status === 'pending' ? c.count : 0), 0)
+  }
+
   /** The client, or a 404. */
   async getClient(clientId: string): Promise<ClientRecord> {
     const client = await this.store.findClient(clientId)

@@ -1,3 +1,4 @@
+import { parseTime } from '../admin/time.js'
 import { auditEntryView } from '../admin/views.js'
 import type { AuditEntry } from '../core/store.js'
 import { cell, safeJson } from './clients.js'
@@ -23,7 +24,8 @@ metadata members (before → after in --json). Never a secret, a token or a hash
 Options:
   --client ID        only the entries of this client
   --since T          only entries at or after T: an ISO 8601 date or date-time
-                     (2026-05-01, 2026-05-01T12:00:00Z), or a duration ago (90m, 24h, 7d)
+                     (2026-05-01, 2026-05-01T12:00:00Z), a duration ago (90m, 24h, 7d),
+                     or epoch seconds
   --limit N          at most N entries                                   (default 100)
   --json             a JSON array of the entries, for scripts
   --older-than DAYS  purge: delete entries older than DAYS (default: audit.retentionDays)
@@ -82,21 +84,10 @@ async function purge(args: string[]): Promise<number> {
   return 0
 }
 
-/**
- * `--since`: an ISO 8601 date or date-time (UTC unless it says otherwise), or a duration ago
- * (`90m`, `24h`, `7d`); epoch seconds.
- */
+/** `--since`: see {@link parseTime}; epoch seconds. */
 export function parseSince(value: string, nowMs: number): number {
-  const ago = /^(\d+)([smhd])$/.exec(value)
-  if (ago) {
-    const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[ago[2] as 's' | 'm' | 'h' | 'd']
-    return Math.floor(nowMs / 1000) - Number(ago[1]) * unit
-  }
-  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
-    const iso = value.length === 10 ? `${value}T00:00:00Z` : value
-    const ms = Date.parse(/Z|[+-]\d{2}:?\d{2}$/.test(iso) ? iso : `${iso}Z`)
-    if (!Number.isNaN(ms)) return Math.floor(ms / 1000)
-  }
+  const t = parseTime(value, nowMs)
+  if (t !== undefined) return t
   throw new UsageError(
     `--since must be an ISO 8601 date or date-time, or a duration such as 24h or 7d (got '${value}')`,
   )

@@ -76,8 +76,29 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
       config = loadConfig({ ...flags, issuer: `http://${displayHost}:${running.port}` })
     }
     // the access log line names each request's registration event (one line per request)
-    const runtime = await buildRuntime(config, store, { logger })
+    const runtime = await buildRuntime(config, store, { logger, maintenance: true })
     listener = runtime.nodeListener
+    // admin.listen, metrics.listen: listeners of their own, off the public one
+    const others: RunningServer[] = []
+    try {
+      for (const own of runtime.ownListeners) {
+        const server = await listen(own.nodeListener, { port: own.port, host: own.host })
+        others.push(server)
+        const path =
+          own.name === 'admin'
+            ? `${new URL(config.issuer).pathname.replace(/\/+$/, '')}/admin`
+            : '/metrics'
+        process.stdout.write(
+          `${own.name} on http://${displayHostFor(own.host)}:${server.port}${path}\n`,
+        )
+      }
+    } catch (err) {
+      await Promise.all(others.map((o) => o.close()))
+      await running.close()
+      await runtime.close()
+      await store.close()
+      throw err
+    }
 
     if (
       config.registration.mode === 'open' &&
@@ -107,8 +128,7 @@ stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
         logger.info({ signal }, 'stopping')
         process.off('SIGTERM', stop)
         process.off('SIGINT', stop)
-        running
-          .close()
+        Promise.all([running.close(), ...others.map((o) => o.close())])
           .then(() => runtime.close())
           .then(() => store.close())
           .catch((err) => logger.error({ err }, 'error while stopping'))
