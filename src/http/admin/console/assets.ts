@@ -23,8 +23,8 @@ a:hover { text-decoration-thickness: 2px; }
 header :focus-visible { outline-color: var(--focus); }
 .skip { position: absolute; left: -999px; top: 0; background: var(--paper); padding: .5rem 1rem; }
 .skip:focus { left: .5rem; z-index: 1; }
-.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
-  white-space: nowrap; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0;
+  overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 header { background: var(--ink); color: #fff; }
 header .bar { max-width: 72rem; margin: 0 auto; padding: .5rem 1rem; display: flex; flex-wrap: wrap;
   align-items: center; gap: .25rem 1.25rem; }
@@ -44,7 +44,7 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
 .notice { border-left: 4px solid var(--accent); background: var(--wash); padding: .75rem 1rem; margin: 1rem 0; }
 .notice.error { border-color: var(--danger); }
 .notice.warn { border-color: var(--warn); }
-.table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
+.table-wrap { position: relative; overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
 table { border-collapse: collapse; width: 100%; }
 caption { text-align: left; padding: .5rem .75rem; color: var(--muted); }
 th, td { text-align: left; vertical-align: top; padding: .5rem .75rem; border-top: 1px solid var(--line); }
@@ -59,7 +59,11 @@ tr.pending { background: #fff8e5; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-form.filters { display: flex; flex-wrap: wrap; gap: .75rem; align-items: flex-end; margin: 0 0 1rem; }
+form.filters { display: flex; flex-wrap: wrap; gap: .75rem; align-items: flex-start; margin: 0 0 1rem; }
+/* level with the inputs, below their labels */
+form.filters .actions { margin: 1.5625rem 0 0; }
+ul.plain { list-style: none; margin: 0; padding: 0; }
+time { white-space: nowrap; }
 .field { display: flex; flex-direction: column; gap: .25rem; min-width: 10rem; }
 .field.grow { flex: 1 1 16rem; }
 label { font-weight: 600; font-size: .875rem; }
@@ -85,6 +89,7 @@ summary { cursor: pointer; }
   dl.facts dd { margin-bottom: .5rem; }
   th, td { padding: .4rem .5rem; }
   .field { min-width: 100%; }
+  form.filters .actions { margin: 0; }
 }
 `
 
@@ -113,6 +118,14 @@ document.addEventListener('click', function (event) {
 });
 `
 
+/** The tab icon (browsers ask for one; without it, a 404 on every page). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">
+<rect width="32" height="32" rx="6" fill="#1b1f24"/>
+<path d="M10 24V8h7a5 5 0 0 1 0 10h-7m7 0 6 6" fill="none" stroke="#ffbf47" stroke-width="3"
+ stroke-linecap="round" stroke-linejoin="round"/>
+</svg>
+`
+
 /** An asset as served: its body, type and a strong validator. */
 export interface Asset {
   body: string
@@ -131,4 +144,5 @@ function asset(body: string, contentType: string): Asset {
 export const ASSETS: Readonly<Record<string, Asset>> = Object.freeze({
   'console.css': asset(CONSOLE_CSS, 'text/css; charset=utf-8'),
   'console.js': asset(CONSOLE_JS, 'text/javascript; charset=utf-8'),
+  'favicon.svg': asset(FAVICON_SVG, 'image/svg+xml'),
 })

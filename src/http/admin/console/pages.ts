@@ -56,6 +56,7 @@ export function layout(ctx: PageContext, section: Section, title: string, body: 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${title} · Registrar admin</title>
+<link rel="icon" href="${ctx.base}/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${ctx.base}/assets/console.css">
 <script src="${ctx.base}/assets/console.js" defer></script>
 </head>
@@ -272,6 +273,9 @@ const ACTION_LABELS: Record<StatusAction | 'delete', string> = {
 
 function value(v: unknown): Html {
   if (typeof v === 'string') return untrusted(v)
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')) {
+    return html`<ul class="plain">${v.map((x) => html`<li>${untrusted(x)}</li>`)}</ul>`
+  }
   return html`<pre>${untrusted(JSON.stringify(v, null, 2))}</pre>`
 }
 
@@ -279,7 +283,7 @@ function auditTable(ctx: PageContext, entries: AuditEntry[], withClient: boolean
   if (entries.length === 0) return html`<p class="muted">No audit entry.</p>`
   const rows = entries.map((e) => {
     const changes = Object.entries(e.changes ?? {})
-    const actor = `${e.actor.type}${e.actor.id !== undefined ? ` ${e.actor.id}` : ''}`
+    const actor = `${e.actor.type.replaceAll('_', ' ')}${e.actor.id !== undefined ? ` ${e.actor.id}` : ''}`
     return html`<tr>
       <td>${when(e.at)}</td>
       <td>${e.event.replaceAll('_', ' ')}</td>
