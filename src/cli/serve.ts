@@ -26,7 +26,8 @@ Options:
 
 Precedence: flags > REGISTRAR_* environment (REGISTRAR_PORT, _HOST, _ISSUER, _STORE,
 _REGISTRATION, _CONFIG, _RATE_LIMIT_STORE) > config file > defaults. Prints "listening on http://HOST:PORT" to
-stdout once ready; logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
+stdout once ready (after "admin on URL" / "metrics on URL" for admin.listen / metrics.listen);
+logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
 
   async run(args) {
     const { values } = parse(args, {
