@@ -13,11 +13,13 @@ import { createInitialAccessToken } from './core/initial-access-token.js'
 import type { OutboundFetch } from './core/outbound-fetch.js'
 import { Registrar } from './core/registration.js'
 import type { InitialAccessTokenRecord, Store } from './core/store.js'
+import { composeRouters } from './http/admin/router.js'
 import { clientIpOf } from './http/client-ip.js'
 import { createRedisRateLimiter, MemoryRateLimiter, type RateLimiter } from './http/rate-limit.js'
 import type { RegistrantContext } from './http/request.js'
 import { type AccessLogger, createRequestRouter, type RequestRouter } from './http/router.js'
 import { createSafeFetch } from './net/safe-fetch.js'
+import { attachOperations, createMetrics, type Operations } from './operations.js'
 import { openStore } from './storage/open-store.js'
 
 /** Options of {@link createRegistrar}. */
@@ -81,6 +83,18 @@ export interface RegistrarApp {
     expiresIn?: number
     policy?: string
   }): Promise<{ token: string; record: InitialAccessTokenRecord }>
+  /** Audit trail, metrics and admin surface, as configured (`audit.*`, `metrics.*`, `admin.*`). */
+  readonly operations: Operations
+  /**
+   * The routers configured on listeners of their own (`admin.listen`, `metrics.listen`), for
+   * `registrar serve` to start; empty when they share the public listener.
+   */
+  readonly ownListeners: readonly {
+    name: string
+    host: string
+    port: number
+    nodeListener: (req: IncomingMessage, res: ServerResponse) => void
+  }[]
   /** Closes the rate limiter's connection, and the store if this app opened it. */
   close(): Promise<void>
 }
@@ -99,6 +113,8 @@ export interface RegistrarDeps {
    * ({@link openRateLimiter}), since that is asynchronous.
    */
   rateLimiter?: RateLimiter
+  /** Run background maintenance (the audit retention purge): long-running servers only. */
+  maintenance?: boolean
 }
 
 /**
@@ -129,6 +145,8 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
     ...(logger && { logger }),
     ...(rateLimiter && { rateLimiter }),
     ...(options.clock !== undefined && { clock: options.clock }),
+    // the app is long-lived: it runs the audit retention purge (stopped by close())
+    maintenance: true,
   })
   return {
     ...app,
@@ -149,25 +167,54 @@ export function composeRegistrar(
   store: Store,
   deps: RegistrarDeps = {},
 ): RegistrarApp {
-  const registrar = buildRegistrar(config, store, deps)
-  const rateLimiter = deps.rateLimiter ?? memoryRateLimiter(config)
-  const router = createRequestRouter(registrar, {
-    ...(deps.logger && { logger: deps.logger }),
-    ...(rateLimiter && { rateLimiter }),
+  // metrics first: the domain gets the timed store and the counted fetcher
+  const metrics = createMetrics(config)
+  if (metrics) store = metrics.instrumentStore(store)
+  const fetcher = deps.fetch ?? safeFetchFor(config)
+  const registrar = buildRegistrar(config, store, {
+    fetch: metrics ? metrics.instrumentFetch(fetcher) : fetcher,
+    ...(deps.clock !== undefined && { clock: deps.clock }),
   })
+  let rateLimiter = deps.rateLimiter ?? memoryRateLimiter(config)
+  if (metrics && rateLimiter) rateLimiter = metrics.instrumentRateLimiter(rateLimiter)
+  const operations = attachOperations(config, {
+    registrar,
+    store,
+    ...(metrics && { metrics }),
+    ...(deps.logger && { logger: deps.logger }),
+    ...(deps.clock !== undefined && { clock: deps.clock }),
+    ...(deps.maintenance !== undefined && { maintenance: deps.maintenance }),
+  })
+  // the admin and metrics routers answer only their own paths, and only when enabled
+  const router = composeRouters([
+    ...operations.routers,
+    createRequestRouter(registrar, {
+      ...(deps.logger && { logger: deps.logger }),
+      ...(rateLimiter && { rateLimiter }),
+    }),
+  ])
   const maxBodyBytes = config.limits.maxBodyBytes
   const trustedProxies = config.rateLimit.trustedProxies
-  const nodeListener = createNodeListener(router, {
+  const nodeOptions = {
     maxBodyBytes,
     bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
-    clientIp: (req) => clientIpOf(req, trustedProxies),
-  })
+    clientIp: (req: IncomingMessage) => clientIpOf(req, trustedProxies),
+  }
+  const nodeListener = createNodeListener(router, nodeOptions)
+  const ownListeners = operations.listeners.map((l) => ({
+    name: l.name,
+    host: l.host,
+    port: l.port,
+    nodeListener: createNodeListener(l.router, nodeOptions),
+  }))
   const handle = createWebAdapter(router, { maxBodyBytes })
   return {
     registrar,
     config,
     store,
     router,
+    operations,
+    ownListeners,
     // one argument only: a runtime's own second argument (Bun's server, a Worker's env) is no context
     fetch: (request) => handle(request),
     handle,
@@ -180,6 +227,7 @@ export function composeRegistrar(
       }),
     createInitialAccessToken: (o = {}) => createInitialAccessToken(store, o),
     close: async () => {
+      await operations.close()
       await rateLimiter?.close()
     },
   }

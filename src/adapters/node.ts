@@ -79,9 +79,12 @@ export function nodeHttpRequest(
   },
 ): { request: HttpRequest; tooLarge: () => boolean } {
   let tooLarge = false
+  const url = req.url ?? ''
+  const q = url.indexOf('?')
   const request: HttpRequest = {
     method: req.method ?? 'GET',
     path: options.path,
+    ...(q !== -1 && { query: url.slice(q + 1) }),
     header: (name) => {
       const v = req.headers[name]
       return Array.isArray(v) ? v.join(', ') : v

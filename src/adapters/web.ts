@@ -17,9 +17,11 @@ export function createWebAdapter(
   const limit = options.maxBodyBytes
   return async (request, context) => {
     const ip = context?.ip
+    const url = new URL(request.url)
     const response = await router({
       method: request.method,
-      path: new URL(request.url).pathname,
+      path: url.pathname,
+      ...(url.search !== '' && { query: url.search.slice(1) }),
       header: (name) => request.headers.get(name) ?? undefined,
       body: () => readBody(request, limit),
       ...(ip !== undefined && { ip }),

@@ -58,12 +58,12 @@ const UNSAFE_IN_CELL = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
 
 /** A table cell: unsafe characters shown as `?`. */
-function cell(s: string): string {
+export function cell(s: string): string {
   return s.replace(UNSAFE_IN_CELL, '?')
 }
 
 /** Pretty JSON with unsafe characters \u-escaped: the same value, harmless on a terminal. */
-function safeJson(value: unknown): string {
+export function safeJson(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(
     UNSAFE_IN_JSON,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,

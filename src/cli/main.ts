@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { ConfigError } from '../config/resolve.js'
+import { adminToken } from './admin-token.js'
+import { audit } from './audit.js'
 import { clients } from './clients.js'
 import { type Command, UsageError } from './common.js'
 import { policy } from './policy.js'
@@ -8,7 +10,16 @@ import { registration } from './registration.js'
 import { serve } from './serve.js'
 import { token } from './token.js'
 
-const COMMANDS: Command[] = [serve, token, clients, policy, register, registration]
+const COMMANDS: Command[] = [
+  serve,
+  token,
+  clients,
+  policy,
+  register,
+  registration,
+  adminToken,
+  audit,
+]
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

@@ -22,8 +22,8 @@ ${serveFlagsHelp()}
   -h, --help             show this help
 
 ${precedenceHelp()}
-Prints "listening on http://HOST:PORT" to stdout once ready; logs go to stderr. SIGTERM / SIGINT
-stop gracefully.`,
+Prints "listening on http://HOST:PORT" to stdout once ready (after "admin on URL" / "metrics on
+URL" for admin.listen / metrics.listen); logs go to stderr. SIGTERM / SIGINT stop gracefully.`,
 
   async run(args) {
     const { values } = parse(args, {
@@ -83,8 +83,37 @@ stop gracefully.`,
     const resolved = config ?? withIssuer(settings, `http://${displayHost}:${running.port}`)
     // the access log line names each request's registration event (one line per request)
     const rateLimiter = await openRateLimiter(resolved, logger)
-    const app = composeRegistrar(resolved, store, { logger, ...(rateLimiter && { rateLimiter }) })
+    const app = composeRegistrar(resolved, store, {
+      logger,
+      maintenance: true,
+      ...(rateLimiter && { rateLimiter }),
+    })
     listener = app.nodeListener
+    // admin.listen, metrics.listen: listeners of their own, off the public one
+    const others: RunningServer[] = []
+    try {
+      for (const own of app.ownListeners) {
+        const server = await listen(own.nodeListener, {
+          port: own.port,
+          host: own.host,
+          ...connectionLimits(settings),
+        })
+        others.push(server)
+        const path =
+          own.name === 'admin'
+            ? `${new URL(resolved.issuer).pathname.replace(/\/+$/, '')}/admin`
+            : '/metrics'
+        process.stdout.write(
+          `${own.name} on http://${displayHostFor(own.host)}:${server.port}${path}\n`,
+        )
+      }
+    } catch (err) {
+      await Promise.all(others.map((o) => o.close()))
+      await running.close()
+      await app.close()
+      await store.close()
+      throw err
+    }
 
     if (
       settings.registration.mode === 'open' &&
@@ -120,8 +149,7 @@ stop gracefully.`,
         logger.info({ signal }, 'stopping')
         process.off('SIGTERM', stop)
         process.off('SIGINT', stop)
-        running
-          .close()
+        Promise.all([running.close(), ...others.map((o) => o.close())])
           .then(() => app.close())
           .then(() => store.close())
           .catch((err) => logger.error({ err }, 'error while stopping'))

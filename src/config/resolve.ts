@@ -3,6 +3,7 @@ import { isPrototypeName } from '../shared/prototype-names.js'
 import {
   configSchema,
   issuerSchema,
+  parseListenAddress,
   type RegistrarConfig,
   type RegistrarSettings,
   type SettingDoc,
@@ -161,6 +162,15 @@ export function withIssuer(
   const result = issuerSchema.safeParse(issuer)
   if (!result.success) throw configError({ ...result.error.issues[0], path: ['issuer'] } as never)
   return Object.freeze({ ...resolved, issuer: result.data })
+}
+
+/** A listen address (`admin.listen`, `metrics.listen`) as host and port, or a ConfigError. */
+export function listenAddress(key: string, value: unknown): { host: string; port: number } {
+  const address = parseListenAddress(value)
+  if (!address) {
+    throw new ConfigError(key, "must be 'HOST:PORT' (e.g. '127.0.0.1:9464' or '[::1]:9464')")
+  }
+  return address
 }
 
 /** Every key's default (the issuer has none). */

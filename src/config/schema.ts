@@ -118,6 +118,27 @@ export function secretKeyBytes(key: string): Buffer | undefined {
   return bytes?.length === 32 ? bytes : undefined
 }
 
+/**
+ * `HOST:PORT` of an extra listener (`admin.listen`, `metrics.listen`): `127.0.0.1:9464`,
+ * `[::1]:9464`, `0.0.0.0:9464`; undefined when the text is not one.
+ */
+export function parseListenAddress(value: unknown): { host: string; port: number } | undefined {
+  const m =
+    typeof value === 'string' ? /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value) : null
+  const port = Number(m?.[3])
+  const host = m?.[1] ?? m?.[2]
+  if (!m || host === undefined || port > 65535) return undefined
+  return { host, port }
+}
+
+const LISTEN_ADDRESS = "must be 'HOST:PORT' (e.g. '127.0.0.1:9464' or '[::1]:9464')"
+const listenAddress = () =>
+  z
+    .string({ error: LISTEN_ADDRESS })
+    .refine((v) => parseListenAddress(v) !== undefined, LISTEN_ADDRESS)
+
+const SECRET_KEY = 'must be 32 bytes, base64url (43 characters) or hex (64 characters)'
+
 /** RFC 8252 §8.4: a dot-less private-use scheme, lower-cased, without its colon. */
 const privateUseScheme = z.string({ error: STRING_ARRAY }).transform((s, ctx) => {
   const scheme = s.toLowerCase().replace(/:$/, '')
@@ -586,6 +607,60 @@ export const configSchema = z
         maxConnections: setting(nonNegativeInt().default(1_000), {
           doc: 'Simultaneous connections to `registrar serve` / `listen()`; `0` = no limit.',
         }),
+      }),
+      admin: section({
+        enabled: setting(bool().default(false), {
+          doc: 'Serve the admin API (`ISSUER/admin/api`) and the web console (`ISSUER/admin`), authenticated with admin tokens (`registrar admin-token create`), never with registration credentials.',
+        }),
+        listen: setting(listenAddress().optional(), {
+          doc: '`HOST:PORT` of a listener of their own for `registrar serve` (e.g. `127.0.0.1:9400`); unset: the public listener.',
+        }),
+        secretKey: setting(
+          z
+            .string({ error: SECRET_KEY })
+            .refine((k) => secretKeyBytes(k) !== undefined, SECRET_KEY)
+            .optional(),
+          {
+            doc: '32-byte key (base64url or hex) sealing console sessions and pagination cursors; unset: a random key per process (sessions end at restart, instances do not share them).',
+            env: 'REGISTRAR_ADMIN_SECRET_KEY',
+          },
+        ),
+        sessionLifetime: setting(
+          z
+            .int({ error: 'must be at least 1' })
+            .min(1, 'must be at least 1')
+            .default(8 * 3600),
+          { doc: 'Seconds a console session lasts after sign-in.' },
+        ),
+      }),
+      metrics: section({
+        enabled: setting(bool().default(false), {
+          doc: 'Serve `GET /metrics` in the Prometheus text format.',
+        }),
+        listen: setting(listenAddress().optional(), {
+          doc: '`HOST:PORT` of a listener of its own for `registrar serve` (e.g. `127.0.0.1:9464`); unset: the public listener.',
+        }),
+      }),
+      audit: section({
+        enabled: setting(bool().default(true), {
+          doc: 'Keep the append-only audit trail in the store (`registrar audit`).',
+        }),
+        retentionDays: setting(nonNegativeInt().default(365), {
+          doc: 'Entries older than this many days are purged; `0` keeps them forever.',
+        }),
+        recordReads: setting(bool().default(false), {
+          doc: 'Also record RFC 7592 reads (a store write per read).',
+        }),
+        authenticationFailureThreshold: setting(
+          z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(5),
+          {
+            doc: 'An entry when one client fails authentication this many times within the window.',
+          },
+        ),
+        authenticationFailureWindow: setting(
+          z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(60),
+          { doc: 'The window of `authenticationFailureThreshold`, in seconds.' },
+        ),
       }),
       postgres: section({
         poolSize: setting(nonNegativeInt().default(10), { doc: 'Connections per instance.' }),

@@ -287,6 +287,15 @@ function hostMatches(hostname: string, pattern: string): boolean {
   return host === p
 }
 
+/**
+ * The rule a refusal of {@link applyRegistrationPolicy} (or {@link policyFull}) names, for the
+ * metrics of policy decisions: every such refusal says `policy 'NAME' (rule RULE)`.
+ */
+export function refusingRule(err: unknown): string | undefined {
+  if (!(err instanceof RegistrationError)) return undefined
+  return /\(rule ([A-Za-z]+)\)/.exec(err.error_description ?? '')?.[1]
+}
+
 /** 403 when a policy's client ceiling is reached. */
 export function policyFull(name: string, max: number): RegistrationError {
   return new RegistrationError(

@@ -17,11 +17,14 @@ import {
 } from './registration-access-token.js'
 import {
   applyRegistrationPolicies,
+  applyRegistrationPolicy,
   type NamedPolicy,
   type PolicyNote,
   policiesFor,
   policyFull,
   type Registrant,
+  type RegistrantClass,
+  refusingRule,
   storedPolicies,
 } from './registration-policy.js'
 import {
@@ -37,19 +40,61 @@ import {
   type Store,
 } from './store.js'
 
-/** Payloads of the events a {@link Registrar} emits, for audit or to react. */
+/**
+ * What the transport knows of who sent a request, for the audit trail: the client address it saw
+ * (after trusted proxies). Never a credential.
+ */
+export interface RequestOrigin {
+  address?: string
+}
+
+/**
+ * Payloads of the events a {@link Registrar} emits, for audit or to react. They carry metadata
+ * (what the registrant sent, as registered) but never a secret, a token or a hash. `address` is the
+ * {@link RequestOrigin} the caller passed, if any.
+ */
 export interface RegistrationEvents {
-  'registration.created': [{ client_id: string; policy?: string; status: ClientRecord['status'] }]
-  'registration.read': [{ client_id: string }]
-  'registration.updated': [{ client_id: string; rotated: boolean }]
-  'registration.deleted': [{ client_id: string }]
+  'registration.created': [
+    {
+      client_id: string
+      policy?: string
+      status: ClientRecord['status']
+      /** Who registered (RFC 7591 §5: the whole request decides the policy). */
+      registrant: RegistrantClass
+      initial_access_token_id?: string
+      software_statement_issuer?: string
+      address?: string
+      metadata: ClientMetadata
+    },
+  ]
+  'registration.read': [{ client_id: string; address?: string }]
+  'registration.updated': [
+    {
+      client_id: string
+      rotated: boolean
+      address?: string
+      /** The metadata before and after the RFC 7592 §2.2 replace. */
+      before: ClientMetadata
+      metadata: ClientMetadata
+    },
+  ]
+  'registration.deleted': [{ client_id: string; address?: string; metadata: ClientMetadata }]
   'registration.error': [
     {
       operation: 'register' | 'read' | 'update' | 'delete'
       error: string
       status: number
       client_id?: string
+      address?: string
     },
+  ]
+  /**
+   * A registration policy's decision on a registration (not on a dry run): `accepted` or `pending`
+   * (awaiting approval) once registered, `adjusted` for each rule that changed a member (`rule`),
+   * `refused` with the rule that refused, when known.
+   */
+  'registration.policy': [
+    { policy: string; rule?: string; decision: 'accepted' | 'pending' | 'adjusted' | 'refused' },
   ]
 }
 
@@ -145,14 +190,17 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
    *
    * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591.html#section-3)
    */
-  async register(request: {
-    metadata: Record<string, unknown>
-    initialAccessToken?: string
-  }): Promise<ClientInformation> {
+  async register(
+    request: {
+      metadata: Record<string, unknown>
+      initialAccessToken?: string
+    },
+    origin: RequestOrigin = {},
+  ): Promise<ClientInformation> {
     try {
       const now = this.#now()
       const iat = await this.#initialAccessToken(request.initialAccessToken, now)
-      const evaluation = await this.#evaluate(request.metadata, iat)
+      const evaluation = await this.#evaluate(request.metadata, iat, true)
       const { metadata } = evaluation
       const ceilings = evaluation.policies.flatMap(({ name, policy }) =>
         policy.maxClients === undefined ? [] : [{ policy: name, maxClients: policy.maxClients }],
@@ -161,7 +209,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       const recorded = evaluation.policies[0]
       const ceiling = ceilings.find((c) => c.policy === recorded?.name)
       // fail fast before minting credentials, on every ceiling that applies
-      for (const c of ceilings) await this.#checkCeiling(c)
+      for (const c of ceilings) await this.#checkCeiling(c, true)
       // 256 bits, like every credential (issue 2): unguessable even where client_id leaks nothing
       const clientId = randomId(32)
       const rat = issueRegistrationAccessToken()
@@ -186,13 +234,25 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         ...(ceiling && { ceiling }),
       })
       if (!created) {
-        if (ceiling) await this.#checkCeiling(ceiling)
+        if (ceiling) await this.#checkCeiling(ceiling, true)
         throw new RegistrationError('invalid_token', 'the initial access token is invalid')
       }
+      if (evaluation.policy !== undefined) {
+        this.emit('registration.policy', {
+          policy: evaluation.policy,
+          decision: record.status === 'active' ? 'accepted' : 'pending',
+        })
+      }
+      const statementIssuer = evaluation.softwareStatement?.issuer.iss
       this.emit('registration.created', {
         client_id: clientId,
         status: record.status,
         ...(record.policy !== undefined && { policy: record.policy }),
+        registrant: evaluation.registrant.class,
+        ...(iat && { initial_access_token_id: iat.id }),
+        ...(statementIssuer !== undefined && { software_statement_issuer: statementIssuer }),
+        ...(origin.address !== undefined && { address: origin.address }),
+        metadata: record.metadata,
       })
       return clientInformation(record, {
         registration_access_token: rat.token,
@@ -200,7 +260,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         ...(secret.plaintext !== undefined && { client_secret: secret.plaintext }),
       })
     } catch (err) {
-      throw this.#failed('register', err)
+      throw this.#failed('register', err, undefined, origin)
     }
   }
 
@@ -214,7 +274,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     initialAccessToken?: string
   }): Promise<RegistrationEvaluation> {
     const iat = await this.#initialAccessToken(request.initialAccessToken, this.#now())
-    return this.#evaluate(request.metadata, iat)
+    return this.#evaluate(request.metadata, iat, false)
   }
 
   /**
@@ -225,6 +285,8 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   async #evaluate(
     body: Record<string, unknown>,
     iat: InitialAccessTokenRecord | undefined,
+    /** Emit `registration.policy` decisions (a registration, not a dry run). */
+    decide: boolean,
   ): Promise<RegistrationEvaluation> {
     const presented = Object.hasOwn(body, 'software_statement')
       ? body.software_statement
@@ -252,10 +314,41 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         ? { class: 'initial_access_token', initialAccessToken: iat }
         : { class: 'anonymous' }
     const policies = policiesFor(this.config, registrant)
-    const { metadata, notes } = applyRegistrationPolicies(validated, policies, {
+    const options = {
       vouched: statement !== undefined,
       authMethodsSupported: this.rules.token_endpoint_auth_methods_supported,
-    })
+    }
+    // each policy in turn (every rule of each holds for the result), one at a time so that a
+    // registration's decisions name the policy and rule that made them
+    let metadata = validated
+    const notes: PolicyNote[] = []
+    for (const named of policies) {
+      let applied: { metadata: ClientMetadata; notes: PolicyNote[] }
+      try {
+        applied = applyRegistrationPolicy(metadata, named, options)
+      } catch (err) {
+        const rule = refusingRule(err)
+        if (decide) {
+          this.emit('registration.policy', {
+            policy: named.name,
+            decision: 'refused',
+            ...(rule !== undefined && { rule }),
+          })
+        }
+        throw err
+      }
+      metadata = applied.metadata
+      notes.push(...applied.notes)
+      if (decide) {
+        for (const note of applied.notes) {
+          this.emit('registration.policy', {
+            policy: named.name,
+            rule: note.rule.slice(note.rule.lastIndexOf('.') + 1),
+            decision: 'adjusted',
+          })
+        }
+      }
+    }
     await this.#checkFetchedMetadata(metadata)
     const rules = this.rules
     const recorded = policies[0]
@@ -274,8 +367,18 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   }
 
   /** RFC 7591 §5 abuse limit: a policy's client ceiling. */
-  async #checkCeiling(ceiling: { policy: string; maxClients: number }): Promise<void> {
+  async #checkCeiling(
+    ceiling: { policy: string; maxClients: number },
+    decide: boolean,
+  ): Promise<void> {
     if ((await this.store.countClients({ policy: ceiling.policy })) >= ceiling.maxClients) {
+      if (decide) {
+        this.emit('registration.policy', {
+          policy: ceiling.policy,
+          rule: 'maxClients',
+          decision: 'refused',
+        })
+      }
       throw policyFull(ceiling.policy, ceiling.maxClients)
     }
   }
@@ -357,16 +460,23 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
    *
    * @see [RFC 7592 §2.1](https://www.rfc-editor.org/rfc/rfc7592.html#section-2.1)
    */
-  async readClient(clientId: string, token: string | undefined): Promise<ClientInformation> {
+  async readClient(
+    clientId: string,
+    token: string | undefined,
+    origin: RequestOrigin = {},
+  ): Promise<ClientInformation> {
     try {
       const record = await verifyRegistrationAccessToken(this.store, clientId, token)
-      this.emit('registration.read', { client_id: clientId })
+      this.emit('registration.read', {
+        client_id: clientId,
+        ...(origin.address !== undefined && { address: origin.address }),
+      })
       return clientInformation(record, {
         registration_access_token: token as string,
         registration_client_uri: registrationClientUri(this.issuer, clientId),
       })
     } catch (err) {
-      throw this.#failed('read', err, clientId)
+      throw this.#failed('read', err, clientId, origin)
     }
   }
 
@@ -386,6 +496,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     clientId: string,
     token: string | undefined,
     body: Record<string, unknown> | (() => Promise<Record<string, unknown>>),
+    origin: RequestOrigin = {},
   ): Promise<ClientInformation> {
     try {
       const authenticated = await verifyRegistrationAccessToken(this.store, clientId, token)
@@ -401,7 +512,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       )
       const approval = policies.some((p) => p.policy.requireApproval)
       const rotate = this.config.registration.rotateRegistrationAccessToken
-      const { next, rat, secret } = await this.#swap(
+      const { next, rat, secret, before } = await this.#swap(
         clientId,
         token,
         authenticated,
@@ -433,18 +544,24 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
             version: current.version + 1,
           }
           return (await this.store.replaceClient(next, current.version))
-            ? { next, rat, secret }
+            ? { next, rat, secret, before: current.metadata }
             : undefined
         },
       )
-      this.emit('registration.updated', { client_id: clientId, rotated: rat !== undefined })
+      this.emit('registration.updated', {
+        client_id: clientId,
+        rotated: rat !== undefined,
+        ...(origin.address !== undefined && { address: origin.address }),
+        before,
+        metadata: next.metadata,
+      })
       return clientInformation(next, {
         registration_access_token: rat?.token ?? (token as string),
         registration_client_uri: registrationClientUri(this.issuer, clientId),
         ...(secret.plaintext !== undefined && { client_secret: secret.plaintext }),
       })
     } catch (err) {
-      throw this.#failed('update', err, clientId)
+      throw this.#failed('update', err, clientId, origin)
     }
   }
 
@@ -456,15 +573,23 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
    *
    * @see [RFC 7592 §2.3](https://www.rfc-editor.org/rfc/rfc7592.html#section-2.3)
    */
-  async deleteClient(clientId: string, token: string | undefined): Promise<void> {
+  async deleteClient(
+    clientId: string,
+    token: string | undefined,
+    origin: RequestOrigin = {},
+  ): Promise<void> {
     try {
       const authenticated = await verifyRegistrationAccessToken(this.store, clientId, token)
-      await this.#swap(clientId, token, authenticated, async (current) =>
-        (await this.store.deleteClient(clientId, current.version)) ? true : undefined,
+      const deleted = await this.#swap(clientId, token, authenticated, async (current) =>
+        (await this.store.deleteClient(clientId, current.version)) ? current : undefined,
       )
-      this.emit('registration.deleted', { client_id: clientId })
+      this.emit('registration.deleted', {
+        client_id: clientId,
+        ...(origin.address !== undefined && { address: origin.address }),
+        metadata: deleted.metadata,
+      })
     } catch (err) {
-      throw this.#failed('delete', err, clientId)
+      throw this.#failed('delete', err, clientId, origin)
     }
   }
 
@@ -677,7 +802,8 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   #failed(
     operation: 'register' | 'read' | 'update' | 'delete',
     err: unknown,
-    clientId?: string,
+    clientId: string | undefined,
+    origin: RequestOrigin,
   ): unknown {
     const e = err instanceof RegistrationError ? err : undefined
     this.emit('registration.error', {
@@ -685,6 +811,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       error: e?.error ?? 'server_error',
       status: e?.status ?? 500,
       ...(clientId !== undefined && { client_id: clientId }),
+      ...(origin.address !== undefined && { address: origin.address }),
     })
     return err
   }

@@ -21,8 +21,9 @@ export interface ClientRecord {
   /** The software statement as presented, echoed unmodified (RFC 7591 §3.2.1). */
   software_statement?: string
   /**
-   * `pending`: waits for an operator's approval (a `requireApproval` policy); `disabled`: switched
-   * off by an operator. Only `active` clients may be used at the AS.
+   * Only `active` clients may be used. `pending`: awaiting an operator's approval (a policy's
+   * `requireApproval`); `disabled`: switched off by an operator (or, in stores written before
+   * `pending` existed, awaiting approval).
    */
   status: ClientStatus
   /** Name of the registration policy that admitted the client. */
@@ -34,8 +35,133 @@ export interface ClientRecord {
   version: number
 }
 
-/** Where a client stands: usable, awaiting approval, or switched off by an operator. */
+/** See {@link ClientRecord.status}. */
 export type ClientStatus = 'active' | 'pending' | 'disabled'
+
+/**
+ * How a client came to be registered, derived from its record: with a software statement, with an
+ * initial access token, or anonymously (open registration).
+ */
+export type RegistrationSource = 'software_statement' | 'initial_access_token' | 'anonymous'
+
+/** The {@link RegistrationSource} of a stored client. */
+export function registrationSource(c: ClientRecord): RegistrationSource {
+  if (c.software_statement !== undefined) return 'software_statement'
+  if (c.initialAccessTokenId !== undefined) return 'initial_access_token'
+  return 'anonymous'
+}
+
+/**
+ * Where a page of {@link Store.queryClients} ends: the sort key of its last client. Clients awaiting
+ * approval come first (`rank` 0, every other status 1), then the newest, then by client_id.
+ */
+export interface ClientPosition {
+  rank: 0 | 1
+  issuedAt: number
+  clientId: string
+}
+
+/** The sort key of a client in {@link Store.queryClients}. */
+export function clientPosition(c: ClientRecord): ClientPosition {
+  return {
+    rank: c.status === 'pending' ? 0 : 1,
+    issuedAt: c.client_id_issued_at,
+    clientId: c.client_id,
+  }
+}
+
+/** A search of the registered clients, for the admin service. Every criterion narrows. */
+export interface ClientQuery {
+  /**
+   * Case-insensitive (ASCII) substring of the client_id, the `client_name`, or the `redirect_uris`
+   * (so a host name finds the clients redirecting there).
+   */
+  search?: string
+  status?: ClientStatus
+  policy?: string
+  source?: RegistrationSource
+  /** Continue after this position (the last client of the previous page). */
+  after?: ClientPosition
+  limit: number
+}
+
+/** How many clients have each status and source; pairs with no client are left out. */
+export interface ClientCount {
+  status: ClientStatus
+  source: RegistrationSource
+  count: number
+}
+
+/**
+ * Who did something recorded in the audit trail. Addresses are the client address the server
+ * saw (after trusted proxies).
+ */
+export interface AuditActor {
+  /**
+   * `anonymous`: an open registration; `initial_access_token`: a registration with that token
+   * (`id` = its id); `client`: the client itself through its registration access token (`id` =
+   * client_id); `admin`: an admin token of the admin API or console (`id` = its id); `operator`: an
+   * admin command on the store (`id` = the operating-system user); `system`: Registrar itself (a
+   * sweep, a burst detector).
+   */
+  type: 'anonymous' | 'initial_access_token' | 'client' | 'admin' | 'operator' | 'system'
+  id?: string
+  address?: string
+}
+
+/** What an audit entry records; never a secret, a token or a hash. */
+export type AuditEvent =
+  | 'registered'
+  | 'read'
+  | 'updated'
+  | 'deleted'
+  | 'approved'
+  | 'disabled'
+  | 'enabled'
+  | 'expired'
+  | 'initial_access_token_created'
+  | 'initial_access_token_revoked'
+  | 'admin_token_created'
+  | 'admin_token_revoked'
+  | 'authentication_failures'
+
+/** One entry of the append-only audit trail. */
+export interface AuditEntry {
+  /** Assigned by the store: increasing in the order entries were appended. */
+  id: number
+  /** Seconds since the epoch. */
+  at: number
+  event: AuditEvent
+  client_id?: string
+  actor: AuditActor
+  /** Changed members, before → after (absent = the member did not exist on that side). */
+  changes?: Record<string, { before?: unknown; after?: unknown }>
+  /** Event-specific facts: a token id, a policy, a count of failures. */
+  details?: Record<string, unknown>
+}
+
+/** A query of the audit trail: newest first. */
+export interface AuditQuery {
+  clientId?: string
+  /** Entries at or after this time (seconds). */
+  since?: number
+  /** Entries older than this id (the last id of the previous page). */
+  beforeId?: number
+  limit: number
+}
+
+/** An admin token of the admin API and console, stored by hash only. */
+export interface AdminTokenRecord {
+  /** Public identifier: listed, revoked, and recorded as the actor in the audit trail. */
+  id: string
+  tokenHash: string
+  createdAt: number
+  /** Seconds since the epoch, or null for no expiry. */
+  expiresAt: number | null
+  /** A read-only token may look but never change anything (403). */
+  readOnly: boolean
+  description?: string
+}
 
 /** RFC 7591 §1.2 initial access token, stored by hash only. */
 export interface InitialAccessTokenRecord {
@@ -97,6 +223,26 @@ export interface Store {
   findInitialAccessToken(tokenHash: string): Promise<InitialAccessTokenRecord | undefined>
   listInitialAccessTokens(): Promise<InitialAccessTokenRecord[]>
   revokeInitialAccessToken(id: string): Promise<boolean>
+
+  /**
+   * The admin service's search: clients matching every criterion of `query`, clients awaiting
+   * approval first, then the newest first ({@link clientPosition} order), at most `limit`.
+   */
+  queryClients(query: ClientQuery): Promise<ClientRecord[]>
+  /** Counts of clients by status and source (the metrics' gauge). */
+  countClientsByStatusAndSource(): Promise<ClientCount[]>
+
+  /** Appends an entry to the audit trail; the store assigns its id. Entries are never changed. */
+  appendAuditEntry(entry: Omit<AuditEntry, 'id'>): Promise<void>
+  /** Audit entries matching `query`, newest (highest id) first. */
+  listAuditEntries(query: AuditQuery): Promise<AuditEntry[]>
+  /** Retention: deletes the entries older than `before` (seconds); resolves how many. */
+  purgeAuditEntries(before: number): Promise<number>
+
+  createAdminToken(token: AdminTokenRecord): Promise<void>
+  findAdminToken(tokenHash: string): Promise<AdminTokenRecord | undefined>
+  listAdminTokens(): Promise<AdminTokenRecord[]>
+  revokeAdminToken(id: string): Promise<boolean>
 
   /** Resolves when the store answers; used by /healthz. */
   ping(): Promise<void>

@@ -16,22 +16,29 @@ export async function clientConfigurationEndpoint(
   clientId: string,
 ): Promise<HttpResponse> {
   const token = bearer(request.header('authorization'))
+  // who sent it, for the audit trail
+  const origin = request.ip === undefined ? {} : { address: request.ip }
   switch (request.method) {
     case 'GET': {
-      const info = await registrar.readClient(clientId, token)
+      const info = await registrar.readClient(clientId, token, origin)
       return { ...json(200, info, { ...NO_STORE }), clientId }
     }
     case 'PUT': {
       // the body is read only once the token is verified: a bad token is 401 whatever the body
-      const info = await registrar.updateClient(clientId, token, async () => {
-        checkContentEncoding(request.header('content-encoding'))
-        checkJsonMediaType(request.header('content-type'))
-        return parseJsonObject(await request.body())
-      })
+      const info = await registrar.updateClient(
+        clientId,
+        token,
+        async () => {
+          checkContentEncoding(request.header('content-encoding'))
+          checkJsonMediaType(request.header('content-type'))
+          return parseJsonObject(await request.body())
+        },
+        origin,
+      )
       return { ...json(200, info, { ...NO_STORE }), clientId }
     }
     default: {
-      await registrar.deleteClient(clientId, token)
+      await registrar.deleteClient(clientId, token, origin)
       return { status: 204, headers: { ...NO_STORE }, clientId }
     }
   }

@@ -45,10 +45,10 @@ export async function registrationEndpoint(
   const metadata = parseJsonObject(await request.body())
   let info: Awaited<ReturnType<Registrar['register']>>
   try {
-    info = await registrar.register({
-      metadata,
-      ...(initialAccessToken !== undefined && { initialAccessToken }),
-    })
+    info = await registrar.register(
+      { metadata, ...(initialAccessToken !== undefined && { initialAccessToken }) },
+      request.ip === undefined ? {} : { address: request.ip },
+    )
   } catch (err) {
     if (
       rateLimiter &&

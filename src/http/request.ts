@@ -6,6 +6,8 @@ export interface HttpRequest {
   method: string
   /** Path component, percent-encoded as received, no query. */
   path: string
+  /** The query component without its `?` (the admin API's filters); absent when there is none. */
+  query?: string
   /** Header value by lower-case name. */
   header(name: string): string | undefined
   /** The body; rejects with a 413 RegistrationError past the size limit. */

@@ -55,5 +55,9 @@ export function errorResponse(
       ? `Bearer ${realm}`
       : `Bearer ${realm}, error="${err.error}"${body.error_description ? `, error_description="${body.error_description}"` : ''}`
   }
+  // RFC 6750 §3.1: a valid token without the privilege (the admin API's read-only tokens)
+  if (err.status === 403 && err.error === 'insufficient_scope') {
+    headers['www-authenticate'] = 'Bearer realm="registrar", error="insufficient_scope"'
+  }
   return json(err.status, body, headers)
 }

@@ -1,10 +1,19 @@
 import {
+  type AdminTokenRecord,
+  type AuditEntry,
+  type AuditQuery,
+  type ClientCount,
+  type ClientPosition,
+  type ClientQuery,
   type ClientRecord,
   type CreateClientOptions,
+  clientPosition,
   type InitialAccessTokenRecord,
   initialAccessTokenUsable,
+  registrationSource,
   type Store,
 } from '../core/store.js'
+import { matchesSearch } from './rows.js'
 
 /** A stored client: its serialised record, plus what compare-and-swap and counting need. */
 interface Entry {
@@ -22,6 +31,9 @@ export class MemoryStore implements Store {
   readonly #clients = new Map<string, Entry>()
   readonly #perPolicy = new Map<string, number>()
   readonly #tokens = new Map<string, InitialAccessTokenRecord>()
+  #audit: string[] = []
+  #auditIds = 0
+  readonly #adminTokens = new Map<string, AdminTokenRecord>()
   #closed = false
 
   // Every method runs synchronously up to its return: no other call can interleave between a
@@ -125,6 +137,95 @@ export class MemoryStore implements Store {
     return false
   }
 
+  async queryClients(query: ClientQuery): Promise<ClientRecord[]> {
+    this.#open()
+    const out: ClientRecord[] = []
+    for (const entry of this.#clients.values()) {
+      const c = JSON.parse(entry.json) as ClientRecord
+      if (query.status !== undefined && c.status !== query.status) continue
+      if (query.policy !== undefined && c.policy !== query.policy) continue
+      if (query.source !== undefined && registrationSource(c) !== query.source) continue
+      if (query.search !== undefined && !matchesSearch(c, query.search)) continue
+      if (query.after !== undefined && comparePositions(clientPosition(c), query.after) <= 0) {
+        continue
+      }
+      out.push(c)
+    }
+    return out
+      .sort((a, b) => comparePositions(clientPosition(a), clientPosition(b)))
+      .slice(0, query.limit)
+  }
+
+  async countClientsByStatusAndSource(): Promise<ClientCount[]> {
+    this.#open()
+    const counts = new Map<string, ClientCount>()
+    for (const entry of this.#clients.values()) {
+      const c = JSON.parse(entry.json) as ClientRecord
+      const source = registrationSource(c)
+      const key = `${c.status} ${source}`
+      const n = counts.get(key) ?? { status: c.status, source, count: 0 }
+      n.count += 1
+      counts.set(key, n)
+    }
+    return [...counts.values()]
+  }
+
+  async appendAuditEntry(entry: Omit<AuditEntry, 'id'>): Promise<void> {
+    this.#open()
+    this.#audit.push(JSON.stringify({ ...entry, id: ++this.#auditIds }))
+  }
+
+  async listAuditEntries(query: AuditQuery): Promise<AuditEntry[]> {
+    this.#open()
+    const out: AuditEntry[] = []
+    for (let i = this.#audit.length - 1; i >= 0 && out.length < query.limit; i--) {
+      const e = JSON.parse(this.#audit[i] as string) as AuditEntry
+      if (query.beforeId !== undefined && e.id >= query.beforeId) continue
+      if (query.clientId !== undefined && e.client_id !== query.clientId) continue
+      if (query.since !== undefined && e.at < query.since) continue
+      out.push(e)
+    }
+    return out
+  }
+
+  async purgeAuditEntries(before: number): Promise<number> {
+    this.#open()
+    const kept = this.#audit.filter((json) => (JSON.parse(json) as AuditEntry).at >= before)
+    const purged = this.#audit.length - kept.length
+    this.#audit = kept
+    return purged
+  }
+
+  async createAdminToken(token: AdminTokenRecord): Promise<void> {
+    this.#open()
+    for (const t of this.#adminTokens.values()) {
+      if (t.id === token.id) throw new Error('admin token id already exists')
+    }
+    if (this.#adminTokens.has(token.tokenHash)) throw new Error('admin token already exists')
+    this.#adminTokens.set(token.tokenHash, { ...token })
+  }
+
+  async findAdminToken(tokenHash: string): Promise<AdminTokenRecord | undefined> {
+    this.#open()
+    const t = this.#adminTokens.get(tokenHash)
+    return t && { ...t }
+  }
+
+  async listAdminTokens(): Promise<AdminTokenRecord[]> {
+    this.#open()
+    return [...this.#adminTokens.values()]
+      .map((t) => ({ ...t }))
+      .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+  }
+
+  async revokeAdminToken(id: string): Promise<boolean> {
+    this.#open()
+    for (const [hash, t] of this.#adminTokens) {
+      if (t.id === id) return this.#adminTokens.delete(hash)
+    }
+    return false
+  }
+
   async ping(): Promise<void> {
     this.#open()
   }
@@ -147,4 +248,13 @@ export class MemoryStore implements Store {
 
 function byIssued(a: ClientRecord, b: ClientRecord): number {
   return a.client_id_issued_at - b.client_id_issued_at || (a.client_id < b.client_id ? -1 : 1)
+}
+
+/** The order of {@link Store.queryClients}: rank, then newest first, then client_id. */
+function comparePositions(a: ClientPosition, b: ClientPosition): number {
+  return (
+    a.rank - b.rank ||
+    b.issuedAt - a.issuedAt ||
+    (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0)
+  )
 }

@@ -80,4 +80,61 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: ["UPDATE clients SET status = 'pending' WHERE status = 'disabled'"],
     postgres: ["UPDATE clients SET status = 'pending' WHERE status = 'disabled'"],
   },
+  {
+    // issue 13: the append-only audit trail and the admin tokens of the admin API and console.
+    // Updating an audit entry is refused by the database itself; deleting is left to retention.
+    id: '003-audit-trail-and-admin-tokens',
+    sqlite: [
+      `CREATE TABLE audit_entries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        client_id TEXT,
+        actor_type TEXT NOT NULL,
+        actor_id TEXT,
+        actor_address TEXT,
+        changes TEXT,
+        details TEXT
+      )`,
+      'CREATE INDEX audit_entries_by_client ON audit_entries (client_id, id)',
+      'CREATE INDEX audit_entries_by_time ON audit_entries (at)',
+      `CREATE TRIGGER audit_entries_append_only BEFORE UPDATE ON audit_entries
+        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END`,
+      `CREATE TABLE admin_tokens (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        read_only INTEGER NOT NULL,
+        description TEXT
+      )`,
+    ],
+    postgres: [
+      `CREATE TABLE audit_entries (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at BIGINT NOT NULL,
+        event TEXT NOT NULL,
+        client_id TEXT COLLATE "C",
+        actor_type TEXT NOT NULL,
+        actor_id TEXT,
+        actor_address TEXT,
+        changes TEXT,
+        details TEXT
+      )`,
+      'CREATE INDEX audit_entries_by_client ON audit_entries (client_id, id)',
+      'CREATE INDEX audit_entries_by_time ON audit_entries (at)',
+      `CREATE FUNCTION registrar_audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit entries are append-only'; END $$`,
+      `CREATE TRIGGER audit_entries_append_only BEFORE UPDATE ON audit_entries
+        FOR EACH ROW EXECUTE FUNCTION registrar_audit_entries_append_only()`,
+      `CREATE TABLE admin_tokens (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        read_only BOOLEAN NOT NULL,
+        description TEXT
+      )`,
+    ],
+  },
 ]

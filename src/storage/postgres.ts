@@ -2,6 +2,12 @@ import type { Client, DatabaseError, Pool, PoolClient, QueryResult, QueryResultR
 import { DEFAULTS } from '../config/resolve.js'
 import type { RegistrarConfig } from '../config/schema.js'
 import type {
+  AdminTokenRecord,
+  AuditEntry,
+  AuditQuery,
+  ClientCount,
+  ClientPosition,
+  ClientQuery,
   ClientRecord,
   CreateClientOptions,
   InitialAccessTokenRecord,
@@ -10,12 +16,23 @@ import type {
 import { epochSeconds } from '../shared/epoch.js'
 import { MIGRATIONS } from './migrations.js'
 import {
+  type AdminTokenRow,
+  AUDIT_COLUMNS,
+  type AuditEntryRow,
+  adminTokenToRow,
+  auditEntryToRow,
   CLIENT_COLUMNS,
   type ClientRow,
   clientToRow,
   type InitialAccessTokenRow,
+  mergeCounts,
+  RANK_SQL,
+  rowToAdminToken,
+  rowToAuditEntry,
   rowToClient,
   rowToToken,
+  SOURCE_SQL,
+  searchClients,
   tokenToRow,
 } from './rows.js'
 import { storeUnavailable } from './unavailable.js'
@@ -85,6 +102,21 @@ const LIST_CLIENTS_AFTER = `WITH anchor AS (
   WHERE NOT EXISTS (SELECT 1 FROM anchor)
     OR (clients.client_id_issued_at, clients.client_id) > (SELECT client_id_issued_at, client_id FROM anchor)
   ORDER BY client_id_issued_at, client_id LIMIT $2`
+
+const QUERY_CLIENTS = `SELECT * FROM clients
+  WHERE ($1::text IS NULL OR status = $1)
+    AND ($2::text IS NULL OR policy = $2)
+    AND ($3::text IS NULL OR ${SOURCE_SQL} = $3)
+    AND ($4::int IS NULL
+      OR (${RANK_SQL}, -client_id_issued_at, client_id) > ($4::int, -$5::bigint, $6::text))
+  ORDER BY ${RANK_SQL}, client_id_issued_at DESC, client_id
+  LIMIT $7`
+
+const LIST_AUDIT = `SELECT * FROM audit_entries
+  WHERE ($1::text IS NULL OR client_id = $1)
+    AND ($2::bigint IS NULL OR at >= $2)
+    AND ($3::bigint IS NULL OR id < $3)
+  ORDER BY id DESC LIMIT $4`
 
 const INSERT_TOKEN = `INSERT INTO initial_access_tokens
   (id, token_hash, created_at, expires_at, max_uses, uses, policy, description)
@@ -201,6 +233,83 @@ export class PostgresStore implements Store {
 
   async revokeInitialAccessToken(id: string): Promise<boolean> {
     const result = await this.#query('DELETE FROM initial_access_tokens WHERE id = $1', [id])
+    return result.rowCount === 1
+  }
+
+  async queryClients(query: ClientQuery): Promise<ClientRecord[]> {
+    const page = async (after: ClientPosition | undefined, limit: number) => {
+      const { rows } = await this.#query<ClientRow>(QUERY_CLIENTS, [
+        query.status ?? null,
+        query.policy ?? null,
+        query.source ?? null,
+        after?.rank ?? null,
+        after?.issuedAt ?? null,
+        after?.clientId ?? null,
+        limit,
+      ])
+      return rows.map(rowToClient)
+    }
+    const { search } = query
+    return search === undefined
+      ? page(query.after, query.limit)
+      : searchClients({ ...query, search }, page)
+  }
+
+  async countClientsByStatusAndSource(): Promise<ClientCount[]> {
+    const { rows } = await this.#query<{ status: string; source: string; n: string }>(
+      `SELECT status, ${SOURCE_SQL} AS source, count(*) AS n FROM clients GROUP BY 1, 2`,
+    )
+    return mergeCounts(rows)
+  }
+
+  async appendAuditEntry(entry: Omit<AuditEntry, 'id'>): Promise<void> {
+    await this.#query(
+      `INSERT INTO audit_entries (${AUDIT_COLUMNS.join(', ')})
+        VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+      auditEntryToRow(entry),
+    )
+  }
+
+  async listAuditEntries(query: AuditQuery): Promise<AuditEntry[]> {
+    const { rows } = await this.#query<AuditEntryRow>(LIST_AUDIT, [
+      query.clientId ?? null,
+      query.since ?? null,
+      query.beforeId ?? null,
+      query.limit,
+    ])
+    return rows.map(rowToAuditEntry)
+  }
+
+  async purgeAuditEntries(before: number): Promise<number> {
+    const result = await this.#query('DELETE FROM audit_entries WHERE at < $1', [before])
+    return result.rowCount ?? 0
+  }
+
+  async createAdminToken(token: AdminTokenRecord): Promise<void> {
+    await this.#query(
+      `INSERT INTO admin_tokens (id, token_hash, created_at, expires_at, read_only, description)
+        VALUES ($1, $2, $3, $4, $5, $6)`,
+      adminTokenToRow(token),
+    )
+  }
+
+  async findAdminToken(tokenHash: string): Promise<AdminTokenRecord | undefined> {
+    const { rows } = await this.#query<AdminTokenRow>(
+      'SELECT * FROM admin_tokens WHERE token_hash = $1',
+      [tokenHash],
+    )
+    return rows[0] && rowToAdminToken(rows[0])
+  }
+
+  async listAdminTokens(): Promise<AdminTokenRecord[]> {
+    const { rows } = await this.#query<AdminTokenRow>(
+      'SELECT * FROM admin_tokens ORDER BY created_at, id',
+    )
+    return rows.map(rowToAdminToken)
+  }
+
+  async revokeAdminToken(id: string): Promise<boolean> {
+    const result = await this.#query('DELETE FROM admin_tokens WHERE id = $1', [id])
     return result.rowCount === 1
   }
 

@@ -1,4 +1,15 @@
-import type { ClientRecord, InitialAccessTokenRecord } from '../core/store.js'
+import {
+  type AdminTokenRecord,
+  type AuditEntry,
+  type ClientCount,
+  type ClientPosition,
+  type ClientQuery,
+  type ClientRecord,
+  type ClientStatus,
+  clientPosition,
+  type InitialAccessTokenRecord,
+  type RegistrationSource,
+} from '../core/store.js'
 
 /** A `clients` row as both SQL stores read and write it. */
 export interface ClientRow {
@@ -75,8 +86,7 @@ export function rowToClient(r: ClientRow): ClientRecord {
     registrationAccessTokenHash: r.registration_access_token_hash,
     metadata: JSON.parse(r.metadata),
     ...(r.software_statement !== null && { software_statement: r.software_statement }),
-    // an unknown value is never taken for active (fail closed)
-    status: r.status === 'active' || r.status === 'pending' ? r.status : 'disabled',
+    status: statusOf(r.status),
     ...(r.policy !== null && { policy: r.policy }),
     ...(r.initial_access_token_id !== null && { initialAccessTokenId: r.initial_access_token_id }),
     updatedAt: Number(r.updated_at),
@@ -108,4 +118,155 @@ export function rowToToken(r: InitialAccessTokenRow): InitialAccessTokenRecord {
     ...(r.policy !== null && { policy: r.policy }),
     ...(r.description !== null && { description: r.description }),
   }
+}
+
+export interface AuditEntryRow {
+  id: number | string
+  at: number | string
+  event: string
+  client_id: string | null
+  actor_type: string
+  actor_id: string | null
+  actor_address: string | null
+  changes: string | null
+  details: string | null
+}
+
+/** Columns written by an audit INSERT (the id is the database's). */
+export const AUDIT_COLUMNS = [
+  'at',
+  'event',
+  'client_id',
+  'actor_type',
+  'actor_id',
+  'actor_address',
+  'changes',
+  'details',
+] as const
+
+export function auditEntryToRow(e: Omit<AuditEntry, 'id'>): unknown[] {
+  return [
+    e.at,
+    e.event,
+    e.client_id ?? null,
+    e.actor.type,
+    e.actor.id ?? null,
+    e.actor.address ?? null,
+    e.changes === undefined ? null : JSON.stringify(e.changes),
+    e.details === undefined ? null : JSON.stringify(e.details),
+  ]
+}
+
+export function rowToAuditEntry(r: AuditEntryRow): AuditEntry {
+  return {
+    id: Number(r.id),
+    at: Number(r.at),
+    event: r.event as AuditEntry['event'],
+    ...(r.client_id !== null && { client_id: r.client_id }),
+    actor: {
+      type: r.actor_type as AuditEntry['actor']['type'],
+      ...(r.actor_id !== null && { id: r.actor_id }),
+      ...(r.actor_address !== null && { address: r.actor_address }),
+    },
+    ...(r.changes !== null && { changes: JSON.parse(r.changes) }),
+    ...(r.details !== null && { details: JSON.parse(r.details) }),
+  }
+}
+
+export interface AdminTokenRow {
+  id: string
+  token_hash: string
+  created_at: number | string
+  expires_at: number | string | null
+  read_only: number | boolean
+  description: string | null
+}
+
+export function adminTokenToRow(t: AdminTokenRecord): unknown[] {
+  return [t.id, t.tokenHash, t.createdAt, t.expiresAt, t.readOnly, t.description ?? null]
+}
+
+export function rowToAdminToken(r: AdminTokenRow): AdminTokenRecord {
+  return {
+    id: r.id,
+    tokenHash: r.token_hash,
+    createdAt: Number(r.created_at),
+    expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+    readOnly: r.read_only === true || r.read_only === 1,
+    ...(r.description !== null && { description: r.description }),
+  }
+}
+
+/**
+ * Matching of {@link ClientQuery.search} outside SQL (the memory store): the same members and the
+ * same ASCII-only case folding as the SQL stores' `lower()`.
+ */
+export function matchesSearch(c: ClientRecord, search: string): boolean {
+  const needle = asciiLower(search)
+  const name = c.metadata.client_name
+  return (
+    asciiLower(c.client_id).includes(needle) ||
+    (typeof name === 'string' && asciiLower(name).includes(needle)) ||
+    (c.metadata.redirect_uris ?? []).some((u) => asciiLower(u).includes(needle))
+  )
+}
+
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase())
+}
+
+/** A stored status; an unknown one is never usable (fail closed). */
+export function statusOf(status: string): ClientStatus {
+  return status === 'active' || status === 'pending' ? status : 'disabled'
+}
+
+/** `CASE` expression giving a row's RegistrationSource, as `registrationSource()` does. */
+export const SOURCE_SQL = `CASE WHEN software_statement IS NOT NULL THEN 'software_statement'
+  WHEN initial_access_token_id IS NOT NULL THEN 'initial_access_token' ELSE 'anonymous' END`
+
+/** `CASE` expression giving a row's ClientPosition rank, as `clientPosition()` does. */
+export const RANK_SQL = `CASE status WHEN 'pending' THEN 0 ELSE 1 END`
+
+/** Rows read per round trip while a search scans. */
+const SEARCH_BATCH = 500
+
+/**
+ * {@link ClientQuery.search} in the SQL stores. Metadata is JSON text written by registrants, and
+ * PostgreSQL's JSON operators fail on some of what JSON allows (`\u0000`, lone surrogates), so the
+ * SQL filters by status, policy and source in order and the search is matched here, a batch at a
+ * time, until the page is full or the clients run out.
+ */
+export async function searchClients(
+  query: ClientQuery & { search: string },
+  page: (after: ClientPosition | undefined, limit: number) => Promise<ClientRecord[]>,
+): Promise<ClientRecord[]> {
+  const out: ClientRecord[] = []
+  let after = query.after
+  for (;;) {
+    const rows = await page(after, SEARCH_BATCH)
+    for (const c of rows) {
+      if (!matchesSearch(c, query.search)) continue
+      out.push(c)
+      if (out.length === query.limit) return out
+    }
+    const last = rows.at(-1)
+    if (rows.length < SEARCH_BATCH || last === undefined) return out
+    after = clientPosition(last)
+  }
+}
+
+/** Grouped counts by stored status; unknown statuses count as `disabled`, as they read. */
+export function mergeCounts(
+  rows: { status: string; source: string; n: number | string }[],
+): ClientCount[] {
+  const counts = new Map<string, ClientCount>()
+  for (const r of rows) {
+    const status = statusOf(r.status)
+    const source = r.source as RegistrationSource
+    const key = `${status} ${source}`
+    const c = counts.get(key) ?? { status, source, count: 0 }
+    c.count += Number(r.n)
+    counts.set(key, c)
+  }
+  return [...counts.values()]
 }

@@ -2,6 +2,12 @@ import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type {
+  AdminTokenRecord,
+  AuditEntry,
+  AuditQuery,
+  ClientCount,
+  ClientPosition,
+  ClientQuery,
   ClientRecord,
   CreateClientOptions,
   InitialAccessTokenRecord,
@@ -10,15 +16,51 @@ import type {
 import { epochSeconds } from '../shared/epoch.js'
 import { MIGRATIONS } from './migrations.js'
 import {
+  type AdminTokenRow,
+  AUDIT_COLUMNS,
+  type AuditEntryRow,
+  adminTokenToRow,
+  auditEntryToRow,
   CLIENT_COLUMNS,
   type ClientRow,
   clientToRow,
   type InitialAccessTokenRow,
+  mergeCounts,
+  RANK_SQL,
+  rowToAdminToken,
+  rowToAuditEntry,
   rowToClient,
   rowToToken,
+  SOURCE_SQL,
+  searchClients,
   tokenToRow,
 } from './rows.js'
 import { storeUnavailable } from './unavailable.js'
+
+/** Named parameters of QUERY_CLIENTS; null = no such criterion. */
+interface ClientQueryParams {
+  status: string | null
+  policy: string | null
+  source: string | null
+  rank: number | null
+  issuedAt: number | null
+  clientId: string | null
+  limit: number
+}
+
+const QUERY_CLIENTS = `SELECT * FROM clients
+  WHERE (@status IS NULL OR status = @status)
+    AND (@policy IS NULL OR policy = @policy)
+    AND (@source IS NULL OR ${SOURCE_SQL} = @source)
+    AND (@rank IS NULL OR (${RANK_SQL}, -client_id_issued_at, client_id) > (@rank, -@issuedAt, @clientId))
+  ORDER BY ${RANK_SQL}, client_id_issued_at DESC, client_id
+  LIMIT @limit`
+
+const LIST_AUDIT = `SELECT * FROM audit_entries
+  WHERE (@clientId IS NULL OR client_id = @clientId)
+    AND (@since IS NULL OR at >= @since)
+    AND (@beforeId IS NULL OR id < @beforeId)
+  ORDER BY id DESC LIMIT @limit`
 
 const CONSUME = `UPDATE initial_access_tokens SET uses = uses + 1
   WHERE token_hash = ? AND (max_uses IS NULL OR uses < max_uses) AND (expires_at IS NULL OR expires_at > ?)
@@ -123,6 +165,35 @@ export class SqliteStore implements Store {
         'SELECT * FROM initial_access_tokens ORDER BY created_at, id',
       ),
       revokeToken: db.prepare('DELETE FROM initial_access_tokens WHERE id = ?'),
+      queryClients: db.prepare<[ClientQueryParams], ClientRow>(QUERY_CLIENTS),
+      countByStatusAndSource: db.prepare<[], { status: string; source: string; n: number }>(
+        `SELECT status, ${SOURCE_SQL} AS source, count(*) AS n FROM clients GROUP BY 1, 2`,
+      ),
+      appendAudit: db.prepare(
+        `INSERT INTO audit_entries (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
+      ),
+      listAudit: db.prepare<
+        [
+          {
+            clientId: string | null
+            since: number | null
+            beforeId: number | null
+            limit: number
+          },
+        ],
+        AuditEntryRow
+      >(LIST_AUDIT),
+      purgeAudit: db.prepare('DELETE FROM audit_entries WHERE at < ?'),
+      insertAdminToken: db.prepare(
+        'INSERT INTO admin_tokens (id, token_hash, created_at, expires_at, read_only, description) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      findAdminToken: db.prepare<[string], AdminTokenRow>(
+        'SELECT * FROM admin_tokens WHERE token_hash = ?',
+      ),
+      listAdminTokens: db.prepare<[], AdminTokenRow>(
+        'SELECT * FROM admin_tokens ORDER BY created_at, id',
+      ),
+      revokeAdminToken: db.prepare('DELETE FROM admin_tokens WHERE id = ?'),
       ping: db.prepare('SELECT 1'),
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
@@ -212,6 +283,74 @@ export class SqliteStore implements Store {
 
   async revokeInitialAccessToken(id: string): Promise<boolean> {
     return this.#write(() => this.#stmt.revokeToken.run(id).changes === 1)
+  }
+
+  async queryClients(query: ClientQuery): Promise<ClientRecord[]> {
+    const page = async (after: ClientPosition | undefined, limit: number) =>
+      this.#run(() =>
+        this.#stmt.queryClients
+          .all({
+            status: query.status ?? null,
+            policy: query.policy ?? null,
+            source: query.source ?? null,
+            rank: after?.rank ?? null,
+            issuedAt: after?.issuedAt ?? null,
+            clientId: after?.clientId ?? null,
+            limit,
+          })
+          .map(rowToClient),
+      )
+    const { search } = query
+    return search === undefined
+      ? page(query.after, query.limit)
+      : searchClients({ ...query, search }, page)
+  }
+
+  async countClientsByStatusAndSource(): Promise<ClientCount[]> {
+    return this.#run(() => mergeCounts(this.#stmt.countByStatusAndSource.all()))
+  }
+
+  async appendAuditEntry(entry: Omit<AuditEntry, 'id'>): Promise<void> {
+    const row = auditEntryToRow(entry)
+    await this.#write(() => this.#stmt.appendAudit.run(...row))
+  }
+
+  async listAuditEntries(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.#run(() =>
+      this.#stmt.listAudit
+        .all({
+          clientId: query.clientId ?? null,
+          since: query.since ?? null,
+          beforeId: query.beforeId ?? null,
+          limit: query.limit,
+        })
+        .map(rowToAuditEntry),
+    )
+  }
+
+  async purgeAuditEntries(before: number): Promise<number> {
+    return this.#write(() => this.#stmt.purgeAudit.run(before).changes)
+  }
+
+  async createAdminToken(token: AdminTokenRecord): Promise<void> {
+    const row = adminTokenToRow(token)
+    row[4] = token.readOnly ? 1 : 0
+    await this.#write(() => this.#stmt.insertAdminToken.run(...row))
+  }
+
+  async findAdminToken(tokenHash: string): Promise<AdminTokenRecord | undefined> {
+    return this.#run(() => {
+      const row = this.#stmt.findAdminToken.get(tokenHash)
+      return row && rowToAdminToken(row)
+    })
+  }
+
+  async listAdminTokens(): Promise<AdminTokenRecord[]> {
+    return this.#run(() => this.#stmt.listAdminTokens.all().map(rowToAdminToken))
+  }
+
+  async revokeAdminToken(id: string): Promise<boolean> {
+    return this.#write(() => this.#stmt.revokeAdminToken.run(id).changes === 1)
   }
 
   async ping(): Promise<void> {

@@ -501,6 +501,7 @@ describe('issue 12 item 16: one table maps the environment and the flags', () =>
       'registration.secretEncryptionKey': [KEY, KEY],
       'rateLimit.store': ['redis://env:6379', 'redis://flag:6379'],
       'log.level': ['debug', 'trace'],
+      'admin.secretKey': [KEY, KEY],
     }
     assert.deepEqual(
       SOURCES.map((s) => s.key).sort(),

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { SERVER_ISSUED_MEMBERS } from '../../src/core/client-information.js'
 import type { Registrar, RegistrationEvents } from '../../src/core/registration.js'
-import { makeRegistrar, startServer } from '../helpers.js'
+import { ISSUER, makeRegistrar, startServer } from '../helpers.js'
 
 // The issue's "Events": the library emits typed events so an application can audit or react, and
 // `registrar serve` logs them. Payloads name the client and the error code, never a credential.
@@ -32,11 +33,22 @@ describe('registration events', () => {
     await registrar.readClient(id, rat)
     await registrar.updateClient(id, rat, { ...minimal, client_id: id, client_name: 'New' })
     await registrar.deleteClient(id, rat)
+    const registered = reg as unknown as Record<string, unknown>
+    const asRegistered = Object.fromEntries(
+      Object.entries(registered).filter(([k]) => !SERVER_ISSUED_MEMBERS.includes(k)),
+    )
+    const afterUpdate = { ...asRegistered, client_name: 'New' }
     assert.deepEqual(seen, [
-      ['registration.created', { client_id: id, status: 'active' }],
+      [
+        'registration.created',
+        { client_id: id, status: 'active', registrant: 'anonymous', metadata: asRegistered },
+      ],
       ['registration.read', { client_id: id }],
-      ['registration.updated', { client_id: id, rotated: false }],
-      ['registration.deleted', { client_id: id }],
+      [
+        'registration.updated',
+        { client_id: id, rotated: false, before: asRegistered, metadata: afterUpdate },
+      ],
+      ['registration.deleted', { client_id: id, metadata: afterUpdate }],
     ])
     // an application auditing these never sees a credential
     const text = JSON.stringify(seen)
@@ -53,10 +65,9 @@ describe('registration events', () => {
       ...minimal,
       client_id: reg.client_id,
     })
-    assert.deepEqual(seen.at(-1), [
-      'registration.updated',
-      { client_id: reg.client_id, rotated: true },
-    ])
+    const [name, payload] = seen.at(-1) ?? []
+    assert.equal(name, 'registration.updated')
+    assert.equal((payload as { rotated?: boolean }).rotated, true)
     assert.ok(!JSON.stringify(seen).includes(updated.registration_access_token))
   })
 
@@ -116,6 +127,105 @@ describe('registration events', () => {
       'registration.error',
       { operation: 'read', error: 'server_error', status: 500, client_id: reg.client_id },
     ])
+  })
+})
+
+describe('events for the audit trail and the metrics (issue 13)', () => {
+  it('every event names the client address the transport passed, and the registrant', async () => {
+    const { registrar, store } = makeRegistrar({ registration: { mode: 'open' } })
+    const seen = record(registrar)
+    const origin = { address: '203.0.113.7' }
+    const reg = await registrar.register({ metadata: minimal }, origin)
+    const id = reg.client_id
+    const rat = reg.registration_access_token
+    await registrar.readClient(id, rat, origin)
+    await registrar.updateClient(id, rat, { ...minimal, client_id: id }, origin)
+    await assert.rejects(registrar.readClient(id, 'wrong', origin))
+    await registrar.deleteClient(id, rat, origin)
+    assert.deepEqual(
+      seen.map(([name, e]) => [name, (e as { address?: string }).address]),
+      [
+        ['registration.created', '203.0.113.7'],
+        ['registration.read', '203.0.113.7'],
+        ['registration.updated', '203.0.113.7'],
+        ['registration.error', '203.0.113.7'],
+        ['registration.deleted', '203.0.113.7'],
+      ],
+    )
+    const { token, record: iat } = await (
+      await import('../../src/core/initial-access-token.js')
+    ).createInitialAccessToken(store)
+    await registrar.register({ metadata: minimal, initialAccessToken: token })
+    const created = seen.filter(([name]) => name === 'registration.created').at(-1)?.[1]
+    assert.equal((created as { registrant?: string }).registrant, 'initial_access_token')
+    assert.equal((created as { initial_access_token_id?: string }).initial_access_token_id, iat.id)
+    assert.ok(!JSON.stringify(seen).includes(token))
+  })
+
+  it('registration.policy: accepted, pending, adjusted (with the rule), refused (with the rule)', async () => {
+    const { registrar } = makeRegistrar({
+      registration: { mode: 'open' },
+      policies: {
+        anonymous: 'public',
+        definitions: {
+          public: {
+            redirectUriHosts: ['client.example.org'],
+            scopes: ['openid'],
+            maxClients: 3,
+            requireApproval: true,
+          },
+        },
+      },
+    })
+    const decisions: unknown[] = []
+    registrar.on('registration.policy', (d) => decisions.push(d))
+    await registrar.register({ metadata: { ...minimal, scope: 'openid email' } })
+    await assert.rejects(
+      registrar.register({ metadata: { redirect_uris: ['https://evil.example/cb'] } }),
+    )
+    // a dry run decides nothing
+    await registrar.evaluate({ metadata: minimal })
+    await registrar.register({ metadata: minimal })
+    await registrar.register({ metadata: minimal })
+    await assert.rejects(registrar.register({ metadata: minimal }), /maxClients/)
+    assert.deepEqual(decisions, [
+      { policy: 'public', rule: 'scopes', decision: 'adjusted' },
+      { policy: 'public', decision: 'pending' },
+      { policy: 'public', rule: 'redirectUriHosts', decision: 'refused' },
+      { policy: 'public', decision: 'pending' },
+      { policy: 'public', decision: 'pending' },
+      { policy: 'public', rule: 'maxClients', decision: 'refused' },
+    ])
+  })
+
+  it('the HTTP endpoints pass the client address on', async () => {
+    const { registrar } = makeRegistrar()
+    const seen = record(registrar)
+    const { createRequestRouter } = await import('../../src/http/router.js')
+    const { createWebAdapter } = await import('../../src/adapters/web.js')
+    const handle = createWebAdapter(createRequestRouter(registrar), { maxBodyBytes: 65536 })
+    const res = await handle(
+      new Request(new URL('/register', ISSUER), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(minimal),
+      }),
+      { ip: '198.51.100.9' },
+    )
+    const reg = (await res.json()) as { client_id: string; registration_access_token: string }
+    await handle(
+      new Request(new URL(`/register/${reg.client_id}`, ISSUER), {
+        headers: { authorization: `Bearer ${reg.registration_access_token}` },
+      }),
+      { ip: '198.51.100.9' },
+    )
+    assert.deepEqual(
+      seen.map(([name, e]) => [name, (e as { address?: string }).address]),
+      [
+        ['registration.created', '198.51.100.9'],
+        ['registration.read', '198.51.100.9'],
+      ],
+    )
   })
 })
 

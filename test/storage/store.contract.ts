@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
-import type { ClientRecord, InitialAccessTokenRecord, Store } from '../../src/core/store.js'
+import {
+  type AdminTokenRecord,
+  type AuditEntry,
+  type ClientRecord,
+  clientPosition,
+  type InitialAccessTokenRecord,
+  type Store,
+} from '../../src/core/store.js'
 import type { ClientMetadata } from '../../src/metadata/types.js'
 import { serviceSuite } from '../service-suite.js'
 
@@ -446,6 +453,327 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
         )
         assert.equal(results.filter(Boolean).length, 6)
         assert.equal(await store.countClients({ policy: 'race' }), 6)
+      })
+    })
+
+    // issue 13 item 4: the admin service's search, with filters and keyset pagination
+    describe('queryClients()', () => {
+      /** A spread of clients: statuses, sources, policies, names, hosts and issue times. */
+      async function seed(): Promise<void> {
+        const records = [
+          client('q-a', {
+            client_id_issued_at: 100,
+            metadata: metadata({
+              client_name: 'Acme Portal',
+              redirect_uris: ['https://portal.acme.example/cb'],
+            }),
+            policy: 'partners',
+            initialAccessTokenId: 'iat-1',
+          }),
+          client('q-b', {
+            client_id_issued_at: 200,
+            status: 'pending',
+            metadata: metadata({
+              client_name: 'Cursor',
+              redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/callback'],
+            }),
+            policy: 'mcp',
+          }),
+          client('q-c', {
+            client_id_issued_at: 300,
+            status: 'disabled',
+            software_statement: 'eyJ.eyJ.sig',
+            policy: 'partners',
+          }),
+          client('q-d', {
+            client_id_issued_at: 300,
+            metadata: metadata({
+              client_name: 'Claude',
+              redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
+            }),
+            policy: 'mcp',
+          }),
+          client('q-e', { client_id_issued_at: 50, status: 'pending' }),
+          // metadata that some SQL JSON functions refuse: the search must still work around it
+          client('q-f', {
+            client_id_issued_at: 250,
+            metadata: metadata({
+              client_name: 'nul\u0000 and lone \ud83d surrogate',
+              redirect_uris: ['https://odd.example/cb'],
+            }),
+          }),
+        ]
+        for (const r of records) assert.equal(await store.createClient(r), true)
+      }
+      const ids = (cs: ClientRecord[]) => cs.map((c) => c.client_id)
+
+      it('orders clients awaiting approval first, then the newest, then by client_id', async () => {
+        await seed()
+        assert.deepEqual(ids(await store.queryClients({ limit: 100 })), [
+          'q-b',
+          'q-e',
+          'q-c',
+          'q-d',
+          'q-f',
+          'q-a',
+        ])
+      })
+
+      it('filters by status, policy and source; criteria combine', async () => {
+        await seed()
+        assert.deepEqual(ids(await store.queryClients({ status: 'pending', limit: 10 })), [
+          'q-b',
+          'q-e',
+        ])
+        assert.deepEqual(ids(await store.queryClients({ status: 'disabled', limit: 10 })), ['q-c'])
+        assert.deepEqual(ids(await store.queryClients({ policy: 'partners', limit: 10 })), [
+          'q-c',
+          'q-a',
+        ])
+        assert.deepEqual(
+          ids(await store.queryClients({ source: 'software_statement', limit: 10 })),
+          ['q-c'],
+        )
+        assert.deepEqual(
+          ids(await store.queryClients({ source: 'initial_access_token', limit: 10 })),
+          ['q-a'],
+        )
+        assert.deepEqual(ids(await store.queryClients({ source: 'anonymous', limit: 10 })), [
+          'q-b',
+          'q-e',
+          'q-d',
+          'q-f',
+        ])
+        assert.deepEqual(
+          ids(await store.queryClients({ policy: 'mcp', status: 'active', limit: 10 })),
+          ['q-d'],
+        )
+        assert.deepEqual(ids(await store.queryClients({ policy: 'none-such', limit: 10 })), [])
+      })
+
+      it('searches client_id, client_name and redirect URIs, case-insensitively', async () => {
+        await seed()
+        assert.deepEqual(ids(await store.queryClients({ search: 'ACME', limit: 10 })), ['q-a'])
+        assert.deepEqual(ids(await store.queryClients({ search: 'claude.ai', limit: 10 })), ['q-d'])
+        assert.deepEqual(ids(await store.queryClients({ search: 'anysphere', limit: 10 })), ['q-b'])
+        assert.deepEqual(ids(await store.queryClients({ search: 'Q-E', limit: 10 })), ['q-e'])
+        assert.deepEqual(ids(await store.queryClients({ search: 'odd.example', limit: 10 })), [
+          'q-f',
+        ])
+        // member names and other members are not searched
+        assert.deepEqual(
+          ids(await store.queryClients({ search: 'authorization_code', limit: 10 })),
+          [],
+        )
+        assert.deepEqual(
+          ids(
+            await store.queryClients({ search: 'mcp', policy: 'mcp', status: 'active', limit: 10 }),
+          ),
+          ['q-d'],
+        )
+        // % and _ are plain characters, not patterns
+        assert.deepEqual(ids(await store.queryClients({ search: '%', limit: 10 })), [])
+        assert.deepEqual(ids(await store.queryClients({ search: 'q_', limit: 10 })), [])
+      })
+
+      it('pages with limit and after: every client exactly once, in order', async () => {
+        await seed()
+        const seen: string[] = []
+        let after: ReturnType<typeof clientPosition> | undefined
+        for (let i = 0; i < 10; i++) {
+          const page = await store.queryClients({ limit: 4, ...(after && { after }) })
+          seen.push(...ids(page))
+          const last = page.at(-1)
+          if (page.length < 4 || !last) break
+          after = clientPosition(last)
+        }
+        assert.deepEqual(seen, ['q-b', 'q-e', 'q-c', 'q-d', 'q-f', 'q-a'])
+        // a search pages the same way
+        const first = await store.queryClients({ search: 'q-', limit: 2 })
+        assert.deepEqual(ids(first), ['q-b', 'q-e'])
+        const second = await store.queryClients({
+          search: 'q-',
+          limit: 10,
+          after: clientPosition(first[1] as ClientRecord),
+        })
+        assert.deepEqual(ids(second), ['q-c', 'q-d', 'q-f', 'q-a'])
+      })
+
+      it('a search over more clients than one batch still finds the late matches', async () => {
+        // concurrent inserts: SQLite commits them in groups, PostgreSQL spreads them on its pool
+        await Promise.all(
+          Array.from({ length: 1100 }, (_, i) =>
+            store.createClient(
+              client(`bulk-${String(i).padStart(4, '0')}`, { client_id_issued_at: 10_000 - i }),
+            ),
+          ),
+        )
+        const found = await store.queryClients({ search: 'bulk-10', limit: 1000 })
+        assert.equal(found.length, 100)
+        assert.equal(found[0]?.client_id, 'bulk-1000')
+      })
+
+      it('countClientsByStatusAndSource() counts each pair present', async () => {
+        await seed()
+        const counts = (await store.countClientsByStatusAndSource())
+          .map((c) => `${c.status}/${c.source}=${c.count}`)
+          .sort()
+        assert.deepEqual(counts, [
+          'active/anonymous=2',
+          'active/initial_access_token=1',
+          'disabled/software_statement=1',
+          'pending/anonymous=2',
+        ])
+      })
+    })
+
+    // issue 13 item 2: the append-only audit trail
+    describe('audit trail', () => {
+      function entry(overrides: Partial<Omit<AuditEntry, 'id'>> = {}): Omit<AuditEntry, 'id'> {
+        return {
+          at: 1_700_000_000,
+          event: 'registered',
+          actor: { type: 'anonymous' },
+          ...overrides,
+        }
+      }
+
+      it('appendAuditEntry() then listAuditEntries() round-trips, optional members absent', async () => {
+        const full = entry({
+          client_id: 'c-1',
+          event: 'updated',
+          actor: { type: 'client', id: 'c-1', address: '2001:db8::1' },
+          changes: {
+            client_name: { before: 'Old', after: 'Ünïcode 🔐' },
+            logo_uri: { after: 'https://x.example/logo.png' },
+            contacts: { before: ['a@example.org'] },
+          },
+          details: { rotated: false, nested: { n: 1 } },
+        })
+        await store.appendAuditEntry(entry())
+        await store.appendAuditEntry(full)
+        const [second, first] = await store.listAuditEntries({ limit: 10 })
+        assert.ok(first && second)
+        assert.ok(second.id > first.id, 'ids increase in append order')
+        const { id: _1, ...firstRest } = first
+        assert.deepStrictEqual(firstRest, entry())
+        const { id: _2, ...secondRest } = second
+        assert.deepStrictEqual(secondRest, full)
+      })
+
+      it('lists newest first; filters by client, since and beforeId; honours limit', async () => {
+        for (let i = 0; i < 6; i++) {
+          await store.appendAuditEntry(
+            entry({ at: 1000 + i, client_id: i % 2 === 0 ? 'even' : 'odd', details: { i } }),
+          )
+        }
+        const all = await store.listAuditEntries({ limit: 100 })
+        assert.deepEqual(
+          all.map((e) => e.details?.i),
+          [5, 4, 3, 2, 1, 0],
+        )
+        const even = await store.listAuditEntries({ clientId: 'even', limit: 100 })
+        assert.deepEqual(
+          even.map((e) => e.details?.i),
+          [4, 2, 0],
+        )
+        const recent = await store.listAuditEntries({ since: 1003, limit: 100 })
+        assert.deepEqual(
+          recent.map((e) => e.details?.i),
+          [5, 4, 3],
+        )
+        const page = await store.listAuditEntries({ limit: 2 })
+        const next = await store.listAuditEntries({
+          limit: 2,
+          beforeId: (page.at(-1) as AuditEntry).id,
+        })
+        assert.deepEqual(
+          [...page, ...next].map((e) => e.details?.i),
+          [5, 4, 3, 2],
+        )
+        const combined = await store.listAuditEntries({
+          clientId: 'odd',
+          since: 1002,
+          beforeId: (all[0] as AuditEntry).id,
+          limit: 100,
+        })
+        assert.deepEqual(
+          combined.map((e) => e.details?.i),
+          [3],
+        )
+      })
+
+      it('purgeAuditEntries() deletes only entries older than the cut-off and counts them', async () => {
+        for (const at of [10, 20, 30, 40]) await store.appendAuditEntry(entry({ at }))
+        assert.equal(await store.purgeAuditEntries(30), 2)
+        assert.deepEqual(
+          (await store.listAuditEntries({ limit: 10 })).map((e) => e.at),
+          [40, 30],
+        )
+        assert.equal(await store.purgeAuditEntries(30), 0)
+      })
+
+      it('entries are copies: mutating what was appended or listed changes nothing', async () => {
+        const e = entry({ changes: { scope: { before: 'a', after: 'b' } } })
+        await store.appendAuditEntry(e)
+        ;(e.changes as Record<string, { before?: unknown }>).scope = { before: 'x' }
+        const [listed] = await store.listAuditEntries({ limit: 1 })
+        assert.deepEqual(listed?.changes, { scope: { before: 'a', after: 'b' } })
+        ;(listed as AuditEntry).event = 'deleted'
+        assert.equal((await store.listAuditEntries({ limit: 1 }))[0]?.event, 'registered')
+      })
+    })
+
+    // issue 13 item 4: admin tokens, stored by hash
+    describe('admin tokens', () => {
+      function adminToken(id: string, overrides: Partial<AdminTokenRecord> = {}): AdminTokenRecord {
+        return {
+          id,
+          tokenHash: `admin-hash-${id}`,
+          createdAt: 1_700_000_000,
+          expiresAt: null,
+          readOnly: false,
+          ...overrides,
+        }
+      }
+
+      it('createAdminToken() then findAdminToken() round-trips, optional members absent or present', async () => {
+        const plain = adminToken('a1')
+        const full = adminToken('a2', {
+          readOnly: true,
+          expiresAt: 1_800_000_000,
+          description: 'alice (read-only) ✓',
+        })
+        await store.createAdminToken(plain)
+        await store.createAdminToken(full)
+        assert.deepStrictEqual(await store.findAdminToken('admin-hash-a1'), plain)
+        assert.deepStrictEqual(await store.findAdminToken('admin-hash-a2'), full)
+        assert.equal(await store.findAdminToken('admin-hash-none'), undefined)
+      })
+
+      it('a token hash or id that exists is refused', async () => {
+        await store.createAdminToken(adminToken('a1'))
+        await assert.rejects(
+          store.createAdminToken(adminToken('a2', { tokenHash: 'admin-hash-a1' })),
+        )
+        await assert.rejects(store.createAdminToken(adminToken('a1', { tokenHash: 'other' })))
+      })
+
+      it('listAdminTokens() orders by createdAt then id; revokeAdminToken() deletes by id', async () => {
+        await store.createAdminToken(adminToken('b', { createdAt: 2 }))
+        await store.createAdminToken(adminToken('a', { createdAt: 2 }))
+        await store.createAdminToken(adminToken('c', { createdAt: 1 }))
+        assert.deepEqual(
+          (await store.listAdminTokens()).map((t) => t.id),
+          ['c', 'a', 'b'],
+        )
+        assert.equal(await store.revokeAdminToken('a'), true)
+        assert.equal(await store.revokeAdminToken('a'), false)
+        assert.equal(await store.findAdminToken('admin-hash-a'), undefined)
+        assert.deepEqual(
+          (await store.listAdminTokens()).map((t) => t.id),
+          ['c', 'b'],
+        )
       })
     })
 

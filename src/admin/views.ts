@@ -1,0 +1,81 @@
+import {
+  type AdminTokenRecord,
+  type AuditEntry,
+  type ClientRecord,
+  type InitialAccessTokenRecord,
+  initialAccessTokenUsable,
+  registrationSource,
+} from '../core/store.js'
+
+/**
+ * Seconds since the epoch of the client's last recorded use, when the store records it (the AS side
+ * writes `lastUsedAt`; issue 10 `recordUse`).
+ */
+export function lastUsedAt(c: ClientRecord): number | undefined {
+  const value = (c as ClientRecord & { lastUsedAt?: unknown }).lastUsedAt
+  return typeof value === 'number' ? value : undefined
+}
+
+/** What the admin API shows of a client: everything but credential hashes and sealed secrets. */
+export function clientView(c: ClientRecord): Record<string, unknown> {
+  const used = lastUsedAt(c)
+  return {
+    client_id: c.client_id,
+    status: c.status,
+    source: registrationSource(c),
+    ...(c.policy !== undefined && { policy: c.policy }),
+    ...(c.initialAccessTokenId !== undefined && {
+      initial_access_token_id: c.initialAccessTokenId,
+    }),
+    client_id_issued_at: c.client_id_issued_at,
+    ...(c.client_secret_expires_at !== undefined && {
+      client_secret_expires_at: c.client_secret_expires_at,
+    }),
+    updated_at: c.updatedAt,
+    ...(used !== undefined && { last_used_at: used }),
+    version: c.version,
+    metadata: c.metadata,
+    ...(c.software_statement !== undefined && { software_statement: c.software_statement }),
+  }
+}
+
+/** An initial access token as listed: never the token, nor its hash. */
+export function initialAccessTokenView(
+  t: InitialAccessTokenRecord,
+  now: number,
+): Record<string, unknown> {
+  return {
+    id: t.id,
+    created_at: t.createdAt,
+    expires_at: t.expiresAt,
+    uses: t.uses,
+    max_uses: t.maxUses,
+    usable: initialAccessTokenUsable(t, now),
+    ...(t.policy !== undefined && { policy: t.policy }),
+    ...(t.description !== undefined && { description: t.description }),
+  }
+}
+
+/** An admin token as listed: never the token, nor its hash. */
+export function adminTokenView(t: AdminTokenRecord): Record<string, unknown> {
+  return {
+    id: t.id,
+    created_at: t.createdAt,
+    expires_at: t.expiresAt,
+    read_only: t.readOnly,
+    ...(t.description !== undefined && { description: t.description }),
+  }
+}
+
+/** An audit entry on the wire (it holds no credential to begin with). */
+export function auditEntryView(e: AuditEntry): Record<string, unknown> {
+  return {
+    id: e.id,
+    at: e.at,
+    event: e.event,
+    ...(e.client_id !== undefined && { client_id: e.client_id }),
+    actor: e.actor,
+    ...(e.changes !== undefined && { changes: e.changes }),
+    ...(e.details !== undefined && { details: e.details }),
+  }
+}
