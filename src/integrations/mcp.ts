@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js'
 import type { OAuthServerProvider } from '@modelcontextprotocol/sdk/server/auth/provider.js'
 import {
@@ -9,18 +8,16 @@ import {
 } from '@modelcontextprotocol/sdk/server/auth/router.js'
 import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { registrarMiddleware } from '../adapters/express.js'
 import type { ClientRegistry, RegisteredClient } from '../as/types.js'
-import type { RegistrarConfig } from '../core/config.js'
+import type { RegistrarApp } from '../index.js'
 
 /**
- * What this integration needs of a Registrar: the AS-side API, the issuer, the metadata its
- * registration endpoint enforces, and its HTTP listener. The object `createRegistrar()` returns.
+ * What this integration needs of a Registrar: the AS-side API, its configuration, its domain
+ * object (the metadata registration enforces) and its router. The object `createRegistrar()`
+ * returns.
  */
-export interface RegistrarForMcp extends ClientRegistry {
-  readonly config: Readonly<Pick<RegistrarConfig, 'issuer'>>
-  readonly registrar: { serverMetadata(): Record<string, unknown> }
-  readonly nodeListener: (req: IncomingMessage, res: ServerResponse) => void
-}
+export type RegistrarForMcp = ClientRegistry & Pick<RegistrarApp, 'config' | 'registrar' | 'router'>
 
 /** What the SDK's authorization server can serve (its token handler's grants, its authorize handler). */
 const SDK_GRANT_TYPES = ['authorization_code', 'refresh_token']
@@ -189,12 +186,12 @@ export class McpIntegration {
     ])
     const authorize = this.authorizationCheck()
     const authenticate = this.clientAuthentication()
-    const app = this.#app
+    // RFC 7591 §3 / RFC 7592 §2 are Registrar's (its body reading, rate limit and log)
+    const registration = registrarMiddleware(this.#app)
     return (req, res, next) => {
       const path = req.path
       if (path === '/register' || path.startsWith('/register/')) {
-        // RFC 7591 §3 / RFC 7592 §2 are Registrar's
-        app.nodeListener(req, res)
+        registration(req, res, next)
         return
       }
       const document = documents.get(path)

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import Provider, {
   type Adapter,
   type AdapterPayload,
@@ -9,18 +8,17 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider'
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js'
+import { registrarMiddleware } from '../adapters/express.js'
 import type { AuthenticatedClient, ClientRegistry, RegisteredClient } from '../as/types.js'
-import type { RegistrarConfig } from '../core/config.js'
+import type { RegistrarApp } from '../index.js'
 
 /**
- * What this integration needs of a Registrar: the AS-side API, the issuer, the metadata its
- * registration endpoint enforces, and its HTTP listener. The object `createRegistrar()` returns.
+ * What this integration needs of a Registrar: the AS-side API, its configuration, its domain
+ * object (the metadata registration enforces) and its router. The object `createRegistrar()`
+ * returns.
  */
-export interface RegistrarForOidcProvider extends ClientRegistry {
-  readonly config: Readonly<Pick<RegistrarConfig, 'issuer'>>
-  readonly registrar: { serverMetadata(): Record<string, unknown> }
-  readonly nodeListener: (req: IncomingMessage, res: ServerResponse) => void
-}
+export type RegistrarForOidcProvider = ClientRegistry &
+  Pick<RegistrarApp, 'config' | 'registrar' | 'router'>
 
 /** Options of {@link OidcProviderIntegration} and {@link createProvider}. */
 export interface OidcProviderIntegrationOptions {
@@ -244,13 +242,20 @@ export class OidcProviderIntegration {
 
     const base = new URL(this.issuer).pathname.replace(/\/+$/, '')
     const register = `${base}/register`
+    // RFC 7591 §3 / RFC 7592 §2 are Registrar's: the raw request is handed over (its body
+    // reading, rate limit and log); only these paths, discovery stays oidc-provider's
+    const registration = registrarMiddleware(this.#app)
     provider.use(async (ctx, next) => {
       if (ctx.path !== register && !ctx.path.startsWith(`${register}/`)) return next()
-      // RFC 7591 §3 / RFC 7592 §2 are Registrar's: hand the raw request over
       ctx.respond = false
       const closed = once(ctx.res, 'close')
-      this.#app.nodeListener(ctx.req, ctx.res)
+      let failed: unknown
+      registration(ctx.req, ctx.res, (err) => {
+        failed = err ?? new Error('Registrar did not answer its own path')
+        ctx.res.destroy()
+      })
       await closed
+      if (failed) this.#onError(failed, `${ctx.method} ${ctx.path}`)
     })
     return provider
   }
