@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type Logger, pino } from 'pino'
+import { type ClientRegistryService, createClientRegistry } from './as/client-registry.js'
+import type { ClientRegistry } from './as/types.js'
 import { type RegistrarConfig, resolveConfig } from './core/config.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
 import type { Registrar } from './core/registration.js'
@@ -10,6 +13,7 @@ import type { RegistrantContext } from './http/request.js'
 import { buildRuntime } from './runtime.js'
 import { openStore } from './storage/open-store.js'
 
+export * from './as/index.js'
 export type { ClientInformation } from './core/client-information.js'
 export type { ClientMetadata, ClientMetadataRules } from './core/client-metadata.js'
 export { validateClientMetadata } from './core/client-metadata.js'
@@ -22,6 +26,8 @@ export { OutboundFetchError } from './core/outbound-fetch.js'
 export type { RegistrationEvaluation, RegistrationEvents } from './core/registration.js'
 export { Registrar } from './core/registration.js'
 export type {
+  ClientAssertionRecord,
+  ClientChangeEvent,
   ClientRecord,
   CreateClientOptions,
   InitialAccessTokenRecord,
@@ -66,9 +72,14 @@ export interface CreateRegistrarOptions {
  * @see [RFC 7592 §2](https://www.rfc-editor.org/rfc/rfc7592.html#section-2)
  * @see [RFC 8414 §3](https://www.rfc-editor.org/rfc/rfc8414.html#section-3)
  */
-export interface RegistrarApp {
+export interface RegistrarApp extends ClientRegistry {
   /** The domain object; emits `registration.*` events. */
   readonly registrar: Registrar
+  /**
+   * The AS side (`getClient`, `authenticateClient`, `matchRedirectUri`, `recordUse`, also on the
+   * app itself); emits `client.authenticated` and `client.authentication_failed`.
+   */
+  readonly clientRegistry: ClientRegistryService
   /** The resolved, frozen configuration. */
   readonly config: Readonly<RegistrarConfig>
   /** The store of record (the one passed in, or the one opened from a URL). */
@@ -133,8 +144,20 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
     ...(options.clock !== undefined && { clock: options.clock }),
   })
   const { registrar, nodeListener } = runtime
+  const caFile = config.clientAuthentication.tlsClientAuthCaFile
+  const clientRegistry = createClientRegistry({
+    registrar,
+    fetch: runtime.outboundFetch,
+    ...(caFile !== undefined && { tlsClientAuthTrustAnchors: readFileSync(caFile) }),
+    ...(options.clock !== undefined && { clock: options.clock }),
+  })
   return {
     registrar,
+    clientRegistry,
+    getClient: (clientId) => clientRegistry.getClient(clientId),
+    authenticateClient: (request, o) => clientRegistry.authenticateClient(request, o),
+    matchRedirectUri: (client, redirectUri) => clientRegistry.matchRedirectUri(client, redirectUri),
+    recordUse: (clientId) => clientRegistry.recordUse(clientId),
     config,
     store,
     router: runtime.router,
@@ -145,6 +168,7 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
       listen(nodeListener, { port: o.port ?? config.port, host: o.host ?? config.host }),
     createInitialAccessToken: (o = {}) => createInitialAccessToken(store, o),
     close: async () => {
+      await clientRegistry.close()
       await runtime.close()
       if (ownsStore) await store.close()
     },

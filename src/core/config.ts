@@ -98,6 +98,34 @@ export interface RegistrarConfig {
     initialAccessToken?: string
     definitions: Record<string, RegistrationPolicy>
   }
+  /** The AS side: client lookup and client authentication at the AS's endpoints (issue 10). */
+  clientAuthentication: {
+    /**
+     * Enforce `client_secret_basic` and `client_secret_post` exactly as registered; by default
+     * either is accepted for the other (both prove the same secret; as-side AS-BP-09).
+     */
+    strictMethod: boolean
+    /**
+     * A client assertion's `aud` must be the issuer as its only value (RFC 10070 §3); by default
+     * the token endpoint or the URL of the endpoint called is accepted too.
+     */
+    strictAudience: boolean
+    /** Longest a client assertion may still be valid (`exp` − now), in seconds. */
+    maxAssertionLifetime: number
+    /** Seconds of tolerance on a client assertion's `exp`, `nbf` and `iat`. */
+    clockSkew: number
+    /**
+     * PEM file of the CA certificates `tls_client_auth` client certificates must be issued by
+     * (RFC 8705 §2.1). Required when `tls_client_auth` is offered.
+     */
+    tlsClientAuthCaFile?: string
+    /**
+     * How long, in milliseconds, a client looked up by the AS stays cached in process; 0 = no cache.
+     * Changes through this process are seen at once, and on PostgreSQL those of other instances
+     * too; otherwise this is how stale a lookup may be.
+     */
+    clientCacheTtlMs: number
+  }
   rateLimit: {
     /** Requests per window per client IP on anonymous POST /register; 0 disables. */
     anonymousRegistrations: number
@@ -149,6 +177,13 @@ export const DEFAULTS: RegistrarConfig = {
   },
   softwareStatement: { required: false, trustedIssuers: [], clockSkew: 60, keyRefreshCooldown: 30 },
   policies: { definitions: {} },
+  clientAuthentication: {
+    strictMethod: false,
+    strictAudience: false,
+    maxAssertionLifetime: 600,
+    clockSkew: 15,
+    clientCacheTtlMs: 5000,
+  },
   rateLimit: {
     anonymousRegistrations: 0,
     windowSeconds: 60,
@@ -329,6 +364,22 @@ export function validateConfig(c: RegistrarConfig): void {
     if (def.sameHostReferences !== undefined) {
       bool(`${key}.sameHostReferences`, def.sameHostReferences)
     }
+  }
+
+  const ca = c.clientAuthentication
+  bool('clientAuthentication.strictMethod', ca.strictMethod)
+  bool('clientAuthentication.strictAudience', ca.strictAudience)
+  nonNegativeInt('clientAuthentication.maxAssertionLifetime', ca.maxAssertionLifetime)
+  if (ca.maxAssertionLifetime === 0) {
+    throw new ConfigError('clientAuthentication.maxAssertionLifetime', 'must be at least 1')
+  }
+  nonNegativeInt('clientAuthentication.clockSkew', ca.clockSkew)
+  nonNegativeInt('clientAuthentication.clientCacheTtlMs', ca.clientCacheTtlMs)
+  if (
+    ca.tlsClientAuthCaFile !== undefined &&
+    (typeof ca.tlsClientAuthCaFile !== 'string' || ca.tlsClientAuthCaFile === '')
+  ) {
+    throw new ConfigError('clientAuthentication.tlsClientAuthCaFile', 'must be a file path')
   }
 
   const rl = c.rateLimit
@@ -538,6 +589,7 @@ function deepMerge(
 function isOptionalKey(key: string): boolean {
   return [
     'registration.secretEncryptionKey',
+    'clientAuthentication.tlsClientAuthCaFile',
     'policies.anonymous',
     'policies.initialAccessToken',
   ].includes(key)

@@ -1,10 +1,13 @@
 import {
+  type ClientAssertionRecord,
+  type ClientChangeEvent,
   type ClientRecord,
   type CreateClientOptions,
   type InitialAccessTokenRecord,
   initialAccessTokenUsable,
   type Store,
 } from '../core/store.js'
+import { ClientChangeListeners } from './client-changes.js'
 
 /**
  * In-process store, for tests and single-process deployments that accept losing everything on
@@ -16,12 +19,21 @@ interface Entry {
   json: string
   version: number
   policy: string | undefined
+  /** Store-managed (recordClientUse), kept apart from the record so replaces leave it alone. */
+  lastUsedAt: number | undefined
 }
+
+/** Expired assertion records are swept at most this often (seconds). */
+const PURGE_INTERVAL = 60
 
 export class MemoryStore implements Store {
   readonly #clients = new Map<string, Entry>()
   readonly #perPolicy = new Map<string, number>()
   readonly #tokens = new Map<string, InitialAccessTokenRecord>()
+  /** `clientId NUL jti` → expiresAt. */
+  readonly #assertions = new Map<string, number>()
+  #lastPurge = 0
+  readonly #watchers = new ClientChangeListeners()
   #closed = false
 
   // Every method runs synchronously up to its return: no other call can interleave between a
@@ -38,14 +50,15 @@ export class MemoryStore implements Store {
       const { tokenHash, now } = options.initialAccessToken
       if (!this.#consume(tokenHash, now)) return false
     }
-    this.#set(client)
+    this.#set(client, undefined)
+    this.#changed(client.client_id)
     return true
   }
 
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
     this.#open()
     const entry = this.#clients.get(clientId)
-    return entry === undefined ? undefined : JSON.parse(entry.json)
+    return entry === undefined ? undefined : parseEntry(entry)
   }
 
   async replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean> {
@@ -53,7 +66,8 @@ export class MemoryStore implements Store {
     const entry = this.#clients.get(client.client_id)
     if (entry === undefined || entry.version !== expectedVersion) return false
     this.#count(entry.policy, -1)
-    this.#set(client)
+    this.#set(client, entry.lastUsedAt)
+    this.#changed(client.client_id)
     return true
   }
 
@@ -63,14 +77,18 @@ export class MemoryStore implements Store {
     if (entry === undefined) return false
     if (expectedVersion !== undefined && entry.version !== expectedVersion) return false
     this.#count(entry.policy, -1)
-    return this.#clients.delete(clientId)
+    this.#clients.delete(clientId)
+    this.#changed(clientId)
+    return true
   }
 
-  #set(client: ClientRecord): void {
+  #set(client: ClientRecord, lastUsedAt: number | undefined): void {
+    const { lastUsedAt: _managed, ...record } = client
     this.#clients.set(client.client_id, {
-      json: JSON.stringify(client),
+      json: JSON.stringify(record),
       version: client.version,
       policy: client.policy,
+      lastUsedAt,
     })
     this.#count(client.policy, 1)
   }
@@ -84,9 +102,7 @@ export class MemoryStore implements Store {
 
   async listClients(options: { limit?: number; after?: string } = {}): Promise<ClientRecord[]> {
     this.#open()
-    const all = [...this.#clients.values()]
-      .map((e) => JSON.parse(e.json) as ClientRecord)
-      .sort(byIssued)
+    const all = [...this.#clients.values()].map(parseEntry).sort(byIssued)
     const start =
       options.after === undefined ? 0 : all.findIndex((c) => c.client_id === options.after) + 1
     return all.slice(start, options.limit === undefined ? undefined : start + options.limit)
@@ -133,12 +149,49 @@ export class MemoryStore implements Store {
     return false
   }
 
+  async recordClientUse(clientId: string, now: number, minInterval: number): Promise<boolean> {
+    this.#open()
+    const entry = this.#clients.get(clientId)
+    if (entry === undefined) return false
+    if (entry.lastUsedAt !== undefined && entry.lastUsedAt > now - minInterval) return false
+    entry.lastUsedAt = now
+    return true
+  }
+
+  async recordClientAssertion(assertion: ClientAssertionRecord, now: number): Promise<boolean> {
+    this.#open()
+    if (now - this.#lastPurge >= PURGE_INTERVAL) {
+      this.#lastPurge = now
+      for (const [key, expiresAt] of this.#assertions) {
+        if (expiresAt < now) this.#assertions.delete(key)
+      }
+    }
+    const key = `${assertion.clientId}\u0000${assertion.jti}`
+    const recorded = this.#assertions.get(key)
+    if (recorded !== undefined && recorded >= now) return false
+    this.#assertions.set(key, assertion.expiresAt)
+    return true
+  }
+
+  /** Reports the changes made through this store object (there is no other writer). */
+  async watchClientChanges(
+    listener: (event: ClientChangeEvent) => void,
+  ): Promise<() => Promise<void>> {
+    this.#open()
+    return this.#watchers.add(listener)
+  }
+
   async ping(): Promise<void> {
     this.#open()
   }
 
   async close(): Promise<void> {
     this.#closed = true
+    this.#watchers.clear()
+  }
+
+  #changed(clientId: string): void {
+    this.#watchers.changed(clientId)
   }
 
   #consume(tokenHash: string, now: number): InitialAccessTokenRecord | undefined {
@@ -151,6 +204,12 @@ export class MemoryStore implements Store {
   #open(): void {
     if (this.#closed) throw new Error('store is closed')
   }
+}
+
+function parseEntry(entry: Entry): ClientRecord {
+  const record = JSON.parse(entry.json) as ClientRecord
+  if (entry.lastUsedAt !== undefined) record.lastUsedAt = entry.lastUsedAt
+  return record
 }
 
 function byIssued(a: ClientRecord, b: ClientRecord): number {

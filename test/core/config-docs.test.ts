@@ -22,6 +22,7 @@ describe('README "Configuration" documents every key', () => {
   const all = [
     ...keys(DEFAULTS as unknown as Record<string, unknown>),
     'registration.secretEncryptionKey',
+    'clientAuthentication.tlsClientAuthCaFile',
     'policies.anonymous',
     'policies.initialAccessToken',
     'fetch.caFile',
