@@ -9,7 +9,9 @@ import {
 import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { registrarMiddleware } from '../adapters/express.js'
+import { clientAuthenticationErrorHeaders } from '../as/errors.js'
 import type { ClientRegistry, RegisteredClient } from '../as/types.js'
+import { RegistrationError } from '../core/errors.js'
 import type { RegistrarApp } from '../index.js'
 
 /**
@@ -234,6 +236,8 @@ export class McpIntegration {
         { endpoint: `${this.issuer}${req.path}` },
       ))
     } catch (err) {
+      // a refusal is answered here; anything else is a fault for the host's error handler
+      if (!(err instanceof RegistrationError)) throw err
       sendError(res, err, this.issuer)
       return
     }
@@ -355,11 +359,13 @@ async function formParameters(req: Request, res: Response): Promise<URLSearchPar
   }
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
   if (type !== 'application/x-www-form-urlencoded') {
-    sendError(res, {
-      error: 'invalid_request',
-      error_description: 'the body must be application/x-www-form-urlencoded',
-      status: 400,
-    })
+    sendError(
+      res,
+      new RegistrationError(
+        'invalid_request',
+        'the body must be application/x-www-form-urlencoded',
+      ),
+    )
     return undefined
   }
   const chunks: Buffer[] = []
@@ -367,11 +373,10 @@ async function formParameters(req: Request, res: Response): Promise<URLSearchPar
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
     if (size > MAX_FORM_BYTES) {
-      sendError(res, {
-        error: 'invalid_request',
-        error_description: 'the body is too large',
-        status: 413,
-      })
+      sendError(
+        res,
+        new RegistrationError('invalid_request', 'the body is too large', { status: 413 }),
+      )
       return undefined
     }
     chunks.push(chunk)
@@ -380,26 +385,20 @@ async function formParameters(req: Request, res: Response): Promise<URLSearchPar
 }
 
 /**
- * RFC 6749 §5.2 error response. `invalid_client` is 401 with a Basic challenge (AS-6749-5.2-a:
- * Registrar answers 401 for every `invalid_client`, so MCP clients register again).
+ * RFC 6749 §5.2 error response, rendered as Registrar renders `authenticateClient`'s refusals:
+ * `invalid_client` is 401 with a Basic challenge (AS-6749-5.2-a: Registrar answers 401 for every
+ * `invalid_client`, so MCP clients register again), no-store; anything unexpected is a 500
+ * `server_error` without details.
  */
 function sendError(res: Response, err: unknown, realm?: string): void {
-  const e = err as { error?: unknown; error_description?: unknown; status?: unknown }
-  const known = typeof e.error === 'string' && typeof e.status === 'number' && e.status < 500
-  const error = known ? (e.error as string) : 'server_error'
-  const status = known ? (e.status as number) : (e.status as number) >= 500 ? 503 : 500
-  const body: Record<string, string> = {
-    error: status === 503 && !known ? 'temporarily_unavailable' : error,
+  if (!(err instanceof RegistrationError)) {
+    res.status(500).set(clientAuthenticationErrorHeaders(err)).send('{"error":"server_error"}')
+    return
   }
-  if (known && typeof e.error_description === 'string') {
-    body.error_description = e.error_description
-  }
-  res.status(status)
-  res.set({ 'cache-control': 'no-store', pragma: 'no-cache' })
-  if (status === 401) {
-    res.set('www-authenticate', `Basic realm="${realm ?? 'registrar'}"`)
-  }
-  res.json(body)
+  res
+    .status(err.status)
+    .set(clientAuthenticationErrorHeaders(err, realm === undefined ? {} : { realm }))
+    .send(JSON.stringify(err.toJSON()))
 }
 
 /** The authorization endpoint's error page: shown to the user, never redirected (RFC 6749 §4.1.2.1). */

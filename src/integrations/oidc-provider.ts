@@ -10,6 +10,8 @@ import Provider, {
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js'
 import { registrarMiddleware } from '../adapters/express.js'
 import type { AuthenticatedClient, ClientRegistry, RegisteredClient } from '../as/types.js'
+import { secretKeyBytes } from '../core/config.js'
+import { openSecret } from '../core/crypto.js'
 import type { RegistrarApp } from '../index.js'
 
 /**
@@ -18,7 +20,7 @@ import type { RegistrarApp } from '../index.js'
  * returns.
  */
 export type RegistrarForOidcProvider = ClientRegistry &
-  Pick<RegistrarApp, 'config' | 'registrar' | 'router'>
+  Pick<RegistrarApp, 'config' | 'registrar' | 'router' | 'store'>
 
 /** Options of {@link OidcProviderIntegration} and {@link createProvider}. */
 export interface OidcProviderIntegrationOptions {
@@ -313,13 +315,31 @@ export class OidcProviderIntegration {
       payload.client_secret_expires_at = client.client_secret_expires_at
       let secret: string | undefined
       try {
-        secret = await this.#app.symmetricSecret?.(client.client_id)
+        secret = this.#app.symmetricSecret
+          ? await this.#app.symmetricSecret(client.client_id)
+          : await this.#sealedSecret(client.client_id)
       } catch (err) {
         throw unavailable(err)
       }
       payload.client_secret = secret ?? this.#standIn
     }
     return payload as AdapterPayload
+  }
+
+  /**
+   * The plaintext of a sealed secret, read from the store of record, for a registry without
+   * `symmetricSecret`. Hashed secrets and secrets sealed under another key give `undefined`.
+   */
+  async #sealedSecret(clientId: string): Promise<string | undefined> {
+    const key = this.#app.config.registration.secretEncryptionKey
+    if (key === undefined) return undefined
+    const record = await this.#app.store.findClient(clientId)
+    if (record?.clientSecretEncrypted === undefined) return undefined
+    try {
+      return openSecret(record.clientSecretEncrypted, secretKeyBytes(key) as Buffer, clientId)
+    } catch {
+      return undefined // tampered with, or sealed under another key: HMAC use fails closed
+    }
   }
 
   /**
