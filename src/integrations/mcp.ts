@@ -21,6 +21,12 @@ import type { RegistrarApp } from '../index.js'
  */
 export type RegistrarForMcp = ClientRegistry & Pick<RegistrarApp, 'config' | 'registrar' | 'router'>
 
+/** Options of {@link McpIntegration}. */
+export interface McpIntegrationOptions {
+  /** Problems that reach no client (a failed `recordUse`). Default: `console.warn`. */
+  onError?: (err: unknown, context: string) => void
+}
+
 /** What the SDK's authorization server can serve (its token handler's grants, its authorize handler). */
 const SDK_GRANT_TYPES = ['authorization_code', 'refresh_token']
 const SDK_RESPONSE_TYPES = ['code']
@@ -46,11 +52,14 @@ const MAX_FORM_BYTES = 64 * 1024
 export class McpIntegration {
   readonly #app: RegistrarForMcp
   readonly #standIn = randomBytes(32).toString('base64url')
+  readonly #onError: (err: unknown, context: string) => void
   /** The SDK's `OAuthRegisteredClientsStore`, backed by Registrar's `getClient`. */
   readonly clientsStore: OAuthRegisteredClientsStore
 
-  constructor(app: RegistrarForMcp) {
+  constructor(app: RegistrarForMcp, options: McpIntegrationOptions = {}) {
     this.#app = app
+    this.#onError =
+      options.onError ?? ((err, context) => console.warn(`registrar/mcp: ${context}:`, String(err)))
     this.clientsStore = {
       getClient: async (clientId) => {
         const client = await app.getClient(clientId)
@@ -66,8 +75,8 @@ export class McpIntegration {
   /**
    * Express middleware for the token and revocation endpoints: authenticates the client through
    * Registrar (RFC 6749 §2.3, RFC 7523), answers `invalid_client` (401, `WWW-Authenticate`) or
-   * `invalid_request` itself, and otherwise rewrites the parsed body into what the SDK's own
-   * client check accepts for the authenticated client.
+   * `invalid_request` itself, and otherwise records the use (`recordUse`) and rewrites the
+   * parsed body into what the SDK's own client check accepts for the authenticated client.
    */
   clientAuthentication(): RequestHandler {
     return (req, res, next) => {
@@ -241,6 +250,9 @@ export class McpIntegration {
       sendError(res, err, this.issuer)
       return
     }
+    this.#app
+      .recordUse(client.client_id)
+      .catch((err) => this.#onError(err, `recordUse(${client.client_id}) failed`))
     // the SDK's own client check, now given what it accepts for the authenticated client
     const body: Record<string, string> = {}
     for (const [name, value] of params) {
@@ -323,8 +335,9 @@ export class McpIntegration {
 export function registrarAuthRouter(
   app: RegistrarForMcp,
   options: AuthRouterOptions,
+  integration: McpIntegrationOptions = {},
 ): RequestHandler {
-  return new McpIntegration(app).router(options)
+  return new McpIntegration(app, integration).router(options)
 }
 
 const CREDENTIAL_PARAMETERS = new Set([

@@ -68,7 +68,7 @@ describe('registrar/oidc-provider configuration', () => {
   })
 })
 
-describe('registrar/oidc-provider leaves static clients alone', () => {
+describe('registrar/oidc-provider in process: static clients, recordUse', () => {
   let app: RegistrarApp
   let url: string
   const server = createServer()
@@ -111,6 +111,38 @@ describe('registrar/oidc-provider leaves static clients alone', () => {
       })
     assert.equal((await token('a-static-secret-of-the-host')).status, 200)
     assert.equal((await token('wrong')).status, 401)
+  })
+
+  it("recordUse on oidc-provider's grant.success: a registered client's last-used time is stored", async () => {
+    const created = await fetch(`${url}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        redirect_uris: ['https://app.example.com/cb'],
+        grant_types: ['authorization_code', 'client_credentials'],
+      }),
+    })
+    assert.equal(created.status, 201)
+    const { client_id, client_secret } = (await created.json()) as Record<string, string>
+    assert.equal((await app.store.findClient(client_id as string))?.lastUsedAt, undefined)
+    const granted = await fetch(`${url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: client_id as string,
+        client_secret: client_secret as string,
+      }),
+    })
+    assert.equal(granted.status, 200)
+    // the write follows the response (fire and forget); 5 s is a generous bound
+    const deadline = Date.now() + 5000
+    let lastUsedAt: number | undefined
+    while (lastUsedAt === undefined && Date.now() < deadline) {
+      lastUsedAt = (await app.store.findClient(client_id as string))?.lastUsedAt
+      if (lastUsedAt === undefined) await new Promise((r) => setTimeout(r, 50))
+    }
+    assert.equal(typeof lastUsedAt, 'number')
   })
 })
 

@@ -1,6 +1,7 @@
 // The MCP SDK client's auth() against examples/mcp-server: the SDK's authorization server with
 // Registrar as its client registry, driven as a child process over loopback (issue 10, "Proofs").
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -10,7 +11,8 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js'
-import type { JsonBody } from '../helpers.js'
+import { openStore } from '../../src/storage/open-store.js'
+import { type JsonBody, tempDir } from '../helpers.js'
 import { type Example, followToClient, startExample, visit } from './support.js'
 
 /** An in-memory OAuthClientProvider whose "browser" is {@link followToClient}. */
@@ -76,12 +78,17 @@ async function connectAndEcho(mcp: Example, provider: HeadlessProvider) {
 
 describe('the MCP SDK client at the MCP example (open registration, --auto-login)', () => {
   let mcp: Example
+  const scratch = tempDir('registrar-mcp-')
+  const store = `sqlite:${join(scratch.dir, 'registrar.db')}`
   before(async () => {
-    mcp = await startExample('mcp-server', ['--auto-login', '--store', 'memory'], {
+    mcp = await startExample('mcp-server', ['--auto-login', '--store', store], {
       log: { level: 'warn' },
     })
   })
-  after(() => mcp?.stop())
+  after(async () => {
+    await mcp?.stop()
+    scratch.cleanup()
+  })
 
   const metadata = (method: string, redirect: string): OAuthClientMetadata => ({
     client_name: `registrar test (${method})`,
@@ -132,6 +139,15 @@ describe('the MCP SDK client at the MCP example (open registration, --auto-login
     const refreshed = await token({}, { authorization: `Basic ${basic}` })
     assert.equal(refreshed.status, 200, await refreshed.clone().text())
     assert.ok(((await refreshed.json()) as JsonBody).access_token)
+
+    // recordUse on authenticated token requests: the store of record has a last-used time
+    const records = await openStore(store)
+    try {
+      const record = await records.findClient(information.client_id)
+      assert.equal(typeof record?.lastUsedAt, 'number')
+    } finally {
+      await records.close()
+    }
   })
 
   it('AS-6749-4.1.2.1-a: unknown client or unregistered redirect URI: an error page, never a redirect', async () => {
