@@ -138,7 +138,8 @@ async function formBody(request: Request, maxBytes: number): Promise<URLSearchPa
     if (done) break
     size += value.byteLength
     if (size > maxBytes) {
-      await reader.cancel().catch(() => {})
+      // not awaited: cancelling one branch of a tee settles only once the host's branch is too
+      reader.cancel().catch(() => {})
       throw invalidAuthenticationRequest('the request body is too large', 'malformed_request')
     }
     chunks.push(value)

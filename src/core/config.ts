@@ -590,6 +590,7 @@ function isOptionalKey(key: string): boolean {
   return [
     'registration.secretEncryptionKey',
     'clientAuthentication.tlsClientAuthCaFile',
+    'fetch.caFile',
     'policies.anonymous',
     'policies.initialAccessToken',
   ].includes(key)
