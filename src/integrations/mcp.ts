@@ -10,7 +10,7 @@ import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/share
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { registrarMiddleware } from '../adapters/express.js'
 import { clientAuthenticationErrorHeaders } from '../as/errors.js'
-import type { ClientRegistry, RegisteredClient } from '../as/types.js'
+import type { AuthenticateClientOptions, ClientRegistry, RegisteredClient } from '../as/types.js'
 import { RegistrationError } from '../core/errors.js'
 import type { RegistrarApp } from '../index.js'
 
@@ -25,6 +25,12 @@ export type RegistrarForMcp = ClientRegistry & Pick<RegistrarApp, 'config' | 're
 export interface McpIntegrationOptions {
   /** Problems that reach no client (a failed `recordUse`). Default: `console.warn`. */
   onError?: (err: unknown, context: string) => void
+  /**
+   * The client's TLS certificate for `tls_client_auth` / `self_signed_tls_client_auth` (RFC 8705
+   * §2), as your TLS terminator hands it over (as-side AS-BP-15: never from a header anyone can
+   * send). Without it, those methods fail as `invalid_client`.
+   */
+  clientCertificate?: (req: Request) => AuthenticateClientOptions['clientCertificate'] | undefined
 }
 
 /** What the SDK's authorization server can serve (its token handler's grants, its authorize handler). */
@@ -53,6 +59,7 @@ export class McpIntegration {
   readonly #app: RegistrarForMcp
   readonly #standIn = randomBytes(32).toString('base64url')
   readonly #onError: (err: unknown, context: string) => void
+  readonly #certificate: McpIntegrationOptions['clientCertificate']
   /** The SDK's `OAuthRegisteredClientsStore`, backed by Registrar's `getClient`. */
   readonly clientsStore: OAuthRegisteredClientsStore
 
@@ -60,6 +67,7 @@ export class McpIntegration {
     this.#app = app
     this.#onError =
       options.onError ?? ((err, context) => console.warn(`registrar/mcp: ${context}:`, String(err)))
+    this.#certificate = options.clientCertificate
     this.clientsStore = {
       getClient: async (clientId) => {
         const client = await app.getClient(clientId)
@@ -239,10 +247,14 @@ export class McpIntegration {
     const params = await formParameters(req, res)
     if (params === undefined) return
     let client: RegisteredClient
+    const certificate = this.#certificate?.(req)
     try {
       ;({ client } = await this.#app.authenticateClient(
         { headers: req.headers, body: params, query: queryParameters(req) },
-        { endpoint: `${this.issuer}${req.path}` },
+        {
+          endpoint: `${this.issuer}${req.path}`,
+          ...(certificate !== undefined && { clientCertificate: certificate }),
+        },
       ))
     } catch (err) {
       // a refusal is answered here; anything else is a fault for the host's error handler
