@@ -354,7 +354,8 @@ export class ClientAuthenticator {
     if (!cert) throw this.#fail('invalid_certificate', context.attempt, 'no client certificate')
     const { metadata } = active.client
     if (method === 'tls_client_auth') {
-      if (!chainsToTrustAnchor(cert, this.#o.trustAnchors, this.#o.now() * 1000)) {
+      const skewMs = this.#o.clockSkew * 1000
+      if (!chainsToTrustAnchor(cert, this.#o.trustAnchors, this.#o.now() * 1000, skewMs)) {
         throw this.#fail('invalid_certificate', context.attempt, 'not issued by a trust anchor')
       }
       if (!matchesRegisteredSubject(cert, metadata)) {

@@ -112,7 +112,7 @@ export class ClientRegistryService
       clockSkew: settings.clockSkew,
       maxBodyBytes: config.limits.maxBodyBytes,
       signingAlgorithms: registrar.rules.token_endpoint_auth_signing_alg_values_supported,
-      lookup: (id) => this.#cache.get(id),
+      lookup: (id) => (usableId(id) ? this.#cache.get(id) : Promise.resolve(undefined)),
       store,
       keys: new ClientKeySets({
         fetch,
@@ -183,9 +183,7 @@ export class ClientRegistryService
    * awaiting approval (any status but `active`). Rejects only when the store cannot answer (503).
    */
   async getClient(clientId: string): Promise<RegisteredClient | undefined> {
-    if (typeof clientId !== 'string' || clientId === '' || clientId.length > MAX_CLIENT_ID) {
-      return undefined
-    }
+    if (!usableId(clientId)) return undefined
     return (await this.#cache.get(clientId))?.client
   }
 
@@ -232,7 +230,7 @@ export class ClientRegistryService
    * down) is tried again on the next call.
    */
   async recordUse(clientId: string): Promise<void> {
-    if (typeof clientId !== 'string' || clientId === '' || clientId.length > MAX_CLIENT_ID) return
+    if (!usableId(clientId)) return
     const now = this.#now()
     const last = this.#recentUses.get(clientId)
     if (last !== undefined && now - last < USE_INTERVAL) return
@@ -250,6 +248,14 @@ export class ClientRegistryService
     await this.#watching
     await Promise.all(this.#unsubscribe.splice(0).map((unsubscribe) => unsubscribe()))
   }
+}
+
+/**
+ * An id worth asking the store about: no client has an empty or an overlong id, and such ids must
+ * not fill the cache of unknown ids with large keys.
+ */
+function usableId(clientId: unknown): clientId is string {
+  return typeof clientId === 'string' && clientId !== '' && clientId.length <= MAX_CLIENT_ID
 }
 
 /**

@@ -30,12 +30,13 @@ export function parseTrustAnchors(pem: string | Buffer): X509Certificate[] {
   return blocks.map((block) => new X509Certificate(block))
 }
 
-function validAt(cert: X509Certificate, nowMs: number): boolean {
-  return Date.parse(cert.validFrom) <= nowMs && nowMs <= Date.parse(cert.validTo)
+function validAt(cert: X509Certificate, nowMs: number, skewMs: number): boolean {
+  return Date.parse(cert.validFrom) - skewMs <= nowMs && nowMs <= Date.parse(cert.validTo) + skewMs
 }
 
 /**
- * RFC 8705 §2.1 (PKI method): the certificate is valid now, is no CA certificate, may be used for
+ * RFC 8705 §2.1 (PKI method): the certificate is valid now (within the clock skew), is no CA
+ * certificate, may be used for
  * client authentication (when it has an extended key usage at all), and is signed by one of the
  * configured trust anchors, itself a CA valid now. Intermediate CAs are trusted by listing them
  * among the anchors: hosts hand over the leaf certificate only.
@@ -44,14 +45,15 @@ export function chainsToTrustAnchor(
   cert: X509Certificate,
   anchors: readonly X509Certificate[],
   nowMs: number,
+  skewMs: number,
 ): boolean {
-  if (cert.ca || !validAt(cert, nowMs)) return false
+  if (cert.ca || !validAt(cert, nowMs, skewMs)) return false
   const eku = cert.keyUsage
   if (eku !== undefined && !eku.includes(CLIENT_AUTH_EKU)) return false
   return anchors.some(
     (anchor) =>
       anchor.ca &&
-      validAt(anchor, nowMs) &&
+      validAt(anchor, nowMs, skewMs) &&
       cert.checkIssued(anchor) &&
       cert.verify(anchor.publicKey),
   )

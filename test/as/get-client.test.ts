@@ -241,6 +241,28 @@ describe('getClient (issue 10 item 1)', () => {
     }
   })
 
+  it('an overlong or empty client_id is no lookup: refused without reading the store or filling the cache', async () => {
+    const store = new CountingStore()
+    const app = await makeApp({}, { store })
+    try {
+      await app.clientRegistry.ready()
+      store.finds = 0
+      const { basic, rejectsWith, tokenRequest } = await import('./support.js')
+      await rejectsWith(
+        app.authenticateClient(tokenRequest({}, { authorization: basic('x'.repeat(3000), 'y') })),
+        'invalid_client',
+      )
+      await rejectsWith(
+        app.authenticateClient(tokenRequest({ client_id: 'x'.repeat(3000) })),
+        'invalid_client',
+      )
+      assert.equal(await app.getClient('x'.repeat(2049)), undefined)
+      assert.equal(store.finds, 0)
+    } finally {
+      await app.close()
+    }
+  })
+
   it('a lookup under way when the client changes is not cached: the next lookup reads again', async () => {
     const store = new CountingStore()
     const app = await makeApp({ clientAuthentication: { clientCacheTtlMs: 60_000 } }, { store })
