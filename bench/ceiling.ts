@@ -1,6 +1,7 @@
 // The benchmark's ceiling: the least a bare node:http server does to answer the same requests as
 // the registrar. POST reads the body, JSON.parse's it and answers 201 with a random 256-bit
-// client_id; GET answers 200 with a small JSON document. Nothing is stored, validated or logged.
+// client_id, or for a form body (W5's token requests) parses it and answers 200; GET answers 200
+// with a small JSON document. Nothing is stored, validated or logged.
 // Run by bench/run.ts as plain JavaScript (transpiled, no loader), pinned like the registrar.
 //
 //   node ceiling.mjs --port 0 --host 127.0.0.1   → prints "listening on http://HOST:PORT"
@@ -22,6 +23,13 @@ const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
       let body: string
+      if (req.headers['content-type'] === 'application/x-www-form-urlencoded') {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+        res.statusCode = 200
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({ grant_type: form.get('grant_type') }))
+        return
+      }
       try {
         JSON.parse(Buffer.concat(chunks).toString('utf8'))
         res.statusCode = 201

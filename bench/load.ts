@@ -105,10 +105,12 @@ export function exchange(
   })
 }
 
-/** A registered client's credentials, kept for RFC 7592 reads. */
+/** A registered client's credentials, kept for RFC 7592 reads and token requests. */
 export interface Registered {
   client_id: string
   registration_access_token: string
+  client_secret?: string
+  redirect_uris?: string[]
 }
 
 /**
@@ -141,6 +143,8 @@ export async function registerClients(
         kept.push({
           client_id: info.client_id,
           registration_access_token: info.registration_access_token,
+          ...(info.client_secret !== undefined && { client_secret: info.client_secret }),
+          ...(info.redirect_uris !== undefined && { redirect_uris: info.redirect_uris }),
         })
       }
     }

@@ -3,13 +3,15 @@ import type { RunStats } from './load.js'
 import type { MachineInfo, Pinning } from './servers.js'
 
 export type StoreKind = 'memory' | 'sqlite' | 'postgres'
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4'
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6'
 
 export const WORKLOAD_LABEL: Record<WorkloadId, string> = {
   W1: 'W1 register',
   W2: 'W2 read @1k',
   W3: 'W3 reject',
   W4: 'W4 read @scale',
+  W5: 'W5 authenticate @1k',
+  W6: 'W6 lookup @1k',
 }
 
 /** Medians over the repetitions of one server's runs (non-2xx and errors: sums). */
@@ -196,7 +198,9 @@ export function renderMarkdown(result: BenchResult): string {
     lines.push(
       '',
       'Ratio: median registrar req/s ÷ median ceiling req/s (a bare `node:http` server that parses the ' +
-        'same JSON body and answers 201 with a random 256-bit id, or 200 to a GET), measured in the same run. ' +
+        'same JSON body and answers 201 with a random 256-bit id, 200 to a form POST (W5) or to a GET), ' +
+        'measured in the same run. W5 and W6 run an AS token and authorization endpoint on the built ' +
+        'package (bench/as-server.ts): authenticateClient (client_secret_basic), getClient + matchRedirectUri. ' +
         'Ratio per CPU-s: the same ratio for requests per CPU-second of the server process ' +
         '(from /proc), which a busy machine disturbs less. W3 answers are 400 by design; its non-2xx ' +
         'count is every request. Memory per client: ' +

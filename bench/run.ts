@@ -42,11 +42,14 @@ Workloads:
   W2  GET /register/{id} (RFC 7592 read), round-robin over 1,000 registered clients
   W3  POST /register with an invalid redirect URI (400)
   W4  register --scale-clients clients (default 100,000), then W2 again; memory per client
+  W5  POST /token of an AS on Registrar: authenticateClient (client_secret_basic), round-robin
+      over 1,000 clients, then 200 (bench/as-server.ts)
+  W6  GET /authorize of the same AS: getClient + matchRedirectUri, round-robin over 1,000 clients
 
 Options:
   --quick                W1 on memory and SQLite, 1 repetition of 5 s: under a minute
   --stores LIST          memory,sqlite,postgres                         (default all three)
-  --workloads LIST       W1,W2,W3,W4                                     (default all four)
+  --workloads LIST       W1,W2,W3,W4,W5,W6                               (default all six)
   --duration S           seconds per autocannon run                      (default 10; quick 5)
   --warmup S             unmeasured run per server before the first      (default 2; quick 1)
   --reps N               repetitions (medians of N)                      (default 3; quick 1)
@@ -147,11 +150,11 @@ function options(argv: string[]): Options | undefined {
     return n
   }
   const against = values.against === undefined ? undefined : resolve(values.against)
-  const workloads = list(
+  const workloads = list<WorkloadId>(
     values.workloads,
-    ['W1', 'W2', 'W3', 'W4'],
-    quick ? ['W1'] : ['W1', 'W2', 'W3', 'W4'],
-  ).filter((w) => !(against && w === 'W4'))
+    ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'],
+    quick ? ['W1'] : ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'],
+  ).filter((w) => !(against && (w === 'W4' || w === 'W5' || w === 'W6')))
   return {
     quick,
     stores: list(
@@ -210,7 +213,7 @@ interface Session {
 interface Context {
   opts: Options
   pinning: Pinning
-  scripts: { ceiling: string; serverWithGc: string }
+  scripts: { ceiling: string; serverWithGc: string; asServer: string }
   sqliteDir: string
   sessions: number
 }
@@ -277,6 +280,24 @@ async function openSession(kind: StoreKind, group: string, ctx: Context): Promis
       undo.push(() => server.stop())
       return server
     }
+    const startAsServer = async (storeUrl: string, profileName: string) => {
+      // the built package of the registrar under test
+      const dist = join(dirname(dirname(ctx.opts.bin)), 'dist/index.js')
+      const args = ['--dist', dist, '--store', storeUrl, '--port', '0', '--host', '127.0.0.1']
+      let server: RunningServer
+      try {
+        server = await startServer(ctx.scripts.asServer, args, {
+          pinning: ctx.pinning,
+          nodeFlags: profile(profileName),
+          captureStderr: true,
+        })
+      } catch (err) {
+        if (!(err instanceof StartError)) throw err
+        throw new StoreUnavailable(`as-server ${(err as Error).message}`)
+      }
+      undo.push(() => server.stop())
+      return server
+    }
     const against = ctx.opts.against
     const ceiling = against
       ? await startRegistrar(against, await freshStore(), `${kind}-${group}-before`)
@@ -286,7 +307,9 @@ async function openSession(kind: StoreKind, group: string, ctx: Context): Promis
         })
     if (!against) undo.push(() => ceiling.stop())
     const storeUrl = await freshStore()
-    const registrar = await startRegistrar(ctx.opts.bin, storeUrl, `${kind}-${group}`)
+    const registrar = /W5|W6/.test(group)
+      ? await startAsServer(storeUrl, `${kind}-${group}`)
+      : await startRegistrar(ctx.opts.bin, storeUrl, `${kind}-${group}`)
     return { registrar, ceiling, storeUrl, close }
   } catch (err) {
     await close()
@@ -360,6 +383,9 @@ const POST_W3 = { method: 'POST', headers: JSON_HEADERS, body: W3_BODY }
 function targetFor(kind: StoreKind, w: WorkloadId): number | undefined {
   if (w === 'W1') return kind === 'memory' ? 0.6 : kind === 'sqlite' ? 0.45 : undefined
   if (w === 'W2' || w === 'W3') return 0.7
+  // issue 10: targets on memory; SQLite and PostgreSQL read through the same in-process cache
+  if (w === 'W5') return kind === 'memory' ? 0.5 : undefined
+  if (w === 'W6') return kind === 'memory' ? 0.7 : undefined
   return undefined
 }
 
@@ -408,6 +434,7 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
     opts.workloads.filter((w) => w === 'W1'),
     opts.workloads.filter((w) => w === 'W3'),
     opts.workloads.filter((w) => w === 'W2' || w === 'W4'),
+    opts.workloads.filter((w) => w === 'W5' || w === 'W6'),
   ].filter((g) => g.length > 0)
   for (const group of groups) {
     const name = group.join('+')
@@ -491,6 +518,11 @@ async function runGroup(
         },
       ]),
     )
+    return
+  }
+
+  if (group[0] === 'W5' || group[0] === 'W6') {
+    await runAsSide(kind, group, s, ctx, store)
     return
   }
 
@@ -594,6 +626,95 @@ async function runGroup(
   }
   if (vsW2 !== undefined) w4.target = '≥ 0.90 × W2'
   store.workloads.push(w4)
+}
+
+const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' }
+const TOKEN_BODY = 'grant_type=client_credentials'
+const REDIRECT_URI = WEB_CLIENT.redirect_uris[0] as string
+
+/**
+ * W5 and W6 on the AS server (bench/as-server.ts) over 1,000 clients registered through it: token
+ * requests with client_secret_basic, and authorization-endpoint lookups. The ceiling answers the
+ * same requests with 200 after parsing the form (W5) or at once (W6).
+ */
+async function runAsSide(
+  kind: StoreKind,
+  group: WorkloadId[],
+  s: Session,
+  ctx: Context,
+  store: StoreResult,
+): Promise<void> {
+  const { opts } = ctx
+  log(`${kind}: registering ${READ_CLIENTS} clients`)
+  const seed = await registerClients(s.registrar.url, W1_BODY, READ_CLIENTS, {
+    concurrency: opts.connections,
+  })
+  const basic = seed.kept.map(
+    (c) =>
+      `Basic ${Buffer.from(`${c.client_id}:${encodeURIComponent(c.client_secret as string)}`).toString('base64')}`,
+  )
+  const authorize = seed.kept.map(
+    (c) => `/authorize?client_id=${c.client_id}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`,
+  )
+  const first = seed.kept[0] as Registered
+  for (const server of [s.registrar, s.ceiling]) {
+    await expect(
+      server,
+      '/token',
+      {
+        method: 'POST',
+        headers: { ...FORM_HEADERS, authorization: basic[0] as string },
+        body: TOKEN_BODY,
+      },
+      (status) => (status === 200 ? undefined : 'expected 200'),
+    )
+    await expect(server, authorize[0] as string, { method: 'GET' }, (status) =>
+      status === 200 ? undefined : 'expected 200',
+    )
+  }
+  await expect(
+    s.registrar,
+    '/token',
+    {
+      method: 'POST',
+      headers: { ...FORM_HEADERS, authorization: basic[1] as string },
+      body: TOKEN_BODY,
+    },
+    (status, b) =>
+      status === 200 && b.client_id === seed.kept[1]?.client_id ? undefined : 'expected the client',
+  )
+  await expect(
+    s.registrar,
+    `/authorize?client_id=${first.client_id}&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
+    { method: 'GET' },
+    (status) => (status === 400 ? undefined : 'expected 400 for a foreign redirect URI'),
+  )
+  const label = (w: WorkloadId) => `${kind} ${WORKLOAD_LABEL[w]}`
+  if (group.includes('W5')) {
+    let k = 0
+    const requests = () => [
+      {
+        method: 'POST' as const,
+        path: '/token',
+        body: TOKEN_BODY,
+        setupRequest: (req: LoadRequest) => ({
+          ...req,
+          headers: { ...FORM_HEADERS, authorization: basic[k++ % basic.length] as string },
+        }),
+      },
+    ]
+    store.workloads.push(result(ctx, kind, 'W5', await interleaved(s, label('W5'), requests, ctx)))
+  }
+  if (group.includes('W6')) {
+    let k = 0
+    const requests = () => [
+      {
+        method: 'GET' as const,
+        setupRequest: (req: LoadRequest) => ({ ...req, path: authorize[k++ % authorize.length] }),
+      },
+    ]
+    store.workloads.push(result(ctx, kind, 'W6', await interleaved(s, label('W6'), requests, ctx)))
+  }
 }
 
 /** The commit of the checkout that `bin` belongs to. */

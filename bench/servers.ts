@@ -101,7 +101,12 @@ export function fileSystemOf(path: string): string {
  * The two server scripts are TypeScript; they are transpiled once into a temporary directory and
  * run by plain `node`, so no loader (tsx) sits inside a process under measurement.
  */
-export function prepareScripts(): { ceiling: string; serverWithGc: string; cleanup: () => void } {
+export function prepareScripts(): {
+  ceiling: string
+  serverWithGc: string
+  asServer: string
+  cleanup: () => void
+} {
   const dir = mkdtempSync(join(tmpdir(), 'registrar-bench-js-'))
   const out = (name: string) => {
     const source = readFileSync(join(ROOT, 'bench', `${name}.ts`), 'utf8')
@@ -116,6 +121,7 @@ export function prepareScripts(): { ceiling: string; serverWithGc: string; clean
   return {
     ceiling: out('ceiling'),
     serverWithGc: out('server-with-gc'),
+    asServer: out('as-server'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   }
 }

@@ -7,6 +7,8 @@ import {
   type RunningServer,
 } from './adapters/node.js'
 import { createWebAdapter } from './adapters/web.js'
+import { type ClientRegistryService, createClientRegistry } from './as/client-registry.js'
+import type { ClientRegistry } from './as/types.js'
 import { resolveConfig } from './config/resolve.js'
 import type { RegistrarConfig, RegistrarConfigInput } from './config/schema.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
@@ -46,9 +48,15 @@ export interface CreateRegistrarOptions {
  * @see [RFC 7592 §2](https://www.rfc-editor.org/rfc/rfc7592.html#section-2)
  * @see [RFC 8414 §3](https://www.rfc-editor.org/rfc/rfc8414.html#section-3)
  */
-export interface RegistrarApp {
+export interface RegistrarApp extends Required<ClientRegistry> {
   /** The domain object; emits `registration.*` events. */
   readonly registrar: Registrar
+  /**
+   * The AS side (`getClient`, `authenticateClient`, `matchRedirectUri`, `recordUse`,
+   * `symmetricSecret`, also on the app itself); emits `client.authenticated` and
+   * `client.authentication_failed`.
+   */
+  readonly clientRegistry: ClientRegistryService
   /** The resolved, frozen configuration. */
   readonly config: Readonly<RegistrarConfig>
   /** The store of record (the one passed in, or the one opened from a URL). */
@@ -171,8 +179,16 @@ export function composeRegistrar(
   const metrics = createMetrics(config)
   if (metrics) store = metrics.instrumentStore(store)
   const fetcher = deps.fetch ?? safeFetchFor(config)
+  const fetch = metrics ? metrics.instrumentFetch(fetcher) : fetcher
   const registrar = buildRegistrar(config, store, {
-    fetch: metrics ? metrics.instrumentFetch(fetcher) : fetcher,
+    fetch,
+    ...(deps.clock !== undefined && { clock: deps.clock }),
+  })
+  const caFile = config.clientAuthentication.tlsClientAuthCaFile
+  const clientRegistry = createClientRegistry({
+    registrar,
+    fetch,
+    ...(caFile !== undefined && { tlsClientAuthTrustAnchors: readFileSync(caFile) }),
     ...(deps.clock !== undefined && { clock: deps.clock }),
   })
   let rateLimiter = deps.rateLimiter ?? memoryRateLimiter(config)
@@ -185,6 +201,8 @@ export function composeRegistrar(
     ...(deps.clock !== undefined && { clock: deps.clock }),
     ...(deps.maintenance !== undefined && { maintenance: deps.maintenance }),
   })
+  // authentication outcomes feed the metrics and the audit trail's failure-burst detector
+  operations.observeClientAuthentication(clientRegistry)
   // the admin and metrics routers answer only their own paths, and only when enabled
   const router = composeRouters([
     ...operations.routers,
@@ -210,6 +228,12 @@ export function composeRegistrar(
   const handle = createWebAdapter(router, { maxBodyBytes })
   return {
     registrar,
+    clientRegistry,
+    getClient: (clientId) => clientRegistry.getClient(clientId),
+    authenticateClient: (request, options) => clientRegistry.authenticateClient(request, options),
+    matchRedirectUri: (client, redirectUri) => clientRegistry.matchRedirectUri(client, redirectUri),
+    recordUse: (clientId) => clientRegistry.recordUse(clientId),
+    symmetricSecret: (clientId) => clientRegistry.symmetricSecret(clientId),
     config,
     store,
     router,
@@ -227,6 +251,7 @@ export function composeRegistrar(
       }),
     createInitialAccessToken: (o = {}) => createInitialAccessToken(store, o),
     close: async () => {
+      await clientRegistry.close()
       await operations.close()
       await rateLimiter?.close()
     },

@@ -4,6 +4,7 @@
 export type { RunningServer } from './adapters/node.js'
 export type { CreateRegistrarOptions, RegistrarApp } from './app.js'
 export { createRegistrar } from './app.js'
+export * from './as/index.js'
 export { ConfigError, DEFAULTS } from './config/resolve.js'
 export type {
   RegistrarConfig,
@@ -18,6 +19,8 @@ export { RegistrationError } from './core/errors.js'
 export type { RegistrationEvaluation, RegistrationEvents } from './core/registration.js'
 export { Registrar } from './core/registration.js'
 export type {
+  ClientAssertionRecord,
+  ClientChangeEvent,
   ClientRecord,
   CreateClientOptions,
   InitialAccessTokenRecord,

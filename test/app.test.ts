@@ -46,11 +46,17 @@ describe('the composition root', () => {
   it('the root exports only what README "Library" documents', async () => {
     const root = await import('../src/index.js')
     assert.deepEqual(Object.keys(root).sort(), [
+      // README "The AS side"
+      'ClientRegistryService',
       'ConfigError',
       'DEFAULTS',
       'Registrar',
       'RegistrationError',
+      'clientAuthenticationErrorHeaders',
+      'clientAuthenticationErrorResponse',
+      'createClientRegistry',
       'createRegistrar',
+      'matchRedirectUri',
     ])
   })
 

@@ -103,4 +103,16 @@ export interface ClientRegistry {
   matchRedirectUri(client: RegisteredClient, redirectUri: string | undefined): string | undefined
   /** Records that the client was used now; written at most once a minute per client. */
   recordUse(clientId: string): Promise<void>
+  /**
+   * The secret in plaintext, for a client whose metadata makes it a key: `client_secret_jwt`
+   * (RFC 7523 §2.2 HMAC), HS-signed responses (RFC 7518 §3.2; OIDC Core §10.1) or symmetric
+   * encryption (OIDC Core §10.2). Opened from the sealed copy Registrar keeps of exactly these
+   * secrets (`registration.secretEncryptionKey`); `undefined` for every other client, whose secret
+   * is stored hashed and cannot be recovered, and for unknown, deleted or disabled clients.
+   *
+   * Needed by an AS that verifies or signs with the secret itself (oidc-provider's
+   * `client.symmetricKeyStore`). Optional so that a registry without sealed secrets still fits:
+   * integrations then refuse those clients' HMAC use (fail closed).
+   */
+  symmetricSecret?(clientId: string): Promise<string | undefined>
 }

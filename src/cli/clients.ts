@@ -19,9 +19,10 @@ const HELP = `Usage: registrar clients <list|show|approve|delete> [options]
 
 Administration of registered clients, straight on the store (no server needed).
 
-  registrar clients list [--json]     client_id, name, created, auth method, redirect hosts, status
-  registrar clients show ID           the client's registration as JSON, with its version
-                                      (credentials never shown)
+  registrar clients list [--json]     client_id, name, created, auth method, redirect hosts, status,
+                                      last used (recorded by the AS, at most once a minute)
+  registrar clients show ID           the client's registration as JSON, with its version and last
+                                      use (credentials never shown)
   registrar clients delete ID         deletes the client, its secret and its registration access token
   registrar clients approve ID --version N
                                       activates a pending client (a requireApproval policy), if its
@@ -46,6 +47,7 @@ export function clientView(c: ClientRecord): Record<string, unknown> {
     }),
     updated_at: c.updatedAt,
     version: c.version,
+    ...(c.lastUsedAt !== undefined && { last_used_at: c.lastUsedAt }),
     metadata: c.metadata,
     ...(c.software_statement !== undefined && { software_statement: c.software_statement }),
   }
@@ -107,11 +109,11 @@ export const clients: Command = {
           c.metadata.token_endpoint_auth_method,
           truncate(redirectHosts(c), 48),
           c.status,
+          isoTime(c.lastUsedAt),
         ].map(cell),
       )
-      process.stdout.write(
-        `${table(['CLIENT_ID', 'NAME', 'CREATED', 'AUTH METHOD', 'REDIRECT HOSTS', 'STATUS'], rows)}\n`,
-      )
+      const header = ['CLIENT_ID', 'NAME', 'CREATED', 'AUTH METHOD', 'REDIRECT HOSTS', 'STATUS']
+      process.stdout.write(`${table([...header, 'LAST USED'], rows)}\n`)
       return 0
     }
     if (sub === 'approve') {

@@ -608,6 +608,32 @@ export const configSchema = z
           doc: 'Simultaneous connections to `registrar serve` / `listen()`; `0` = no limit.',
         }),
       }),
+      clientAuthentication: section({
+        strictMethod: setting(bool().default(false), {
+          doc: 'Enforce `client_secret_basic` and `client_secret_post` exactly as registered; by default either is accepted for the other (both prove the same secret; openid-client 6 posts for a basic client).',
+        }),
+        strictAudience: setting(bool().default(false), {
+          doc: "A client assertion's `aud` must be the issuer as its only value (RFC 10070 §3); by default the token endpoint or the URL of the endpoint called is accepted too.",
+        }),
+        maxAssertionLifetime: setting(
+          z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(600),
+          {
+            doc: 'Longest a client assertion may still be valid (`exp` − now), in seconds; its `jti` is remembered that long (RFC 7523 §3).',
+          },
+        ),
+        clockSkew: setting(nonNegativeInt().default(15), {
+          doc: "Seconds of tolerance on a client assertion's `exp`, `nbf` and `iat`.",
+        }),
+        tlsClientAuthCaFile: setting(
+          z.string({ error: 'must be a file path' }).min(1, 'must be a file path').optional(),
+          {
+            doc: 'PEM file of the CA certificates `tls_client_auth` client certificates must be issued by (RFC 8705 §2.1); required when `tls_client_auth` is offered.',
+          },
+        ),
+        clientCacheTtlMs: setting(nonNegativeInt().default(5000), {
+          doc: 'How long a client looked up by the AS stays cached in process, in ms; `0` = no cache. Changes through this process are seen at once, and on PostgreSQL those of other instances too (LISTEN/NOTIFY); otherwise this is how stale a lookup may be.',
+        }),
+      }),
       admin: section({
         enabled: setting(bool().default(false), {
           doc: 'Serve the admin API (`ISSUER/admin/api`) and the web console (`ISSUER/admin`), authenticated with admin tokens (`registrar admin-token create`), never with registration credentials.',

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events'
-import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose'
 import { type RegistrarConfig, secretKeyBytes } from '../config/schema.js'
 import { needsPlaintextSecret, needsSecret } from '../metadata/algorithms.js'
 import { publicJwks } from '../metadata/jwks.js'
@@ -150,7 +149,6 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   readonly #now: () => number
   readonly #fetch: OutboundFetch
   readonly #statements: SoftwareStatementVerifier
-  readonly #clientKeySets = new Map<string, JWTVerifyGetKey>()
 
   constructor(options: RegistrarCoreOptions) {
     super()
@@ -424,34 +422,6 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         )
       }
     }
-  }
-
-  /**
-   * The public keys a client authenticates with (private_key_jwt, RFC 7523; signed request
-   * objects): its registered `jwks`, or its `jwks_uri` fetched through the SSRF-safe fetcher when
-   * needed, cached, and re-fetched when a JWT names an unknown `kid`. Undefined for an unknown
-   * client or one without keys.
-   */
-  async clientKeySet(clientId: string): Promise<JWTVerifyGetKey | undefined> {
-    const client = await this.store.findClient(clientId)
-    if (!client) return undefined
-    if (client.metadata.jwks)
-      return createLocalJWKSet(client.metadata.jwks as never) as JWTVerifyGetKey
-    const uri = client.metadata.jwks_uri
-    if (uri === undefined) return undefined
-    let keys = this.#clientKeySets.get(uri)
-    if (!keys) {
-      keys = createRemoteJWKSet(new URL(uri), {
-        [customFetch]: this.#fetch as never,
-        cooldownDuration: this.config.softwareStatement.keyRefreshCooldown * 1000,
-      }) as JWTVerifyGetKey
-      // bounded: the oldest entry goes first
-      if (this.#clientKeySets.size >= 1000) {
-        this.#clientKeySets.delete(this.#clientKeySets.keys().next().value as string)
-      }
-      this.#clientKeySets.set(uri, keys)
-    }
-    return keys
   }
 
   /**

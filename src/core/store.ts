@@ -33,6 +33,11 @@ export interface ClientRecord {
   updatedAt: number
   /** Incremented by every replace; replaceClient compares it (optimistic concurrency). */
   version: number
+  /**
+   * Seconds since the epoch of the last use recorded by {@link Store.recordClientUse}. Managed by
+   * the store: createClient and replaceClient neither write nor clear it.
+   */
+  lastUsedAt?: number
 }
 
 /** See {@link ClientRecord.status}. */
@@ -193,6 +198,24 @@ export interface CreateClientOptions {
   ceiling?: { policy: string; maxClients: number }
 }
 
+/** A client assertion's `jti` as recorded for replay detection (RFC 7523 §3 item 7). */
+export interface ClientAssertionRecord {
+  clientId: string
+  jti: string
+  /** Seconds since the epoch after which the record may be purged (the assertion's `exp` + skew). */
+  expiresAt: number
+}
+
+/**
+ * What {@link Store.watchClientChanges} reports: a client was created, replaced or deleted
+ * (`changed`); or changes may have been missed (`lost`, e.g. the notification connection broke)
+ * until `resumed`.
+ */
+export type ClientChangeEvent =
+  | { type: 'changed'; clientId: string }
+  | { type: 'lost' }
+  | { type: 'resumed' }
+
 /**
  * Persistence port of the domain. Implementations: memory, SQLite, PostgreSQL; all pass
  * `test/storage/store.contract.ts`. Every method either completes durably or rejects.
@@ -243,6 +266,28 @@ export interface Store {
   findAdminToken(tokenHash: string): Promise<AdminTokenRecord | undefined>
   listAdminTokens(): Promise<AdminTokenRecord[]>
   revokeAdminToken(id: string): Promise<boolean>
+
+  /**
+   * Records that the client was used at `now` (seconds), unless a use was already recorded within
+   * the last `minInterval` seconds: a conditional write, so N instances write at most once per
+   * interval between them. Resolves true when it wrote, false otherwise (or for an unknown client).
+   */
+  recordClientUse(clientId: string, now: number, minInterval: number): Promise<boolean>
+
+  /**
+   * Atomically records a client assertion's `(clientId, jti)` unless a record of it exists that has
+   * not expired at `now`: resolves true the first time, false for a replay (RFC 7523 §3 item 7,
+   * OIDC Core §9). Expired records are purged from time to time.
+   */
+  recordClientAssertion(assertion: ClientAssertionRecord, now: number): Promise<boolean>
+
+  /**
+   * Reports client changes as they happen, so that caches can drop their copy: writes made through
+   * this store object (every implementation that has the method), and on a shared database the
+   * writes of other processes too (PostgreSQL: `LISTEN/NOTIFY`). Resolves once the listener is
+   * live, to a function that removes it. Optional: without it, caches rely on their TTL.
+   */
+  watchClientChanges?(listener: (event: ClientChangeEvent) => void): Promise<() => Promise<void>>
 
   /** Resolves when the store answers; used by /healthz. */
   ping(): Promise<void>

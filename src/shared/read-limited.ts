@@ -3,6 +3,11 @@ export interface ReadLimitedErrors {
   tooLarge: () => Error
   /** Default: the stream's own error. */
   failed?: (cause: unknown) => Error
+  /**
+   * Do not wait for the cancellation past the limit: the stream is one branch of a tee (a cloned
+   * `Request`), whose cancellation settles only once the other branch is read too.
+   */
+  detachCancel?: boolean
 }
 
 /**
@@ -26,7 +31,8 @@ export async function readLimited(
     if (done) break
     size += value.byteLength
     if (size > limit) {
-      await reader.cancel()
+      if (errors.detachCancel) reader.cancel().catch(() => {})
+      else await reader.cancel()
       throw errors.tooLarge()
     }
     chunks.push(value)

@@ -2,6 +2,8 @@ import {
   type AdminTokenRecord,
   type AuditEntry,
   type AuditQuery,
+  type ClientAssertionRecord,
+  type ClientChangeEvent,
   type ClientCount,
   type ClientPosition,
   type ClientQuery,
@@ -13,6 +15,7 @@ import {
   registrationSource,
   type Store,
 } from '../core/store.js'
+import { ClientChangeListeners } from './client-changes.js'
 import { matchesSearch } from './rows.js'
 
 /** A stored client: its serialised record, plus what compare-and-swap and counting need. */
@@ -20,7 +23,12 @@ interface Entry {
   json: string
   version: number
   policy: string | undefined
+  /** Store-managed (recordClientUse), kept apart from the record so replaces leave it alone. */
+  lastUsedAt: number | undefined
 }
+
+/** Expired assertion records are swept at most this often (seconds). */
+const PURGE_INTERVAL = 60
 
 /**
  * In-process store, for tests and single-process deployments that accept losing everything on
@@ -34,6 +42,10 @@ export class MemoryStore implements Store {
   #audit: string[] = []
   #auditIds = 0
   readonly #adminTokens = new Map<string, AdminTokenRecord>()
+  /** `clientId NUL jti` → expiresAt. */
+  readonly #assertions = new Map<string, number>()
+  #lastPurge = 0
+  readonly #watchers = new ClientChangeListeners()
   #closed = false
 
   // Every method runs synchronously up to its return: no other call can interleave between a
@@ -50,14 +62,15 @@ export class MemoryStore implements Store {
       const { tokenHash, now } = options.initialAccessToken
       if (!this.#consume(tokenHash, now)) return false
     }
-    this.#set(client)
+    this.#set(client, undefined)
+    this.#changed(client.client_id)
     return true
   }
 
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
     this.#open()
     const entry = this.#clients.get(clientId)
-    return entry === undefined ? undefined : JSON.parse(entry.json)
+    return entry === undefined ? undefined : parseEntry(entry)
   }
 
   async replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean> {
@@ -65,7 +78,8 @@ export class MemoryStore implements Store {
     const entry = this.#clients.get(client.client_id)
     if (entry === undefined || entry.version !== expectedVersion) return false
     this.#count(entry.policy, -1)
-    this.#set(client)
+    this.#set(client, entry.lastUsedAt)
+    this.#changed(client.client_id)
     return true
   }
 
@@ -75,14 +89,18 @@ export class MemoryStore implements Store {
     if (entry === undefined) return false
     if (expectedVersion !== undefined && entry.version !== expectedVersion) return false
     this.#count(entry.policy, -1)
-    return this.#clients.delete(clientId)
+    this.#clients.delete(clientId)
+    this.#changed(clientId)
+    return true
   }
 
-  #set(client: ClientRecord): void {
+  #set(client: ClientRecord, lastUsedAt: number | undefined): void {
+    const { lastUsedAt: _managed, ...record } = client
     this.#clients.set(client.client_id, {
-      json: JSON.stringify(client),
+      json: JSON.stringify(record),
       version: client.version,
       policy: client.policy,
+      lastUsedAt,
     })
     this.#count(client.policy, 1)
   }
@@ -96,9 +114,7 @@ export class MemoryStore implements Store {
 
   async listClients(options: { limit?: number; after?: string } = {}): Promise<ClientRecord[]> {
     this.#open()
-    const all = [...this.#clients.values()]
-      .map((e) => JSON.parse(e.json) as ClientRecord)
-      .sort(byIssued)
+    const all = [...this.#clients.values()].map(parseEntry).sort(byIssued)
     const start =
       options.after === undefined ? 0 : all.findIndex((c) => c.client_id === options.after) + 1
     return all.slice(start, options.limit === undefined ? undefined : start + options.limit)
@@ -141,7 +157,7 @@ export class MemoryStore implements Store {
     this.#open()
     const out: ClientRecord[] = []
     for (const entry of this.#clients.values()) {
-      const c = JSON.parse(entry.json) as ClientRecord
+      const c = parseEntry(entry)
       if (query.status !== undefined && c.status !== query.status) continue
       if (query.policy !== undefined && c.policy !== query.policy) continue
       if (query.source !== undefined && registrationSource(c) !== query.source) continue
@@ -226,12 +242,49 @@ export class MemoryStore implements Store {
     return false
   }
 
+  async recordClientUse(clientId: string, now: number, minInterval: number): Promise<boolean> {
+    this.#open()
+    const entry = this.#clients.get(clientId)
+    if (entry === undefined) return false
+    if (entry.lastUsedAt !== undefined && entry.lastUsedAt > now - minInterval) return false
+    entry.lastUsedAt = now
+    return true
+  }
+
+  async recordClientAssertion(assertion: ClientAssertionRecord, now: number): Promise<boolean> {
+    this.#open()
+    if (now - this.#lastPurge >= PURGE_INTERVAL) {
+      this.#lastPurge = now
+      for (const [key, expiresAt] of this.#assertions) {
+        if (expiresAt < now) this.#assertions.delete(key)
+      }
+    }
+    const key = `${assertion.clientId}\u0000${assertion.jti}`
+    const recorded = this.#assertions.get(key)
+    if (recorded !== undefined && recorded >= now) return false
+    this.#assertions.set(key, assertion.expiresAt)
+    return true
+  }
+
+  /** Reports the changes made through this store object (there is no other writer). */
+  async watchClientChanges(
+    listener: (event: ClientChangeEvent) => void,
+  ): Promise<() => Promise<void>> {
+    this.#open()
+    return this.#watchers.add(listener)
+  }
+
   async ping(): Promise<void> {
     this.#open()
   }
 
   async close(): Promise<void> {
     this.#closed = true
+    this.#watchers.clear()
+  }
+
+  #changed(clientId: string): void {
+    this.#watchers.changed(clientId)
   }
 
   #consume(tokenHash: string, now: number): InitialAccessTokenRecord | undefined {
@@ -244,6 +297,12 @@ export class MemoryStore implements Store {
   #open(): void {
     if (this.#closed) throw new Error('store is closed')
   }
+}
+
+function parseEntry(entry: Entry): ClientRecord {
+  const record = JSON.parse(entry.json) as ClientRecord
+  if (entry.lastUsedAt !== undefined) record.lastUsedAt = entry.lastUsedAt
+  return record
 }
 
 function byIssued(a: ClientRecord, b: ClientRecord): number {

@@ -137,4 +137,46 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // The AS side (issue 10): when each client was last used, the replay record of client
+    // assertions (RFC 7523 §3 item 7, shared by every instance on the same database), and on
+    // PostgreSQL a NOTIFY per client change so other instances drop their cached copy at once.
+    id: '004-client-registry',
+    sqlite: [
+      'ALTER TABLE clients ADD COLUMN last_used_at INTEGER',
+      `CREATE TABLE client_assertion_jtis (
+        client_id TEXT NOT NULL,
+        jti TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (client_id, jti)
+      ) WITHOUT ROWID`,
+      'CREATE INDEX client_assertion_jtis_by_expiry ON client_assertion_jtis (expires_at)',
+    ],
+    postgres: [
+      'ALTER TABLE clients ADD COLUMN last_used_at BIGINT',
+      `CREATE TABLE client_assertion_jtis (
+        client_id TEXT COLLATE "C" NOT NULL,
+        jti TEXT COLLATE "C" NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (client_id, jti)
+      )`,
+      'CREATE INDEX client_assertion_jtis_by_expiry ON client_assertion_jtis (expires_at)',
+      // a trigger, not a NOTIFY sent by the store: writes by the admin CLI or by hand notify too.
+      // Recording a use (last_used_at alone) changes nothing a cache holds that matters.
+      `CREATE FUNCTION registrar_notify_client_change() RETURNS trigger AS $$
+      BEGIN
+        PERFORM pg_notify('registrar_client_changes',
+          CASE WHEN TG_OP = 'DELETE' THEN OLD.client_id ELSE NEW.client_id END);
+        RETURN NULL;
+      END
+      $$ LANGUAGE plpgsql`,
+      `CREATE TRIGGER clients_notify_insert_delete AFTER INSERT OR DELETE ON clients
+        FOR EACH ROW EXECUTE FUNCTION registrar_notify_client_change()`,
+      `CREATE TRIGGER clients_notify_update AFTER UPDATE ON clients
+        FOR EACH ROW WHEN (OLD.version IS DISTINCT FROM NEW.version
+          OR OLD.status IS DISTINCT FROM NEW.status
+          OR OLD.last_used_at IS NOT DISTINCT FROM NEW.last_used_at)
+        EXECUTE FUNCTION registrar_notify_client_change()`,
+    ],
+  },
 ]

@@ -5,6 +5,8 @@ import type {
   AdminTokenRecord,
   AuditEntry,
   AuditQuery,
+  ClientAssertionRecord,
+  ClientChangeEvent,
   ClientCount,
   ClientPosition,
   ClientQuery,
@@ -14,6 +16,7 @@ import type {
   Store,
 } from '../core/store.js'
 import { epochSeconds } from '../shared/epoch.js'
+import { ClientChangeListeners } from './client-changes.js'
 import { MIGRATIONS } from './migrations.js'
 import {
   type AdminTokenRow,
@@ -118,6 +121,30 @@ const LIST_AUDIT = `SELECT * FROM audit_entries
     AND ($3::bigint IS NULL OR id < $3)
   ORDER BY id DESC LIMIT $4`
 
+/** The channel migration 002's trigger notifies on every client insert, update and delete. */
+const CLIENT_CHANGES_CHANNEL = 'registrar_client_changes'
+
+/** Expired assertion records are deleted at most this often (seconds), per instance. */
+const PURGE_INTERVAL = 60
+
+/**
+ * How often the LISTEN connection is probed: a connection that died without a reset (a partition,
+ * a frozen host) is noticed within this time plus the probe's timeout, and caches stop trusting
+ * themselves until it is back.
+ */
+const LISTEN_PROBE_MS = 5000
+const LISTEN_RETRY_MAX_MS = 5000
+
+const RECORD_USE = `UPDATE clients SET last_used_at = $2
+  WHERE client_id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`
+
+// Under READ COMMITTED a concurrent insert of the same key waits for the first to commit, then
+// takes the conflict path and sees its row: exactly one of them records it.
+const RECORD_ASSERTION = `INSERT INTO client_assertion_jtis (client_id, jti, expires_at)
+  VALUES ($1, $2, $3)
+  ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at
+  WHERE client_assertion_jtis.expires_at < $4`
+
 const INSERT_TOKEN = `INSERT INTO initial_access_tokens
   (id, token_hash, created_at, expires_at, max_uses, uses, policy, description)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
@@ -151,23 +178,34 @@ const TRANSIENT_CODES = new Set([
 export class PostgresStore implements Store {
   readonly #pool: Pool
   readonly #databaseError: typeof DatabaseError
+  readonly #newListenClient: (() => Client) | undefined
+  readonly #watchers = new ClientChangeListeners()
+  #listen: ChangeListener | undefined
+  #lastPurge = 0
   #closed = false
 
-  constructor(pool: Pool, databaseError: typeof DatabaseError) {
+  /**
+   * @param newListenClient makes the dedicated (unpooled) connection that LISTENs for client
+   *   changes; without it, only the changes made through this store object are reported.
+   */
+  constructor(pool: Pool, databaseError: typeof DatabaseError, newListenClient?: () => Client) {
     this.#pool = pool
     this.#databaseError = databaseError
+    this.#newListenClient = newListenClient
   }
 
   async createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean> {
     const row = clientToRow(client)
-    if (options?.ceiling) return this.#createUnderCeiling(row, options)
+    if (options?.ceiling) {
+      return this.#changedIf(await this.#createUnderCeiling(row, options), client.client_id)
+    }
     if (!options?.initialAccessToken) {
       await this.#query(INSERT_CLIENT, row)
-      return true
+      return this.#changedIf(true, client.client_id)
     }
     const { tokenHash, now } = options.initialAccessToken
     const result = await this.#query(INSERT_CLIENT_CONSUMING_TOKEN, [...row, tokenHash, now])
-    return result.rowCount === 1
+    return this.#changedIf(result.rowCount === 1, client.client_id)
   }
 
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
@@ -179,7 +217,7 @@ export class PostgresStore implements Store {
 
   async replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean> {
     const result = await this.#query(REPLACE_CLIENT, [...clientToRow(client), expectedVersion])
-    return result.rowCount === 1
+    return this.#changedIf(result.rowCount === 1, client.client_id)
   }
 
   async deleteClient(clientId: string, expectedVersion?: number): Promise<boolean> {
@@ -190,6 +228,60 @@ export class PostgresStore implements Store {
             clientId,
             expectedVersion,
           ])
+    return this.#changedIf(result.rowCount === 1, clientId)
+  }
+
+  /**
+   * Reports client changes: at once those made through this store object, and those of every other
+   * process on the database through `LISTEN` on the channel migration 002's trigger notifies
+   * (PostgreSQL delivers a notification when its transaction commits). One dedicated connection
+   * serves every listener; when it breaks, listeners get `lost` and, once it is back, `resumed`.
+   * Resolves once the connection listens; rejects (503) when it cannot.
+   */
+  async watchClientChanges(
+    listener: (event: ClientChangeEvent) => void,
+  ): Promise<() => Promise<void>> {
+    if (this.#closed) throw new Error('store is closed')
+    const remove = this.#watchers.add(listener)
+    if (this.#newListenClient) {
+      this.#listen ??= new ChangeListener(this.#newListenClient, this.#watchers)
+      try {
+        await this.#listen.ready()
+      } catch (err) {
+        await remove()
+        throw storeUnavailable(err)
+      }
+    }
+    return async () => {
+      await remove()
+      if (this.#watchers.size === 0 && this.#listen) {
+        const listen = this.#listen
+        this.#listen = undefined
+        await listen.close()
+      }
+    }
+  }
+
+  #changedIf(changed: boolean, clientId: string): boolean {
+    if (changed) this.#watchers.changed(clientId)
+    return changed
+  }
+
+  async recordClientUse(clientId: string, now: number, minInterval: number): Promise<boolean> {
+    const result = await this.#query(RECORD_USE, [clientId, now, now - minInterval])
+    return result.rowCount === 1
+  }
+
+  async recordClientAssertion(assertion: ClientAssertionRecord, now: number): Promise<boolean> {
+    if (now - this.#lastPurge >= PURGE_INTERVAL) {
+      this.#lastPurge = now
+      // off the request's path; a failed purge is retried a minute later
+      this.#query('DELETE FROM client_assertion_jtis WHERE expires_at < $1', [now]).catch(() => {
+        this.#lastPurge = 0
+      })
+    }
+    const { clientId, jti, expiresAt } = assertion
+    const result = await this.#query(RECORD_ASSERTION, [clientId, jti, expiresAt, now])
     return result.rowCount === 1
   }
 
@@ -320,6 +412,9 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#watchers.clear()
+    await this.#listen?.close()
+    this.#listen = undefined
     await this.#pool.end()
   }
 
@@ -396,6 +491,118 @@ export class PostgresStore implements Store {
   }
 }
 
+/**
+ * The connection that LISTENs for client changes, kept open and re-opened when it breaks: after a
+ * break, changes may have been missed, so listeners get `lost` at once and `resumed` once a new
+ * connection listens again (they drop everything cached in between). A probe every few seconds
+ * notices a connection that died silently.
+ */
+class ChangeListener {
+  readonly #newClient: () => Client
+  readonly #listeners: ClientChangeListeners
+  #client: Client | undefined
+  #connecting: Promise<void> | undefined
+  #timer: NodeJS.Timeout | undefined
+  #live = false
+  #closed = false
+  #retryMs = 100
+
+  constructor(newClient: () => Client, listeners: ClientChangeListeners) {
+    this.#newClient = newClient
+    this.#listeners = listeners
+  }
+
+  /** Resolves once listening; the first attempt's failure rejects (later ones retry). */
+  ready(): Promise<void> {
+    if (this.#live) return Promise.resolve()
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined
+    })
+    return this.#connecting
+  }
+
+  async #connect(): Promise<void> {
+    const client = this.#newClient()
+    client.on('error', () => this.#lost(client))
+    client.on('end', () => this.#lost(client))
+    client.on('notification', (message) => {
+      if (message.channel === CLIENT_CHANGES_CHANNEL && message.payload) {
+        this.#listeners.changed(message.payload)
+      }
+    })
+    try {
+      await client.connect()
+      await client.query(`LISTEN ${CLIENT_CHANGES_CHANNEL}`)
+    } catch (err) {
+      client.removeAllListeners('end')
+      await client.end().catch(() => {})
+      throw err
+    }
+    if (this.#closed) {
+      await client.end().catch(() => {})
+      return
+    }
+    this.#client = client
+    this.#live = true
+    this.#retryMs = 100
+    this.#schedule(LISTEN_PROBE_MS, () => this.#probe(client))
+  }
+
+  #schedule(ms: number, run: () => void): void {
+    clearTimeout(this.#timer)
+    if (this.#closed) return
+    this.#timer = setTimeout(run, ms)
+    this.#timer.unref()
+  }
+
+  async #probe(client: Client): Promise<void> {
+    if (client !== this.#client) return
+    const timeout = new Promise<never>((_, reject) => {
+      setTimeout(
+        () => reject(new Error('LISTEN connection probe timed out')),
+        LISTEN_PROBE_MS,
+      ).unref()
+    })
+    try {
+      await Promise.race([client.query('SELECT 1'), timeout])
+      this.#schedule(LISTEN_PROBE_MS, () => this.#probe(client))
+    } catch {
+      this.#lost(client)
+    }
+  }
+
+  #lost(client: Client): void {
+    if (client !== this.#client || this.#closed) return
+    this.#client = undefined
+    this.#live = false
+    client.end().catch(() => {})
+    this.#listeners.emit({ type: 'lost' })
+    this.#retry()
+  }
+
+  #retry(): void {
+    this.#schedule(this.#retryMs, () => {
+      this.ready().then(
+        () => this.#listeners.emit({ type: 'resumed' }),
+        () => {
+          this.#retryMs = Math.min(this.#retryMs * 2, LISTEN_RETRY_MAX_MS)
+          this.#retry()
+        },
+      )
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#timer)
+    const client = this.#client
+    this.#client = undefined
+    this.#live = false
+    await this.#connecting?.catch(() => {})
+    await client?.end().catch(() => {})
+  }
+}
+
 const statementNames = new Map<string, string>()
 
 /** A stable prepared-statement name per SQL text (the texts are our constants: a small set). */
@@ -455,7 +662,9 @@ export async function openPostgresStore(
   // pg-pool has already discarded it and will open a new one on demand; without a listener the
   // 'error' event would crash the process.
   pool.on('error', () => {})
-  return new PostgresStore(pool, pg.DatabaseError)
+  // its own name, so an operator can tell it from the pool in pg_stat_activity
+  const listen = { ...connection, application_name: 'registrar-listen' }
+  return new PostgresStore(pool, pg.DatabaseError, () => new pg.Client(listen))
 }
 
 /**

@@ -26,6 +26,8 @@ export interface ClientRow {
   initial_access_token_id: string | null
   updated_at: number | string
   version: number
+  /** Written only by recordClientUse (migration 002). */
+  last_used_at?: number | string | null
 }
 
 export interface InitialAccessTokenRow {
@@ -91,6 +93,8 @@ export function rowToClient(r: ClientRow): ClientRecord {
     ...(r.initial_access_token_id !== null && { initialAccessTokenId: r.initial_access_token_id }),
     updatedAt: Number(r.updated_at),
     version: Number(r.version),
+    ...(r.last_used_at !== undefined &&
+      r.last_used_at !== null && { lastUsedAt: Number(r.last_used_at) }),
   }
 }
 

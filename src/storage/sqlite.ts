@@ -5,6 +5,8 @@ import type {
   AdminTokenRecord,
   AuditEntry,
   AuditQuery,
+  ClientAssertionRecord,
+  ClientChangeEvent,
   ClientCount,
   ClientPosition,
   ClientQuery,
@@ -14,6 +16,7 @@ import type {
   Store,
 } from '../core/store.js'
 import { epochSeconds } from '../shared/epoch.js'
+import { ClientChangeListeners } from './client-changes.js'
 import { MIGRATIONS } from './migrations.js'
 import {
   type AdminTokenRow,
@@ -66,6 +69,9 @@ const CONSUME = `UPDATE initial_access_tokens SET uses = uses + 1
   WHERE token_hash = ? AND (max_uses IS NULL OR uses < max_uses) AND (expires_at IS NULL OR expires_at > ?)
   RETURNING *`
 
+/** Expired assertion records are deleted at most this often (seconds). */
+const PURGE_INTERVAL = 60
+
 /** A write waiting for the next group commit. */
 interface PendingWrite {
   op: () => unknown
@@ -87,6 +93,8 @@ export class SqliteStore implements Store {
   readonly #stmt: ReturnType<SqliteStore['prepare']>
   #pending: PendingWrite[] = []
   #flushScheduled = false
+  readonly #watchers = new ClientChangeListeners()
+  #lastPurge = 0
 
   /**
    * @param options.busyTimeoutMs how long a write waits for another process's write lock (an admin
@@ -194,6 +202,16 @@ export class SqliteStore implements Store {
         'SELECT * FROM admin_tokens ORDER BY created_at, id',
       ),
       revokeAdminToken: db.prepare('DELETE FROM admin_tokens WHERE id = ?'),
+      recordUse: db.prepare(
+        'UPDATE clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)',
+      ),
+      // a record that expired may be taken over by the same (client_id, jti); a live one may not
+      recordAssertion: db.prepare(
+        `INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
+         WHERE client_assertion_jtis.expires_at < ?`,
+      ),
+      purgeAssertions: db.prepare('DELETE FROM client_assertion_jtis WHERE expires_at < ?'),
       ping: db.prepare('SELECT 1'),
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
@@ -219,7 +237,7 @@ export class SqliteStore implements Store {
       }
       this.#stmt.insert.run(...row)
       return true
-    })
+    }).then((created) => this.#changedIf(created, client.client_id))
   }
 
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
@@ -231,7 +249,9 @@ export class SqliteStore implements Store {
 
   async replaceClient(client: ClientRecord, expectedVersion: number): Promise<boolean> {
     const [id, ...rest] = clientToRow(client)
-    return this.#write(() => this.#stmt.replace.run(...rest, id, expectedVersion).changes === 1)
+    return this.#write(
+      () => this.#stmt.replace.run(...rest, id, expectedVersion).changes === 1,
+    ).then((replaced) => this.#changedIf(replaced, client.client_id))
   }
 
   async deleteClient(clientId: string, expectedVersion?: number): Promise<boolean> {
@@ -241,7 +261,40 @@ export class SqliteStore implements Store {
           ? this.#stmt.delete.run(clientId)
           : this.#stmt.deleteVersion.run(clientId, expectedVersion)
         ).changes === 1,
+    ).then((deleted) => this.#changedIf(deleted, clientId))
+  }
+
+  /**
+   * Reports the changes made through this store object. Another process writing to the same file
+   * (the admin CLI, a second server) is not seen: caches fall back on their TTL for those.
+   */
+  async watchClientChanges(
+    listener: (event: ClientChangeEvent) => void,
+  ): Promise<() => Promise<void>> {
+    if (!this.#db.open) throw new Error('store is closed')
+    return this.#watchers.add(listener)
+  }
+
+  #changedIf(changed: boolean, clientId: string): boolean {
+    if (changed) this.#watchers.changed(clientId)
+    return changed
+  }
+
+  async recordClientUse(clientId: string, now: number, minInterval: number): Promise<boolean> {
+    return this.#write(
+      () => this.#stmt.recordUse.run(now, clientId, now - minInterval).changes === 1,
     )
+  }
+
+  async recordClientAssertion(assertion: ClientAssertionRecord, now: number): Promise<boolean> {
+    return this.#write(() => {
+      if (now - this.#lastPurge >= PURGE_INTERVAL) {
+        this.#lastPurge = now
+        this.#stmt.purgeAssertions.run(now)
+      }
+      const { clientId, jti, expiresAt } = assertion
+      return this.#stmt.recordAssertion.run(clientId, jti, expiresAt, now).changes === 1
+    })
   }
 
   async listClients(options: { limit?: number; after?: string } = {}): Promise<ClientRecord[]> {
@@ -360,6 +413,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#watchers.clear()
     this.#flush()
     if (this.#db.open) this.#db.close()
   }

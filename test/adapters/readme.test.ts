@@ -15,6 +15,7 @@ const EXAMPLES = [
   'Express and Connect',
   'Fastify',
   'Hono and other fetch-based frameworks',
+  'The AS side: looking clients up and authenticating them',
 ]
 
 /** The first ts block under `### heading` in the README's `## Library` section. */
@@ -111,7 +112,7 @@ describe("README's Library examples run as written", () => {
     }
   })
 
-  for (const heading of EXAMPLES.slice(1)) {
+  for (const heading of EXAMPLES.slice(1, 4)) {
     it(`${heading}: Registrar under /oauth, the RFC 8414 document, the app's own route`, async () => {
       const ex = await run(heading)
       try {
@@ -132,6 +133,40 @@ describe("README's Library examples run as written", () => {
         ex.proc.kill('SIGKILL')
       }
     })
+  }
+})
+
+it("README's AS-side example: /authorize looks the client up, /token authenticates it", async () => {
+  const ex = await run('The AS side: looking clients up and authenticating them')
+  try {
+    const created = await send(`${ex.url}/register`, { json: WEB_CLIENT })
+    assert.equal(created.status, 201, created.text)
+    const { client_id, client_secret } = created.body
+    const redirect = encodeURIComponent(WEB_CLIENT.redirect_uris[0] as string)
+    const ok = await send(`${ex.url}/authorize?client_id=${client_id}&redirect_uri=${redirect}`)
+    assert.equal(ok.status, 200, ok.text)
+    const evil = encodeURIComponent('https://evil.example/cb')
+    const bad = await send(`${ex.url}/authorize?client_id=${client_id}&redirect_uri=${evil}`)
+    assert.equal(bad.status, 400)
+    const token = (authorization: string) =>
+      fetch(`${ex.url}/token`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      })
+    const basic = (secret: string) =>
+      `Basic ${Buffer.from(`${client_id}:${secret}`).toString('base64')}`
+    const accepted = await token(basic(client_secret))
+    assert.equal(accepted.status, 200)
+    assert.deepEqual(await accepted.json(), { authenticated: client_id })
+    const refused = await token(basic('wrong'))
+    assert.equal(refused.status, 401)
+    assert.equal(refused.headers.get('www-authenticate'), `Basic realm="${ex.url}"`)
+    assert.equal(((await refused.json()) as { error: string }).error, 'invalid_client')
+    assert.equal(await ex.stop(), 0, ex.output())
+    assert.match(ex.output(), /^refused invalid_secret$/m)
+  } finally {
+    ex.proc.kill('SIGKILL')
   }
 })
 

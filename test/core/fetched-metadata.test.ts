@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose'
+import { exportJWK, generateKeyPair } from 'jose'
 import { createSafeFetch } from '../../src/net/safe-fetch.js'
 import { call, makeRegistrar } from '../helpers.js'
 import {
@@ -16,13 +16,11 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
   let counter: Awaited<ReturnType<typeof startConnectionCounter>>
   let publicJwk: Record<string, unknown>
   let privateJwk: Record<string, unknown>
-  let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
   const redirect = 'https://rp.example.org/cb'
   before(async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true })
     publicJwk = { ...(await exportJWK(publicKey)), kid: 'c1', use: 'sig' }
     privateJwk = { ...(await exportJWK(privateKey)), kid: 'c1' }
-    signingKey = privateKey
     counter = await startConnectionCounter()
     server = await startTlsServer(tls, (req, res) => {
       const docs: Record<string, unknown> = {
@@ -124,31 +122,6 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
       )
     }
     assert.equal(counter.connections(), before)
-  })
-
-  it('clientKeySet(): keys by value, and by jwks_uri through the safe fetcher', async () => {
-    const { fetch, registrar } = registrar_()
-    const byUri = await post(fetch, {
-      redirect_uris: [redirect],
-      token_endpoint_auth_method: 'private_key_jwt',
-      jwks_uri: `${server.origin}/jwks.json`,
-    })
-    const byValue = await post(fetch, {
-      redirect_uris: [redirect],
-      token_endpoint_auth_method: 'private_key_jwt',
-      jwks: { keys: [publicJwk] },
-    })
-    const assertion = await new SignJWT({ sub: 'x' })
-      .setProtectedHeader({ alg: 'ES256', kid: 'c1' })
-      .setIssuedAt()
-      .sign(signingKey)
-    for (const res of [byUri, byValue]) {
-      const keys = await registrar.clientKeySet(res.body.client_id)
-      assert.ok(keys)
-      const { payload } = await jwtVerify(assertion, keys)
-      assert.equal(payload.sub, 'x')
-    }
-    assert.equal(await registrar.clientKeySet('unknown'), undefined)
   })
 
   it('ROIDR-5-a ROIDR-5-d: http, localhost and loopback literals are refused without a connection', async () => {

@@ -195,4 +195,79 @@ serviceSuite('PostgreSQL store', target.skip, () => {
       await store.close()
     }
   })
+
+  describe('client changes across instances (LISTEN/NOTIFY, issue 10 item 1)', () => {
+    /** Events a store reports, with the time each arrived. */
+    const watch = async (store: Store) => {
+      const events: { event: string; at: number }[] = []
+      const stop = await (store.watchClientChanges as NonNullable<Store['watchClientChanges']>)(
+        (e) => {
+          events.push({ event: e.type === 'changed' ? e.clientId : e.type, at: performance.now() })
+        },
+      )
+      return { events, stop }
+    }
+    const until = async (check: () => boolean, ms: number) => {
+      const deadline = performance.now() + ms
+      while (!check() && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      return check()
+    }
+
+    it('a create, update and delete through one instance reach another within one second; a recorded use does not', async () => {
+      const [a, b] = [await openStore(db.url), await openStore(db.url)]
+      const seen = await watch(b)
+      try {
+        const t0 = performance.now()
+        await a.createClient(client('x-instance'))
+        assert.ok(await until(() => seen.events.some((e) => e.event === 'x-instance'), 1000))
+        assert.ok((seen.events[0]?.at ?? Infinity) - t0 < 1000)
+        seen.events.length = 0
+        await a.recordClientUse('x-instance', 1_700_000_000, 60)
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        assert.deepEqual(seen.events, [], 'last_used_at alone is no change a cache cares about')
+        await a.replaceClient(client('x-instance', { version: 2 }), 1)
+        assert.ok(await until(() => seen.events.length === 1, 1000))
+        await a.deleteClient('x-instance')
+        assert.ok(await until(() => seen.events.length === 2, 1000))
+      } finally {
+        await seen.stop()
+        await Promise.all([a.close(), b.close()])
+      }
+    })
+
+    it('a write by hand in SQL (the admin CLI of another process) is reported too: the trigger notifies', async () => {
+      const store = await openStore(db.url)
+      const seen = await watch(store)
+      try {
+        await store.createClient(client('by-hand'))
+        seen.events.length = 0
+        await admin(db.url, "UPDATE clients SET status = 'disabled' WHERE client_id = 'by-hand'")
+        assert.ok(await until(() => seen.events.some((e) => e.event === 'by-hand'), 1000))
+      } finally {
+        await seen.stop()
+        await store.close()
+      }
+    })
+
+    it('the LISTEN connection killed: listeners get lost, then resumed, and changes flow again', async () => {
+      const [a, b] = [await openStore(db.url), await openStore(db.url)]
+      const seen = await watch(b)
+      try {
+        await admin(
+          db.url,
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = 'registrar-listen'`,
+        )
+        assert.ok(await until(() => seen.events.some((e) => e.event === 'lost'), 2000))
+        assert.ok(await until(() => seen.events.some((e) => e.event === 'resumed'), 5000))
+        await a.createClient(client('after-resume'))
+        assert.ok(await until(() => seen.events.some((e) => e.event === 'after-resume'), 1000))
+      } finally {
+        await seen.stop()
+        await Promise.all([a.close(), b.close()])
+      }
+    })
+  })
 })

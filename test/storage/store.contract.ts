@@ -777,6 +777,126 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
       })
     })
 
+    describe('recordClientUse(): last used, at most once per interval (issue 10 item 1)', () => {
+      it('writes the first use, skips uses within the interval, writes again after it', async () => {
+        await store.createClient(client('u1'))
+        assert.equal((await store.findClient('u1'))?.lastUsedAt, undefined)
+        assert.equal(await store.recordClientUse('u1', NOW, 60), true)
+        assert.equal((await store.findClient('u1'))?.lastUsedAt, NOW)
+        assert.equal(await store.recordClientUse('u1', NOW + 59, 60), false)
+        assert.equal((await store.findClient('u1'))?.lastUsedAt, NOW)
+        assert.equal(await store.recordClientUse('u1', NOW + 60, 60), true)
+        assert.equal((await store.findClient('u1'))?.lastUsedAt, NOW + 60)
+        assert.equal((await store.listClients())[0]?.lastUsedAt, NOW + 60)
+      })
+
+      it('an unknown client: resolves false, creates nothing', async () => {
+        assert.equal(await store.recordClientUse('nobody', NOW, 60), false)
+        assert.equal(await store.countClients(), 0)
+      })
+
+      it('is store-managed: replaceClient keeps it, createClient and replaceClient never write it', async () => {
+        await store.createClient(client('u2', { lastUsedAt: 5 }))
+        assert.equal((await store.findClient('u2'))?.lastUsedAt, undefined)
+        await store.recordClientUse('u2', NOW, 60)
+        const current = (await store.findClient('u2')) as ClientRecord
+        const next = { ...current, metadata: metadata({ client_name: 'renamed' }), version: 2 }
+        assert.equal(await store.replaceClient({ ...next, lastUsedAt: 1 }, 1), true)
+        const found = await store.findClient('u2')
+        assert.equal(found?.lastUsedAt, NOW)
+        assert.equal(found?.metadata.client_name, 'renamed')
+      })
+
+      it('20 concurrent uses at one instant: exactly one write', async () => {
+        await store.createClient(client('u3'))
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.recordClientUse('u3', NOW, 60)),
+        )
+        assert.equal(results.filter(Boolean).length, 1)
+      })
+    })
+
+    describe('recordClientAssertion(): single-use jti (AS-7523-3-d)', () => {
+      const jti = (clientId: string, id: string, expiresAt = NOW + 600) => ({
+        clientId,
+        jti: id,
+        expiresAt,
+      })
+
+      it('records a jti once; the same again is a replay; other clients and jtis are independent', async () => {
+        assert.equal(await store.recordClientAssertion(jti('a', 'j1'), NOW), true)
+        assert.equal(await store.recordClientAssertion(jti('a', 'j1'), NOW + 1), false)
+        assert.equal(await store.recordClientAssertion(jti('a', 'j1', NOW + 9999), NOW + 2), false)
+        assert.equal(await store.recordClientAssertion(jti('b', 'j1'), NOW), true)
+        assert.equal(await store.recordClientAssertion(jti('a', 'j2'), NOW), true)
+      })
+
+      it('a record is kept until expiresAt, then the pair may be recorded again', async () => {
+        assert.equal(await store.recordClientAssertion(jti('a', 'j', NOW + 10), NOW), true)
+        assert.equal(await store.recordClientAssertion(jti('a', 'j', NOW + 20), NOW + 10), false)
+        assert.equal(await store.recordClientAssertion(jti('a', 'j', NOW + 20), NOW + 11), true)
+        assert.equal(await store.recordClientAssertion(jti('a', 'j', NOW + 30), NOW + 15), false)
+      })
+
+      it('over a purge interval later: live records still refuse a replay, expired ones are free again', async () => {
+        assert.equal(await store.recordClientAssertion(jti('a', 'old', NOW + 1), NOW), true)
+        assert.equal(await store.recordClientAssertion(jti('a', 'live', NOW + 9999), NOW), true)
+        // more than a purge interval later
+        assert.equal(
+          await store.recordClientAssertion(jti('a', 'other', NOW + 9999), NOW + 120),
+          true,
+        )
+        assert.equal(
+          await store.recordClientAssertion(jti('a', 'live', NOW + 9999), NOW + 121),
+          false,
+        )
+        assert.equal(
+          await store.recordClientAssertion(jti('a', 'old', NOW + 9999), NOW + 121),
+          true,
+        )
+      })
+
+      it('keeps jtis byte for byte: case, unicode and a NUL-free long value are distinct keys', async () => {
+        assert.equal(await store.recordClientAssertion(jti('a', 'Jti'), NOW), true)
+        assert.equal(await store.recordClientAssertion(jti('a', 'jti'), NOW), true)
+        assert.equal(await store.recordClientAssertion(jti('a', 'jtï'), NOW), true)
+        assert.equal(await store.recordClientAssertion(jti('a', 'x'.repeat(512)), NOW), true)
+        assert.equal(await store.recordClientAssertion(jti('a', 'x'.repeat(512)), NOW), false)
+      })
+
+      it('30 concurrent records of one jti: exactly one succeeds', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 30 }, () => store.recordClientAssertion(jti('c', 'race'), NOW)),
+        )
+        assert.equal(results.filter(Boolean).length, 1)
+      })
+    })
+
+    describe('watchClientChanges(): writes through the store are reported before they resolve', () => {
+      it('create, replace and delete each report the client; unsubscribe stops it', async () => {
+        assert.ok(store.watchClientChanges, 'every bundled store implements it')
+        const seen: string[] = []
+        const stop = await store.watchClientChanges((event) => {
+          seen.push(event.type === 'changed' ? event.clientId : event.type)
+        })
+        const count = (id: string) => seen.filter((s) => s === id).length
+        // reported by the time the write resolves (PostgreSQL may report it again, from NOTIFY)
+        await store.createClient(client('w1'))
+        assert.ok(count('w1') >= 1)
+        let before = count('w1')
+        assert.equal(await store.replaceClient(client('w1', { version: 2 }), 1), true)
+        assert.ok(count('w1') > before)
+        before = count('w1')
+        assert.equal(await store.deleteClient('w1'), true)
+        assert.ok(count('w1') > before)
+        await stop()
+        await store.createClient(client('w2'))
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        assert.equal(count('w2'), 0)
+        assert.ok(!seen.includes('lost'))
+      })
+    })
+
     describe('lifecycle', () => {
       it('ping() resolves while the store is open', async () => {
         await store.ping()

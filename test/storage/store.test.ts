@@ -37,7 +37,10 @@ storeContract('memory', { open: async () => new MemoryStore() })
     // one database per run (creating one per test costs ~0.3 s); each test starts from empty tables
     open: async () => {
       const url = (db as TestDatabase).url
-      await admin(url, 'TRUNCATE clients, initial_access_tokens, audit_entries, admin_tokens')
+      await admin(
+        url,
+        'TRUNCATE clients, initial_access_tokens, audit_entries, admin_tokens, client_assertion_jtis',
+      )
       return openStore(url, {
         postgres: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },
       })

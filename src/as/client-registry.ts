@@ -1,0 +1,317 @@
+import { EventEmitter } from 'node:events'
+import { LRUCache } from 'lru-cache'
+import { ConfigError } from '../config/resolve.js'
+import { secretKeyBytes } from '../config/schema.js'
+import { openSecret } from '../core/crypto.js'
+import { RegistrationError } from '../core/errors.js'
+import { type OutboundFetch, OutboundFetchError } from '../core/outbound-fetch.js'
+import type { Registrar } from '../core/registration.js'
+import type { ClientChangeEvent } from '../core/store.js'
+import { epochSeconds } from '../shared/epoch.js'
+import { type AuthenticationAttempt, ClientAuthenticator } from './client-authentication.js'
+import { ClientCache } from './client-cache.js'
+import { ClientKeySets } from './client-key-set.js'
+import { type ClientAuthenticationFailureReason, failureReason } from './errors.js'
+import { parseTrustAnchors } from './mutual-tls.js'
+import { matchRedirectUri } from './redirect-uri.js'
+import type {
+  AuthenticateClientOptions,
+  AuthenticatedClient,
+  ClientAuthenticationMethod,
+  ClientAuthenticationRequest,
+  ClientRegistry,
+  RegisteredClient,
+} from './types.js'
+
+/** Payloads of the events a {@link ClientRegistryService} emits; never a secret or an assertion. */
+export interface ClientRegistryEvents {
+  'client.authenticated': [{ client_id: string; method: ClientAuthenticationMethod }]
+  'client.authentication_failed': [
+    {
+      /** The client the request named, when it named one (it may not exist). */
+      client_id?: string
+      /** The method tried, when the request got far enough to tell. */
+      method?: string
+      /** Why, for operators; the client only ever sees `invalid_client` or `invalid_request`. */
+      reason: ClientAuthenticationFailureReason
+      /** Which check failed, when there is more to say than the reason. */
+      detail?: string
+      error: string
+      status: number
+    },
+  ]
+}
+
+/** Options of {@link createClientRegistry}. */
+export interface CreateClientRegistryOptions {
+  /** The registration domain: its store, configuration and issuer; its events keep caches true. */
+  registrar: Registrar
+  /** The SSRF-safe fetcher (`createSafeFetch`) for clients' `jwks_uri`; without it they fail. */
+  fetch?: OutboundFetch
+  /** PEM of the CAs `tls_client_auth` certificates must be issued by (RFC 8705 §2.1). */
+  tlsClientAuthTrustAnchors?: string | Buffer
+  /** Seconds since the epoch; for tests. */
+  clock?: () => number
+}
+
+/** A use is written at most this often per client (seconds). */
+const USE_INTERVAL = 60
+/** Ids longer than any client_id Registrar issues or a metadata document URL may be. */
+const MAX_CLIENT_ID = 2048
+/** How soon a failed change-feed subscription is tried again, ms. */
+const WATCH_RETRY_MS = 1000
+
+/**
+ * The AS side of Registrar ({@link ClientRegistry}) over the registration domain's store, with the
+ * in-process client cache, client authentication and its events.
+ *
+ * Cache bound: a change made through this process (RFC 7592 update or delete, any write through the
+ * same store object: approval, deletion) is seen at once. On PostgreSQL, a change made by any other
+ * process is seen as soon as its `NOTIFY` arrives (well within a second), and while the
+ * notification connection is down the cache is bypassed. On SQLite and memory, a change made by
+ * another process (the admin CLI on the same SQLite file) is seen within
+ * `clientAuthentication.clientCacheTtlMs` (an unknown id within at most one second).
+ */
+export class ClientRegistryService
+  extends EventEmitter<ClientRegistryEvents>
+  implements ClientRegistry
+{
+  readonly issuer: string
+  readonly #registrar: Registrar
+  readonly #cache: ClientCache
+  readonly #authenticator: ClientAuthenticator
+  readonly #now: () => number
+  readonly #secretKey: Buffer | undefined
+  readonly #recentUses = new LRUCache<string, number>({ max: 10_000 })
+  readonly #unsubscribe: (() => void | Promise<void>)[] = []
+  #watching: Promise<void> | undefined
+  #closed = false
+
+  constructor(options: CreateClientRegistryOptions) {
+    super()
+    const { registrar } = options
+    const { config, store } = registrar
+    const settings = config.clientAuthentication
+    this.issuer = registrar.issuer
+    this.#registrar = registrar
+    this.#now = options.clock ?? epochSeconds
+    this.#cache = new ClientCache({
+      load: (id) => store.findClient(id),
+      ttlMs: settings.clientCacheTtlMs,
+    })
+    const key = config.registration.secretEncryptionKey
+    this.#secretKey = key === undefined ? undefined : secretKeyBytes(key)
+    const fetch =
+      options.fetch ??
+      (() =>
+        Promise.reject(
+          new OutboundFetchError('outbound fetching is not configured on this server'),
+        ))
+    const tokenEndpoint = config.metadata.token_endpoint
+    this.#authenticator = new ClientAuthenticator({
+      issuer: registrar.issuer,
+      tokenEndpoint: typeof tokenEndpoint === 'string' ? tokenEndpoint : undefined,
+      strictMethod: settings.strictMethod,
+      strictAudience: settings.strictAudience,
+      maxAssertionLifetime: settings.maxAssertionLifetime,
+      clockSkew: settings.clockSkew,
+      maxBodyBytes: config.limits.maxBodyBytes,
+      signingAlgorithms: registrar.rules.token_endpoint_auth_signing_alg_values_supported,
+      lookup: (id) => (usableId(id) ? this.#cache.get(id) : Promise.resolve(undefined)),
+      store,
+      keys: new ClientKeySets({
+        fetch,
+        cooldownSeconds: config.softwareStatement.keyRefreshCooldown,
+      }),
+      secretKey: this.#secretKey,
+      trustAnchors: trustAnchors(
+        options.tlsClientAuthTrustAnchors,
+        registrar.rules.token_endpoint_auth_methods_supported.includes('tls_client_auth'),
+      ),
+      now: this.#now,
+    })
+    // changes through this process's domain, whatever the store can tell
+    const onChange = ({ client_id }: { client_id: string }) => this.#cache.invalidate(client_id)
+    for (const event of ['registration.created', 'registration.updated', 'registration.deleted']) {
+      const name = event as 'registration.updated'
+      registrar.on(name, onChange)
+      this.#unsubscribe.push(() => {
+        registrar.off(name, onChange)
+      })
+    }
+    this.#watch()
+  }
+
+  /**
+   * Subscribes to the store's change feed. Until it is live (and whenever it reports `lost`) the
+   * cache is bypassed: a lookup then reads the store, so nothing stale is served.
+   */
+  #watch(): void {
+    const store = this.#registrar.store
+    if (!store.watchClientChanges) return
+    this.#cache.trusted = false
+    const listener = (event: ClientChangeEvent) => {
+      if (event.type === 'changed') {
+        this.#cache.invalidate(event.clientId)
+        return
+      }
+      this.#cache.invalidate()
+      this.#cache.trusted = event.type === 'resumed'
+    }
+    const attempt = (): Promise<void> =>
+      (store.watchClientChanges as NonNullable<typeof store.watchClientChanges>)(listener).then(
+        (stop) => {
+          if (this.#closed) {
+            stop().catch(() => {})
+            return
+          }
+          this.#unsubscribe.push(() => stop().catch(() => {}))
+          this.#cache.invalidate()
+          this.#cache.trusted = true
+        },
+        () =>
+          new Promise<void>((resolve) => {
+            if (this.#closed) return resolve()
+            setTimeout(() => resolve(attempt()), WATCH_RETRY_MS).unref()
+          }),
+      )
+    this.#watching = attempt()
+  }
+
+  /** Resolves once the cache listens to the store's change feed (immediately without one). */
+  async ready(): Promise<void> {
+    await this.#watching
+  }
+
+  /**
+   * The client, or `undefined` when the id names no usable client: unknown, deleted, disabled,
+   * awaiting approval (any status but `active`). Rejects only when the store cannot answer (503).
+   */
+  async getClient(clientId: string): Promise<RegisteredClient | undefined> {
+    if (!usableId(clientId)) return undefined
+    return (await this.#cache.get(clientId))?.client
+  }
+
+  async authenticateClient(
+    request: Request | ClientAuthenticationRequest,
+    options: AuthenticateClientOptions = {},
+  ): Promise<AuthenticatedClient> {
+    const attempt: AuthenticationAttempt = {}
+    try {
+      const authenticated = await this.#authenticator.authenticate(request, options, attempt)
+      this.emit('client.authenticated', {
+        client_id: authenticated.client.client_id,
+        method: authenticated.method,
+      })
+      return authenticated
+    } catch (err) {
+      if (err instanceof RegistrationError) {
+        const reason = failureReason(err)
+        if (reason !== undefined) {
+          this.emit('client.authentication_failed', {
+            ...(attempt.clientId !== undefined && {
+              client_id: attempt.clientId.slice(0, 256),
+            }),
+            ...(attempt.method !== undefined && { method: attempt.method }),
+            reason,
+            ...(attempt.detail !== undefined && { detail: attempt.detail }),
+            error: err.error,
+            status: err.status,
+          })
+        }
+      }
+      throw err
+    }
+  }
+
+  matchRedirectUri(client: RegisteredClient, redirectUri: string | undefined): string | undefined {
+    return matchRedirectUri(client, redirectUri)
+  }
+
+  /**
+   * Records that the client was used now, at most once a minute per client: skipped in process
+   * when this instance wrote within the minute, and a conditional write otherwise, so N instances
+   * write at most once a minute between them. Never rejects: a use that cannot be written (store
+   * down) is tried again on the next call.
+   */
+  async recordUse(clientId: string): Promise<void> {
+    if (!usableId(clientId)) return
+    const now = this.#now()
+    const last = this.#recentUses.get(clientId)
+    if (last !== undefined && now - last < USE_INTERVAL) return
+    this.#recentUses.set(clientId, now)
+    try {
+      await this.#registrar.store.recordClientUse(clientId, now, USE_INTERVAL)
+    } catch {
+      this.#recentUses.delete(clientId)
+    }
+  }
+
+  /**
+   * The plaintext of a usable client's sealed secret (those Registrar seals: `client_secret_jwt`
+   * and HMAC algorithms, RFC 7518 §3.2), for an AS that signs or verifies with it; `undefined` for a
+   * hashed secret, an unknown or unusable client, or a seal that does not open (fails closed).
+   * Read from the store of record, never cached: the plaintext lives only as long as the caller
+   * keeps it.
+   */
+  async symmetricSecret(clientId: string): Promise<string | undefined> {
+    if (!usableId(clientId) || this.#secretKey === undefined) return undefined
+    const record = await this.#registrar.store.findClient(clientId)
+    if (record?.status !== 'active' || record.clientSecretEncrypted === undefined) return undefined
+    try {
+      return openSecret(record.clientSecretEncrypted, this.#secretKey, clientId)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Stops listening to the Registrar and the store. */
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.#watching
+    await Promise.all(this.#unsubscribe.splice(0).map((unsubscribe) => unsubscribe()))
+  }
+}
+
+/**
+ * An id worth asking the store about: no client has an empty or an overlong id, and such ids must
+ * not fill the cache of unknown ids with large keys.
+ */
+function usableId(clientId: unknown): clientId is string {
+  return typeof clientId === 'string' && clientId !== '' && clientId.length <= MAX_CLIENT_ID
+}
+
+/**
+ * The `tls_client_auth` trust anchors. Offering the method without them, or naming a bundle without
+ * a certificate, is a configuration error: no chain could ever be validated (RFC 8705 §2.1).
+ */
+function trustAnchors(pem: string | Buffer | undefined, offered: boolean) {
+  if (pem === undefined) {
+    if (!offered) return []
+    throw new ConfigError(
+      'clientAuthentication.tlsClientAuthCaFile',
+      'is required when tls_client_auth is offered (metadata.token_endpoint_auth_methods_supported)',
+    )
+  }
+  let anchors: ReturnType<typeof parseTrustAnchors>
+  try {
+    anchors = parseTrustAnchors(pem)
+  } catch {
+    anchors = []
+  }
+  if (anchors.length === 0) {
+    throw new ConfigError(
+      'clientAuthentication.tlsClientAuthCaFile',
+      'holds no usable PEM certificate',
+    )
+  }
+  return anchors
+}
+
+/**
+ * Builds the AS-side API over a Registrar: `getClient`, `authenticateClient`, `matchRedirectUri`,
+ * `recordUse`, and the `client.authenticated` / `client.authentication_failed` events.
+ */
+export function createClientRegistry(options: CreateClientRegistryOptions): ClientRegistryService {
+  return new ClientRegistryService(options)
+}

@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { childEnv, tempDir } from '../helpers.js'
+
+const ROOT = new URL('../../', import.meta.url).pathname
+
+/** A running example (`examples/<name>/server.js`), a real process on a real socket. */
+export interface Example {
+  /** The issuer, from its "listening on" line. */
+  url: string
+  proc: ChildProcess
+  output: () => string
+  stop(): Promise<number | null>
+}
+
+/**
+ * Starts `node examples/<name>/server.js --port 0 [args]` (the built package must exist: `npm
+ * test` builds it) with `config` written to a `--config` file, and resolves on its listening line.
+ * The bound is generous (30 s): the machine is shared and the MCP SDK is slow to import.
+ */
+export async function startExample(
+  name: 'oidc-provider' | 'mcp-server',
+  args: string[] = [],
+  config?: Record<string, unknown>,
+): Promise<Example> {
+  const scratch = tempDir(`registrar-example-${name}-`)
+  const extra: string[] = []
+  if (config) {
+    const path = join(scratch.dir, 'config.json')
+    writeFileSync(path, JSON.stringify(config))
+    extra.push('--config', path)
+  }
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT, 'examples', name, 'server.js'), '--port', '0', ...extra, ...args],
+    { cwd: scratch.dir, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let out = ''
+  proc.stdout?.on('data', (d) => {
+    out += d
+  })
+  proc.stderr?.on('data', (d) => {
+    out += d
+  })
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out}`)), 30_000)
+    proc.stdout?.on('data', () => {
+      const match = /^listening on (http:\/\/\S+)$/m.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1] as string)
+      }
+    })
+    exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`${name} exited with ${code}:\n${out}`))
+    })
+  })
+  return {
+    url,
+    proc,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM')
+      const code = await exited
+      scratch.cleanup()
+      return code
+    },
+  }
+}
+
+/**
+ * A user agent that follows redirects by hand, keeping the cookies it is given (oidc-provider's
+ * interaction and session cookies), until a redirect leaves for `redirectUri`. Returns that
+ * redirect's URL; throws with the page when the server answers anything but a redirect.
+ */
+export async function followToClient(start: string, redirectUri: string): Promise<string> {
+  const jar = new Map<string, string>()
+  let url = start
+  for (let hop = 0; hop < 12; hop++) {
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+    const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} })
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';')
+      const eq = pair.indexOf('=')
+      jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim())
+    }
+    const location = res.headers.get('location')
+    if (res.status >= 300 && res.status < 400 && location) {
+      const next = new URL(location, url).href
+      if (next.startsWith(redirectUri)) return next
+      url = next
+      continue
+    }
+    throw new Error(`the browser stopped at ${url}: ${res.status} ${await res.text()}`)
+  }
+  throw new Error('too many redirects')
+}
+
+/** What a browser gets at `url` without following redirects. */
+export async function visit(
+  url: string,
+): Promise<{ status: number; location: string | null; body: string }> {
+  const res = await fetch(url, { redirect: 'manual' })
+  return { status: res.status, location: res.headers.get('location'), body: await res.text() }
+}
