@@ -77,7 +77,8 @@ export function rowToClient(r: ClientRow): ClientRecord {
     registrationAccessTokenHash: r.registration_access_token_hash,
     metadata: JSON.parse(r.metadata),
     ...(r.software_statement !== null && { software_statement: r.software_statement }),
-    status: r.status === 'disabled' ? 'disabled' : 'active',
+    // as written: a status this code does not know must never read as 'active' (fail closed)
+    status: r.status as ClientRecord['status'],
     ...(r.policy !== null && { policy: r.policy }),
     ...(r.initial_access_token_id !== null && { initialAccessTokenId: r.initial_access_token_id }),
     updatedAt: Number(r.updated_at),
