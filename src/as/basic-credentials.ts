@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer'
+
 /** Client credentials from an `Authorization: Basic` header. */
 export interface BasicCredentials {
   clientId: string
@@ -12,7 +14,6 @@ const CREDENTIALS = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/s
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 // RFC 6749 App. A: client_id and client_secret are VSCHAR strings (%x20-7E)
 const VSCHARS = /^[\x20-\x7e]+$/
-const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Reads `client_id` and `client_secret` from an `Authorization` header value (RFC 6749 §2.3.1,
@@ -29,12 +30,9 @@ export function parseBasicCredentials(header: string): BasicCredentials | BasicP
   if (m?.[1]?.toLowerCase() !== 'basic') return 'not_basic'
   const token = m[2]?.trim() ?? ''
   if (!BASE64.test(token) || token.length % 4 === 1) return 'malformed_basic'
-  let decoded: string
-  try {
-    decoded = utf8.decode(Buffer.from(token, 'base64'))
-  } catch {
-    return 'malformed_basic'
-  }
+  const bytes = Buffer.from(token, 'base64')
+  if (!isUtf8(bytes)) return 'malformed_basic'
+  const decoded = bytes.toString('utf8')
   const colon = decoded.indexOf(':')
   if (colon < 0) return 'malformed_basic'
   const clientId = formDecode(decoded.slice(0, colon))
@@ -46,6 +44,7 @@ export function parseBasicCredentials(header: string): BasicCredentials | BasicP
 
 /** `application/x-www-form-urlencoded` decoding of one value; undefined when `%` is malformed. */
 function formDecode(value: string): string | undefined {
+  if (!value.includes('%') && !value.includes('+')) return value
   try {
     return decodeURIComponent(value.replaceAll('+', ' '))
   } catch {

@@ -187,7 +187,7 @@ export class ClientAuthenticator {
       throw this.#fail('method_not_registered')
     }
     if (!this.#secretMatches(digest, active.record)) throw this.#fail('invalid_secret')
-    if (secretExpired(active.record, this.#o.now())) throw this.#fail('secret_expired')
+    if (secretExpired(active.record, this.#o.now)) throw this.#fail('secret_expired')
     return { client: active.client, method }
   }
 
@@ -288,7 +288,7 @@ export class ClientAuthenticator {
         throw this.#fail('invalid_assertion', attempt, `the secret is too short for ${alg}`)
       }
       await this.#verify(assertion, new TextEncoder().encode(secret), alg, attempt)
-      if (secretExpired(active.record, now)) throw this.#fail('secret_expired')
+      if (secretExpired(active.record, () => now)) throw this.#fail('secret_expired')
     } else {
       const keys = this.#o.keys.for(metadata)
       if (!keys) throw this.#fail('invalid_assertion', attempt, 'the client has no keys')
@@ -391,7 +391,7 @@ interface Context {
 }
 
 /** RFC 7591 §3.2.1: `client_secret_expires_at` 0 means never; otherwise the secret ends then. */
-function secretExpired(record: ClientRecord, now: number): boolean {
+function secretExpired(record: ClientRecord, now: () => number): boolean {
   const expiresAt = record.client_secret_expires_at
-  return expiresAt !== undefined && expiresAt !== 0 && expiresAt <= now
+  return expiresAt !== undefined && expiresAt !== 0 && expiresAt <= now()
 }

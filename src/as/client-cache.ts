@@ -57,30 +57,42 @@ export class ClientCache {
 
   /** The usable client `clientId` names, or undefined. */
   get(clientId: string): Promise<ActiveClient | undefined> {
-    if (this.trusted && this.#active) {
-      const hit = this.#active.get(clientId)
-      if (hit) return Promise.resolve(hit)
-      if (this.#unknown?.has(clientId)) return Promise.resolve(undefined)
+    let previous: ActiveClient | undefined
+    if (this.#active) {
+      // a stale entry is kept until its reload: if the client did not change, the reload reuses it
+      const status: LRUCache.Status<string, ActiveClient> = {}
+      previous = this.#active.get(clientId, { allowStale: true, noDeleteOnStaleGet: true, status })
+      if (this.trusted) {
+        if (previous && status.get === 'hit') return Promise.resolve(previous)
+        if (!previous && this.#unknown?.has(clientId)) return Promise.resolve(undefined)
+      }
     }
     const joined = this.#inFlight.get(clientId)
     if (joined) return joined
-    const pending: Promise<ActiveClient | undefined> = this.#fetch(clientId).finally(() => {
-      // an invalidation may have replaced it with a newer read meanwhile
-      if (this.#inFlight.get(clientId) === pending) this.#inFlight.delete(clientId)
-    })
+    const pending: Promise<ActiveClient | undefined> = this.#fetch(clientId, previous).finally(
+      () => {
+        // an invalidation may have replaced it with a newer read meanwhile
+        if (this.#inFlight.get(clientId) === pending) this.#inFlight.delete(clientId)
+      },
+    )
     this.#inFlight.set(clientId, pending)
     return pending
   }
 
-  async #fetch(clientId: string): Promise<ActiveClient | undefined> {
+  async #fetch(
+    clientId: string,
+    previous: ActiveClient | undefined,
+  ): Promise<ActiveClient | undefined> {
     const epoch = this.#epoch
     const record = await this.#load(clientId)
     // any status but active is unusable: disabled, awaiting approval, and whatever comes next
-    const active =
-      record?.status === 'active' ? { record, client: registeredClient(record) } : undefined
+    const active = record?.status === 'active' ? view(record, previous) : undefined
     if (epoch === this.#epoch && this.trusted) {
       if (active) this.#active?.set(clientId, active)
-      else this.#unknown?.set(clientId, true)
+      else {
+        this.#active?.delete(clientId)
+        this.#unknown?.set(clientId, true)
+      }
     }
     return active
   }
@@ -99,4 +111,23 @@ export class ClientCache {
     // later lookups must not join a read that may predate the change
     this.#inFlight.delete(clientId)
   }
+}
+
+/**
+ * The cache entry for a record just read: the previous one when the record did not change (a TTL
+ * refresh of an unchanged client copies and freezes nothing), a new one otherwise. Every write
+ * bumps `version` (the store's compare-and-swap), and a recorded use changes `lastUsedAt`.
+ */
+function view(record: ClientRecord, previous: ActiveClient | undefined): ActiveClient {
+  const before = previous?.record
+  if (
+    previous &&
+    before?.version === record.version &&
+    before.updatedAt === record.updatedAt &&
+    before.status === record.status &&
+    before.lastUsedAt === record.lastUsedAt
+  ) {
+    return previous
+  }
+  return { record, client: registeredClient(record) }
 }

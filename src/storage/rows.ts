@@ -88,6 +88,7 @@ export function rowToClient(r: ClientRow): ClientRecord {
     registrationAccessTokenHash: r.registration_access_token_hash,
     metadata: JSON.parse(r.metadata),
     ...(r.software_statement !== null && { software_statement: r.software_statement }),
+    // a status this code does not know reads as 'disabled': never as 'active' (fail closed)
     status: statusOf(r.status),
     ...(r.policy !== null && { policy: r.policy }),
     ...(r.initial_access_token_id !== null && { initialAccessTokenId: r.initial_access_token_id }),

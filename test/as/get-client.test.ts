@@ -217,6 +217,28 @@ describe('getClient (issue 10 item 1)', () => {
     }
   })
 
+  it('after the TTL the store is read again; an unchanged client keeps its object, a changed one gets a new one', async () => {
+    const store = new CountingStore()
+    const app = await makeApp({ clientAuthentication: { clientCacheTtlMs: 100 } }, { store })
+    try {
+      const { client_id } = await register(app)
+      await app.clientRegistry.ready()
+      const first = await app.getClient(client_id)
+      store.finds = 0
+      await sleep(150)
+      const again = await app.getClient(client_id)
+      assert.equal(store.finds, 1, 'read again after the TTL')
+      assert.equal(again, first, 'the same frozen object: nothing changed')
+      await app.recordUse(client_id)
+      await sleep(150)
+      const used = await app.getClient(client_id)
+      assert.notEqual(used, first)
+      assert.equal(typeof used?.lastUsedAt, 'number')
+    } finally {
+      await app.close()
+    }
+  })
+
   it('unknown ids are remembered briefly and apart: 5,000 random ids do not evict a real client', async () => {
     const store = new CountingStore()
     const app = await makeApp({ clientAuthentication: { clientCacheTtlMs: 60_000 } }, { store })

@@ -149,6 +149,12 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
         assert.deepStrictEqual(await store.findClient('c-big'), record)
       })
 
+      it('a status is stored as written, never turned into another (an unknown one is not active)', async () => {
+        await store.createClient(client('c-pending', { status: 'pending' as never }))
+        assert.equal((await store.findClient('c-pending'))?.status, 'pending')
+        assert.equal((await store.listClients())[0]?.status, 'pending')
+      })
+
       it('findClient() of an unknown client_id resolves undefined', async () => {
         assert.equal(await store.findClient('nobody'), undefined)
       })
