@@ -81,7 +81,10 @@ export async function followToClient(start: string, redirectUri: string): Promis
   let url = start
   for (let hop = 0; hop < 12; hop++) {
     const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-    const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} })
+    const res = await fetch(url, {
+      redirect: 'manual',
+      headers: { connection: 'close', ...(cookie && { cookie }) },
+    })
     for (const line of res.headers.getSetCookie()) {
       const [pair = ''] = line.split(';')
       const eq = pair.indexOf('=')
@@ -103,6 +106,8 @@ export async function followToClient(start: string, redirectUri: string): Promis
 export async function visit(
   url: string,
 ): Promise<{ status: number; location: string | null; body: string }> {
-  const res = await fetch(url, { redirect: 'manual' })
+  // a fresh connection each time: a pooled one may be closing at the server's keep-alive timeout
+  // when a slow step (a CLI run on a loaded machine) came in between ("other side closed")
+  const res = await fetch(url, { redirect: 'manual', headers: { connection: 'close' } })
   return { status: res.status, location: res.headers.get('location'), body: await res.text() }
 }
