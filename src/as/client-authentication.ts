@@ -186,9 +186,39 @@ export class ClientAuthenticator {
       constantEquals(digest, DUMMY_DIGEST)
       throw this.#fail('method_not_registered')
     }
-    if (!this.#secretMatches(digest, active.record)) throw this.#fail('invalid_secret')
-    if (secretExpired(active.record, this.#o.now)) throw this.#fail('secret_expired')
-    return { client: active.client, method }
+    // both compared every time: the answer's timing does not tell which secret matched
+    const current = this.#secretMatches(digest, active.record)
+    const previous = this.#previousSecretMatches(digest, active.record)
+    if (current) {
+      if (secretExpired(active.record, this.#o.now)) throw this.#fail('secret_expired')
+      return { client: active.client, method }
+    }
+    // the secret a renewal replaced, during its grace period (lifecycle.secretRotationGracePeriod)
+    if (previous) return { client: active.client, method }
+    throw this.#fail('invalid_secret')
+  }
+
+  /** The previous secret matches and its grace period has not ended. */
+  #previousSecretMatches(digest: string, record: ClientRecord): boolean {
+    const previous = record.previousClientSecret
+    if (previous === undefined) return false
+    let matches: boolean
+    if (previous.hash !== undefined) matches = constantEquals(digest, previous.hash)
+    else {
+      const secret = this.#openPrevious(record)
+      matches = secret !== undefined && constantEquals(digest, sha256(secret))
+    }
+    return matches && previous.expiresAt > this.#o.now()
+  }
+
+  #openPrevious(record: ClientRecord): string | undefined {
+    const sealed = record.previousClientSecret?.encrypted
+    if (sealed === undefined || !this.#o.secretKey) return undefined
+    try {
+      return openSecret(sealed, this.#o.secretKey, record.client_id)
+    } catch {
+      return undefined
+    }
   }
 
   /**
@@ -287,8 +317,23 @@ export class ClientAuthenticator {
       if (!hmacKeyLongEnough(alg, secret)) {
         throw this.#fail('invalid_assertion', attempt, `the secret is too short for ${alg}`)
       }
-      await this.#verify(assertion, new TextEncoder().encode(secret), alg, attempt)
-      if (secretExpired(active.record, () => now)) throw this.#fail('secret_expired')
+      // during a renewal's grace period an assertion signed with the previous secret verifies
+      // too, as the previous secret does for client_secret_basic/post
+      const previous = active.record.previousClientSecret
+      const previousSecret =
+        previous !== undefined && previous.expiresAt > now
+          ? this.#openPrevious(active.record)
+          : undefined
+      if (
+        previousSecret !== undefined &&
+        hmacKeyLongEnough(alg, previousSecret) &&
+        !(await this.#verifies(assertion, new TextEncoder().encode(secret), alg))
+      ) {
+        await this.#verify(assertion, new TextEncoder().encode(previousSecret), alg, attempt)
+      } else {
+        await this.#verify(assertion, new TextEncoder().encode(secret), alg, attempt)
+        if (secretExpired(active.record, () => now)) throw this.#fail('secret_expired')
+      }
     } else {
       const keys = this.#o.keys.for(metadata)
       if (!keys) throw this.#fail('invalid_assertion', attempt, 'the client has no keys')
@@ -309,6 +354,16 @@ export class ClientAuthenticator {
     } catch (err) {
       if (err instanceof KeysUnavailable) throw this.#fail('keys_unavailable')
       throw this.#fail('invalid_assertion', attempt, 'signature not verified')
+    }
+  }
+
+  /** Whether an HMAC-signed assertion verifies with `key` (no failure recorded). */
+  async #verifies(assertion: string, key: Uint8Array, alg: string): Promise<boolean> {
+    try {
+      await compactVerify(assertion, key, { algorithms: [alg] })
+      return true
+    } catch {
+      return false
     }
   }
 

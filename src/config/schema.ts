@@ -294,6 +294,12 @@ const registrationPolicySchema = z.strictObject(
         doc: '`client_uri`, `logo_uri`, `tos_uri` and `policy_uri` (and their language-tagged forms) must be on a host of one of the redirect URIs (RFC 7591 §5): `true` refuses the request otherwise; `{ "onMismatch": "drop" }` registers it without the offending members.',
       },
     ),
+    expireUnusedAfter: setting(nonNegativeInt().optional(), {
+      doc: 'Seconds a client of this policy may stay unused (no recorded use, registration, update or approval) before the idle-expiry sweep deletes it (RFC 7591 §5); `0` = never. Unset: `lifecycle.expireUnusedAfter`.',
+    }),
+    clientSecretExpiresIn: setting(nonNegativeInt().optional(), {
+      doc: "Lifetime in seconds of the secrets issued to this policy's clients (`client_secret_expires_at`, RFC 7591 §3.2.1); `0` = never. Unset: `registration.clientSecretExpiresIn`. Renewal: an RFC 7592 update carrying the current `client_secret` (see `lifecycle.secretRotationGracePeriod`).",
+    }),
   },
   { error: 'must be an object' },
 )
@@ -632,6 +638,24 @@ export const configSchema = z
         ),
         clientCacheTtlMs: setting(nonNegativeInt().default(5000), {
           doc: 'How long a client looked up by the AS stays cached in process, in ms; `0` = no cache. Changes through this process are seen at once, and on PostgreSQL those of other instances too (LISTEN/NOTIFY); otherwise this is how stale a lookup may be.',
+        }),
+      }),
+      lifecycle: section({
+        expireUnusedAfter: setting(nonNegativeInt().default(0), {
+          doc: "Seconds an active client may stay unused (no recorded use, registration, update or approval) before the idle-expiry sweep deletes it (RFC 7591 §5); `0` = never. A policy's own `expireUnusedAfter` overrides it for its clients. Pending and disabled clients are never swept.",
+        }),
+        sweepInterval: setting(
+          z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(3600),
+          {
+            doc: 'Seconds between idle-expiry sweeps of `registrar serve` (one sweep at a time across instances on PostgreSQL).',
+          },
+        ),
+        sweepBatchSize: setting(
+          z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(100),
+          { doc: 'Clients deleted per statement by a sweep.' },
+        ),
+        secretRotationGracePeriod: setting(nonNegativeInt().default(86_400), {
+          doc: 'Seconds the secret replaced by a renewal (an RFC 7592 update carrying the current `client_secret` of an expiring secret) keeps authenticating, never past its own expiry; `0` = it stops at once.',
         }),
       }),
       admin: section({
