@@ -121,7 +121,7 @@ export interface RegistrarDeps {
    * ({@link openRateLimiter}), since that is asynchronous.
    */
   rateLimiter?: RateLimiter
-  /** Run background maintenance (the audit retention purge): long-running servers only. */
+  /** Run background maintenance (the audit retention purge, the idle-expiry sweep): long-running servers only. */
   maintenance?: boolean
 }
 

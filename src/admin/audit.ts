@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import { isDeepStrictEqual } from 'node:util'
 import { SERVER_ISSUED_MEMBERS } from '../core/client-information.js'
+import type { ClientLifecycleEvents } from '../core/client-lifecycle.js'
 import type { RegistrationEvents } from '../core/registration.js'
 import type { AuditActor, AuditEntry, Store } from '../core/store.js'
 import type { ClientMetadata } from '../metadata/types.js'
@@ -183,6 +184,28 @@ export class AuditTrail {
         service.off(name as keyof AdminEvents, listener as never)
       }
     }
+  }
+
+  /**
+   * Records the clients the idle-expiry sweep deletes: `expired`, actor `system` (id
+   * `idle-expiry`), the metadata it had, and why (policy, last use, the `expireUnusedAfter`).
+   */
+  observeLifecycle(lifecycle: EventEmitter<ClientLifecycleEvents>): () => void {
+    const expired = (e: ClientLifecycleEvents['client.expired'][0]) => {
+      this.record({
+        event: 'expired',
+        client_id: e.client_id,
+        actor: actor('system', 'idle-expiry', undefined),
+        changes: memberChanges(e.metadata, undefined),
+        details: {
+          expire_unused_after: e.expire_unused_after,
+          last_used_at: e.last_used_at ?? null,
+          ...(e.policy !== undefined && { policy: e.policy }),
+        },
+      })
+    }
+    lifecycle.on('client.expired', expired)
+    return () => lifecycle.off('client.expired', expired)
   }
 
   /**
