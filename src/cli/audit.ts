@@ -104,7 +104,9 @@ function actorText(e: AuditEntry): string {
 
 function summary(e: AuditEntry): string {
   const members = Object.keys(e.changes ?? {})
-  if (e.event === 'registered' || e.event === 'deleted') return `${members.length} members`
+  if (e.event === 'registered' || e.event === 'deleted' || e.event === 'expired') {
+    return `${members.length} members`
+  }
   if (e.event === 'authentication_failures') return `${e.details?.failures} failures`
   const status = e.changes?.status
   if (status) return `status ${status.before} -> ${status.after}`

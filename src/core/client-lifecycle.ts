@@ -1,8 +1,13 @@
 import { EventEmitter } from 'node:events'
-import type { RegistrarConfig } from '../config/schema.js'
+import type { RegistrarSettings } from '../config/schema.js'
 import type { ClientMetadata } from '../metadata/types.js'
 import { epochSeconds } from '../shared/epoch.js'
 import type { ClientRecord, IdleClientQuery, Store } from './store.js'
+
+/** The configuration the lifecycle reads (no issuer needed: the CLI runs it too). */
+export type LifecycleSettings = Readonly<
+  Pick<RegistrarSettings, 'policies' | 'lifecycle' | 'registration'>
+>
 
 /** Name of the {@link Store.runExclusive} lock a sweep holds: one sweep at a time. */
 export const SWEEP_LOCK = 'registrar:idle-expiry'
@@ -50,11 +55,11 @@ interface IdleRule {
  * metadata-document clients are not, so the sweep never touches them.
  */
 export class ClientLifecycle extends EventEmitter<ClientLifecycleEvents> {
-  readonly #config: Readonly<RegistrarConfig>
+  readonly #config: LifecycleSettings
   readonly #store: Store
   readonly #now: () => number
 
-  constructor(options: { config: Readonly<RegistrarConfig>; store: Store; clock?: () => number }) {
+  constructor(options: { config: LifecycleSettings; store: Store; clock?: () => number }) {
     super()
     this.#config = options.config
     this.#store = options.store
@@ -180,7 +185,7 @@ function idleClient(c: ClientRecord, expireUnusedAfter: number): IdleClient {
  * `registration.clientSecretExpiresIn`.
  */
 export function clientSecretLifetime(
-  config: Readonly<RegistrarConfig>,
+  config: LifecycleSettings,
   policy: string | undefined,
 ): number {
   const own =
