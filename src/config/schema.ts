@@ -645,7 +645,12 @@ export const configSchema = z
           doc: "Seconds an active client may stay unused (no recorded use, registration, update or approval) before the idle-expiry sweep deletes it (RFC 7591 §5); `0` = never. A policy's own `expireUnusedAfter` overrides it for its clients. Pending and disabled clients are never swept.",
         }),
         sweepInterval: setting(
-          z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(3600),
+          z
+            .int({ error: 'must be an integer from 1 to 2000000' })
+            .min(1, 'must be at least 1')
+            // a timer longer than 2^31 - 1 ms fires at once, again and again (Node clamps it)
+            .max(2_000_000, 'must be at most 2000000 (23 days)')
+            .default(3600),
           {
             doc: 'Seconds between idle-expiry sweeps of `registrar serve` (one sweep at a time across instances on PostgreSQL).',
           },

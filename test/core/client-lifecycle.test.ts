@@ -193,6 +193,29 @@ describe('the sweeper of a long-running server: audit entries, events, metrics',
     }
   })
 
+  it('an approval counts as activity: a client pending for 40 days and approved today is not swept', async () => {
+    const store = new MemoryStore()
+    await seed(store, 'approved-today', 40, { policy: 'mcp', status: 'pending' })
+    const app = composeRegistrar(config({ ...MCP_CONFIG, admin: { enabled: true } }), store, {
+      clock: () => NOW,
+    })
+    try {
+      await app.operations.admin?.changeStatus('approve', 'approved-today', { type: 'operator' })
+      assert.equal((await store.findClient('approved-today'))?.status, 'active')
+      assert.deepEqual((await app.operations.lifecycle.sweep()).clients, [])
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('lifecycle.sweepInterval is bounded (a Node timer beyond 2^31 ms would fire at once)', () => {
+    assert.throws(() => config({ lifecycle: { sweepInterval: 30 * DAY } }), /at most 2000000/)
+    assert.equal(
+      config({ lifecycle: { sweepInterval: 20 * DAY } }).lifecycle.sweepInterval,
+      20 * DAY,
+    )
+  })
+
   it('without maintenance (one-shot commands, embedders) no sweep runs', async () => {
     const store = new MemoryStore()
     await seed(store, 'idle', 40, { policy: 'mcp' })
