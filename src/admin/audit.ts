@@ -92,7 +92,12 @@ export class AuditTrail {
         client_id: e.client_id,
         actor: actor('client', e.client_id, e.address),
         changes: memberChanges(e.before, e.metadata),
-        ...(e.rotated && { details: { registration_access_token_rotated: true } }),
+        ...((e.rotated || e.secretIssued) && {
+          details: {
+            ...(e.rotated && { registration_access_token_rotated: true }),
+            ...(e.secretIssued && { client_secret_issued: true }),
+          },
+        }),
       })
     }
     const deleted = (e: RegistrationEvents['registration.deleted'][0]) => {

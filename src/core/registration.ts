@@ -72,6 +72,11 @@ export interface RegistrationEvents {
     {
       client_id: string
       rotated: boolean
+      /**
+       * A new client_secret was issued in the response: a renewal (the request carried the
+       * current secret), or the old one had expired or no longer served the metadata.
+       */
+      secretIssued?: boolean
       address?: string
       /** The metadata before and after the RFC 7592 §2.2 replace. */
       before: ClientMetadata
@@ -522,6 +527,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       this.emit('registration.updated', {
         client_id: clientId,
         rotated: rat !== undefined,
+        ...(secret.plaintext !== undefined && { secretIssued: true }),
         ...(origin.address !== undefined && { address: origin.address }),
         before,
         metadata: next.metadata,

@@ -96,6 +96,13 @@ describe('secret expiry and renewal over RFC 7592 (AS-7591-3.2.1-a, R7591-3.2.1-
     assert.equal(fresh.length, 43)
     assert.equal(res.body.client_secret_expires_at, now + 30 * DAY)
     assert.equal(res.body.client_id, reg.client_id)
+    // the audit trail records the renewal (never the secret)
+    await app.operations.audit?.flush()
+    const [entry] = await app.store.listAuditEntries({ clientId: reg.client_id, limit: 1 })
+    assert.equal(entry?.event, 'updated')
+    assert.deepEqual(entry?.details, { client_secret_issued: true })
+    assert.equal(JSON.stringify(entry).includes(fresh), false)
+    assert.equal(JSON.stringify(entry).includes(old), false)
 
     // both authenticate during the grace period
     assert.equal(await authenticates(reg.client_id, fresh), reg.client_id)
