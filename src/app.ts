@@ -156,7 +156,7 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
       ? options.store
       : await openStore(config.store, { postgres: config.postgres })
   const rateLimiter = await openRateLimiter(config, logger)
-  const failureLimit = await openClientAuthenticationFailureLimit(config, logger)
+  const failureLimit = await openClientAuthenticationFailureLimit(config, logger, options.clock)
   const app = composeRegistrar(config, store, {
     ...(logger && { logger }),
     ...(rateLimiter && { rateLimiter }),
@@ -318,9 +318,11 @@ export async function openRateLimiter(
 export async function openClientAuthenticationFailureLimit(
   config: Readonly<RegistrarConfig>,
   logger?: AccessLogger,
+  /** Seconds since the epoch, for per-process counts (Redis keeps its own time). */
+  clock?: () => number,
 ): Promise<ClientAuthenticationFailureLimit> {
   const url = config.rateLimit.store
-  if (url === 'memory') return memoryFailureLimit(config)
+  if (url === 'memory') return memoryFailureLimit(config, clock)
   const { perClient, perAddress } = config.clientAuthentication.failureLimit
   const onError = (err: unknown) =>
     logger?.warn(
