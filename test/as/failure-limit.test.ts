@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { clientAuthenticationErrorResponse } from '../../src/as/errors.js'
+import { DEFAULTS, resolveConfig } from '../../src/config/resolve.js'
 import { MemoryStore } from '../../src/storage/memory.js'
 import { assertion, JWT_BEARER, nowSeconds } from './assertions.js'
 import { basic, makeApp, register, tokenRequest } from './support.js'
@@ -261,6 +263,23 @@ describe('AS-6749-2.3.1-c: brute-force limits on client authentication', () => {
     for (let i = 0; i < 3; i++) await attempt(app, c.client_id, 'wrong')
     assert.equal(reached.length, 2)
     await app.close()
+  })
+
+  it('AS-6749-2.3.1-c: README "Brute-force protection" shows a valid configuration, the defaults', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const start = readme.indexOf('### Brute-force protection')
+    assert.ok(start >= 0)
+    const json = /```json\n([\s\S]*?)```/.exec(readme.slice(start))?.[1] as string
+    const shown = JSON.parse(json)
+    const config = resolveConfig({ file: { issuer: 'https://as.example.com', ...shown } })
+    assert.deepEqual(
+      config.clientAuthentication.failureLimit,
+      shown.clientAuthentication.failureLimit,
+    )
+    assert.deepEqual(
+      DEFAULTS.clientAuthentication.failureLimit,
+      shown.clientAuthentication.failureLimit,
+    )
   })
 
   it('AS-6749-2.3.1-c: the configuration refuses a bad limit', async () => {
