@@ -122,7 +122,8 @@ export class ClientRegistryService
     this.issuer = registrar.issuer
     this.#registrar = registrar
     this.#now = options.clock ?? epochSeconds
-    this.#failureLimit = options.failureLimit
+    const failureLimit = options.failureLimit
+    this.#failureLimit = failureLimit
     this.#cache = new ClientCache({
       load: (id) => store.findClient(id),
       ttlMs: settings.clientCacheTtlMs,
@@ -152,9 +153,9 @@ export class ClientRegistryService
         cooldownSeconds: config.softwareStatement.keyRefreshCooldown,
       }),
       secretKey: this.#secretKey,
-      ...(options.failureLimit && {
+      ...(failureLimit && {
         admit: (clientId: string, address: string | undefined) =>
-          (options.failureLimit as ClientAuthenticationFailureLimit).admitClient(clientId, address),
+          failureLimit.admitClient(clientId, address),
       }),
       trustAnchors: trustAnchors(
         options.tlsClientAuthTrustAnchors,
