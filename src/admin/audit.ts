@@ -229,8 +229,29 @@ export class AuditTrail {
         ...(typeof event.reason === 'string' && { reason: event.reason }),
       })
     }
+    // one entry when a key's failures reach clientAuthentication.failureLimit (the registry
+    // reports each key once per window), not one per refused attempt
+    const limited = (e: unknown) => {
+      const event = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>
+      const clientId = typeof event.client_id === 'string' ? event.client_id : undefined
+      const address = typeof event.address === 'string' ? event.address : undefined
+      this.record({
+        event: 'authentication_limit_reached',
+        ...(clientId !== undefined && { client_id: clientId }),
+        actor: actor('anonymous', undefined, address),
+        details: {
+          scope: event.scope,
+          failures: event.max,
+          within_seconds: event.window_seconds,
+        },
+      })
+    }
     emitter.on('client.authentication_failed', failed)
-    return () => emitter.off('client.authentication_failed', failed)
+    emitter.on('client.authentication_limit_reached', limited)
+    return () => {
+      emitter.off('client.authentication_failed', failed)
+      emitter.off('client.authentication_limit_reached', limited)
+    }
   }
 
   /**

@@ -62,6 +62,11 @@ export interface ClientAuthenticatorOptions {
   trustAnchors: readonly X509Certificate[]
   /** Seconds since the epoch. */
   now: () => number
+  /**
+   * Once a request names its client, before any credential is checked: throws when failures
+   * from that client (and address) are over their limit (RFC 6749 §2.3.1).
+   */
+  admit?: (clientId: string, address: string | undefined) => Promise<void>
 }
 
 const SECRET_PAIR = new Set(['client_secret_basic', 'client_secret_post'])
@@ -86,6 +91,8 @@ export class ClientAuthenticator {
     request: Request | ClientAuthenticationRequest,
     options: AuthenticateClientOptions,
     attempt: AuthenticationAttempt,
+    /** `options.clientAddress`, as the registry normalised it. */
+    address: string | undefined = options.clientAddress,
   ): Promise<AuthenticatedClient> {
     const input = await readAuthenticationInput(request, this.#o.maxBodyBytes)
     const basic = input.authorization !== undefined
@@ -102,6 +109,7 @@ export class ClientAuthenticator {
       attempt,
       certificate: options.clientCertificate,
       endpoint: options.endpoint ?? input.endpoint,
+      address,
     }
     if (basic) {
       attempt.method = 'client_secret_basic'
@@ -164,6 +172,7 @@ export class ClientAuthenticator {
     method: 'client_secret_basic' | 'client_secret_post',
     context: Context,
   ): Promise<AuthenticatedClient> {
+    await this.#o.admit?.(clientId, context.address)
     const digest = sha256(secret)
     const active = await this.#o.lookup(clientId)
     if (!active) {
@@ -277,6 +286,7 @@ export class ClientAuthenticator {
     const decoded = decodeAssertion(assertion)
     if (!decoded) throw this.#fail('invalid_assertion', attempt, 'not a JWT with iss = sub')
     attempt.clientId = decoded.clientId
+    await this.#o.admit?.(decoded.clientId, context.address)
     // RFC 7521 §4.2: a client_id parameter must name the client the assertion names
     if (bodyClientId !== undefined && bodyClientId !== decoded.clientId) {
       throw this.#fail('client_id_mismatch')
@@ -386,6 +396,7 @@ export class ClientAuthenticator {
 
   /** `none` (RFC 6749 §2.1) and the mutual-TLS methods, whose request carries only `client_id`. */
   async #withoutCredentials(clientId: string, context: Context): Promise<AuthenticatedClient> {
+    await this.#o.admit?.(clientId, context.address)
     const active = await this.#o.lookup(clientId)
     if (!active) throw this.#fail('unknown_client')
     const method = active.client.metadata.token_endpoint_auth_method
@@ -443,6 +454,7 @@ interface Context {
   attempt: AuthenticationAttempt
   certificate: AuthenticateClientOptions['clientCertificate']
   endpoint: string | undefined
+  address: string | undefined
 }
 
 /** RFC 7591 §3.2.1: `client_secret_expires_at` 0 means never; otherwise the secret ends then. */

@@ -108,6 +108,9 @@ function summary(e: AuditEntry): string {
     return `${members.length} members`
   }
   if (e.event === 'authentication_failures') return `${e.details?.failures} failures`
+  if (e.event === 'authentication_limit_reached') {
+    return `${e.details?.failures} failures in ${e.details?.within_seconds} s (per ${e.details?.scope}): refusing`
+  }
   const status = e.changes?.status
   if (status) return `status ${status.before} -> ${status.after}`
   const token = e.details?.initial_access_token_id ?? e.details?.admin_token_id

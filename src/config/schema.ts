@@ -639,6 +639,29 @@ export const configSchema = z
         clientCacheTtlMs: setting(nonNegativeInt().default(5000), {
           doc: 'How long a client looked up by the AS stays cached in process, in ms; `0` = no cache. Changes through this process are seen at once, and on PostgreSQL those of other instances too (LISTEN/NOTIFY); otherwise this is how stale a lookup may be.',
         }),
+        // RFC 6749 §2.3.1 (as-side AS-6749-2.3.1-c): failed authentications are limited per client
+        // and per source address; see src/as/failure-limit.ts for why per client means per
+        // client_id from one address
+        failureLimit: section({
+          perClient: section({
+            max: setting(nonNegativeInt().default(20), {
+              doc: 'Failed client authentications naming one `client_id` from one source address (IPv6: its `rateLimit.ipv6Prefix` network) within the window; past it that client is refused from that address (429, `Retry-After`) without its credentials being checked, until the window ends. Without an address from the host, counted per `client_id` alone. `0` = no limit.',
+            }),
+            windowSeconds: setting(
+              z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(60),
+              { doc: 'Length of the per-client failure window, in seconds.' },
+            ),
+          }),
+          perAddress: section({
+            max: setting(nonNegativeInt().default(100), {
+              doc: 'Failed client authentications from one source address, whatever the `client_id` (unknown ones included), within the window; past it every client authentication from that address is refused (429, `Retry-After`) until the window ends. Counted only when the host passes `clientAddress`. `0` = no limit. Counts are shared between instances when `rateLimit.store` is `redis://…`.',
+            }),
+            windowSeconds: setting(
+              z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(60),
+              { doc: 'Length of the per-address failure window, in seconds.' },
+            ),
+          }),
+        }),
       }),
       lifecycle: section({
         expireUnusedAfter: setting(nonNegativeInt().default(0), {

@@ -159,6 +159,8 @@ export type AuditEvent =
   | 'admin_token_created'
   | 'admin_token_revoked'
   | 'authentication_failures'
+  /** Failed client authentications reached `clientAuthentication.failureLimit` (RFC 6749 §2.3.1). */
+  | 'authentication_limit_reached'
 
 /** One entry of the append-only audit trail. */
 export interface AuditEntry {

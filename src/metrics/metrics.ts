@@ -168,7 +168,9 @@ export class RegistrarMetrics {
 
   /**
    * Counts the AS side's client authentications, subscribed by event name:
-   * `client.authenticated` and `client.authentication_failed` ({ method, reason }).
+   * `client.authenticated` and `client.authentication_failed` ({ method, reason }), and the
+   * refusals of the failure limits (`client.authentication_throttled`, { scope }) in
+   * `registrar_rate_limited_total{limit="client_authentication_client|address"}`.
    */
   observeClientAuthentication(emitter: EventEmitter): void {
     const label = (e: unknown, key: string) => {
@@ -185,6 +187,10 @@ export class RegistrarMetrics {
         outcome: 'failure',
         reason: label(e, 'reason'),
       })
+    })
+    // refused by clientAuthentication.failureLimit (429) before the credentials were checked
+    emitter.on('client.authentication_throttled', (e: unknown) => {
+      this.#rateLimited.inc({ limit: `client_authentication_${label(e, 'scope')}` })
     })
   }
 
@@ -250,6 +256,7 @@ export class RegistrarMetrics {
     return {
       limit: limiter.limit,
       windowSeconds: limiter.windowSeconds,
+      ...(limiter.ipv6Prefix !== undefined && { ipv6Prefix: limiter.ipv6Prefix }),
       async hit(key) {
         const result = await limiter.hit(key)
         if (!result.allowed) counter.inc({ limit })

@@ -524,6 +524,9 @@ describe('authenticateClient: client assertions (as-side §6)', () => {
     app = await makeApp({
       fetch: { allowedAddresses: ['127.0.0.2/32'], caFile: tls.caFile },
       softwareStatement: { keyRefreshCooldown: 30 },
+      // these tests send one client more bad assertions within a minute than the brute-force
+      // limit admits; the limit itself is tested in failure-limit.test.ts
+      clientAuthentication: { failureLimit: { perClient: { max: 0 } } },
     })
     pkj = await register(app, {
       token_endpoint_auth_method: 'private_key_jwt',
