@@ -9,6 +9,7 @@ import {
 import { createWebAdapter } from './adapters/web.js'
 import { type ClientRegistryService, createClientRegistry } from './as/client-registry.js'
 import type { ClientRegistry } from './as/types.js'
+import { importOptional } from './config/optional-dependency.js'
 import { resolveConfig } from './config/resolve.js'
 import type { RegistrarConfig, RegistrarConfigInput } from './config/schema.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
@@ -142,7 +143,10 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
   const logger =
     options.logger === false
       ? undefined
-      : (options.logger ?? (await import('pino')).pino({ level: config.log.level }))
+      : (options.logger ??
+        (
+          await importOptional<typeof import('pino')>('pino', 'log.level', 'the default access log')
+        ).pino({ level: config.log.level }))
   const ownsStore = typeof options.store !== 'object'
   const store =
     typeof options.store === 'object'

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pino } from 'pino'
+import type { pino as Pino } from 'pino'
 import { connectionLimits, listen, type RunningServer } from '../adapters/node.js'
 import { composeRegistrar, openRateLimiter } from '../app.js'
+import { importOptional } from '../config/optional-dependency.js'
 import { precedenceHelp, serveFlagsHelp } from '../config/reference.js'
 import { ConfigError, SOURCES, withIssuer } from '../config/resolve.js'
 import type { RegistrarConfig } from '../config/schema.js'
@@ -52,6 +53,11 @@ URL" for admin.listen / metrics.listen); logs go to stderr. SIGTERM / SIGINT sto
     const config: Readonly<RegistrarConfig> | undefined =
       settings.issuer === undefined ? undefined : withIssuer(settings, settings.issuer)
     // asynchronous writes: under load SonicBoom already gathers many lines into one write
+    const { pino } = await importOptional<{ pino: typeof Pino }>(
+      'pino',
+      'log.level',
+      'registrar serve (its JSON log)',
+    )
     const logger = pino(
       { level: settings.log.level, base: undefined },
       pino.destination({ dest: 2, sync: false }),

@@ -1,3 +1,4 @@
+import { importOptional } from '../config/optional-dependency.js'
 import { RegistrationError } from '../core/errors.js'
 import { parseIp } from '../net/network-address.js'
 
@@ -157,7 +158,11 @@ export async function createRedisRateLimiter(
   onError: (err: unknown) => void = () => {},
   options: { ipv6Prefix?: number } = {},
 ): Promise<RateLimiter> {
-  const { Redis } = await import('ioredis')
+  const { Redis } = await importOptional<typeof import('ioredis')>(
+    'ioredis',
+    'rateLimit.store',
+    'a redis:// rate-limit store',
+  )
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
