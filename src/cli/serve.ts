@@ -19,7 +19,7 @@ Runs the RFC 7591 / RFC 7592 registration server.
 
 Options:
 ${serveFlagsHelp()}
-  --config FILE          JSON configuration file (see README "Configuration")
+  --config FILE          JSON configuration file (see docs/configuration.md)
   -h, --help             show this help
 
 ${precedenceHelp()}
@@ -127,7 +127,7 @@ URL" for admin.listen / metrics.listen); logs go to stderr. SIGTERM / SIGINT sto
       settings.policies.anonymous === undefined
     ) {
       logger.warn(
-        'open registration with neither a rate limit nor an anonymous policy: see README "Securing open registration"',
+        'open registration with neither a rate limit nor an anonymous policy: see docs/security.md, "Securing open registration"',
       )
     }
     for (const key of ['authorization_endpoint', 'token_endpoint']) {
