@@ -729,7 +729,7 @@ export const configSchema = z
         })
       }
     })
-    // design §4: secrets the AS needs in plaintext are only kept sealed
+    // RFC 7523 §2.2: secrets the AS needs in plaintext (HMAC) are only kept sealed
     if (c.registration.secretEncryptionKey === undefined) {
       if (c.metadata.token_endpoint_auth_methods_supported?.includes('client_secret_jwt')) {
         ctx.addIssue({
@@ -763,7 +763,7 @@ export type RegistrarSettings = z.output<typeof configSchema>
 /** The resolved configuration, with its issuer: what a running Registrar is built from. */
 export type RegistrarConfig = RegistrarSettings & { issuer: string }
 
-/** A trusted software-statement issuer (RFC 7591 §2.3; checklist §7.1). */
+/** A trusted software-statement issuer (RFC 7591 §2.3, §3.1.1). */
 export type TrustedIssuer = z.output<typeof trustedIssuerSchema>
 
 /** A declarative registration policy (docs/security.md, "Securing open registration"). */

@@ -664,7 +664,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     return record
   }
 
-  /** Mints a client_secret when the metadata calls for one (design §4). */
+  /** Mints a client_secret when the metadata calls for one (RFC 7591 §3.2.1). */
   #issueSecret(
     metadata: ClientMetadata,
     clientId: string,

@@ -14,7 +14,7 @@ export interface RateLimitResult {
 /**
  * A fixed-window request limit per key (the client address), for anonymous `POST /register` and
  * failed initial-access-token attempts (RFC 7591 §3: open registration MAY be rate-limited;
- * checklist R7591-3-d, P-14; issue 12 items 7, 8).
+ * R7591-3-d, RFC 7591 §5; issue 12 items 7, 8).
  */
 export interface RateLimiter {
   readonly limit: number

@@ -23,7 +23,7 @@ describe('docs/security.md "Securing open registration" configs', () => {
     resolveConfig({ file: statementOnly })
   })
 
-  it('issue 12 item 14: every real MCP client of design §5 and the MCP SDK example client registers under the MCP config', async () => {
+  it('issue 12 item 14: every real MCP client of real-client-payloads.ts and the MCP SDK example client registers under the MCP config', async () => {
     const { fetch } = makeRegistrar(mcp as Record<string, unknown>)
     const payloads = [
       ...CLIENTS.map((c) => [c.name, c.body] as const),
