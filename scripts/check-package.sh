@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The package as a user gets it (issue 14 items 3 and 4): `npm pack`, then two empty projects.
-#  1. The tarball with the optional peers its integrations need: `npx registrar --help`,
+#  1. The tarball with better-sqlite3 and pino (as docs/getting-started.md installs it) and the
+#     optional peers its integrations need: `npx registrar --help`,
 #     `npx registrar serve --port 0 --store memory` answering a registration, every entry point
 #     imported from ESM, and a TypeScript file (module/moduleResolution NodeNext) importing them
 #     type-checked.
@@ -39,7 +40,8 @@ app="$work/app"
 mkdir "$app" && cd "$app"
 npm init -y >/dev/null
 npm pkg set type=module >/dev/null
-npm_install "$tarball" \
+# as docs/getting-started.md installs it (better-sqlite3 and pino), plus the integrations' peers
+npm_install "$tarball" "better-sqlite3@$(dev better-sqlite3)" "pino@$(dev pino)" \
   "oidc-provider@$(dev oidc-provider)" "@modelcontextprotocol/sdk@$(dev @modelcontextprotocol/sdk)" \
   "express@$(dev express)" "fastify@$(dev fastify)" "hono@$(dev hono)" \
   "typescript@$(dev typescript)" "@types/node@$(dev @types/node)" "@types/express@$(dev @types/express)"
@@ -62,6 +64,10 @@ status="$(curl -s -o "$work/registered.json" -w '%{http_code}' -X POST "$issuer/
 node -e "const r = require('$work/registered.json'); if (typeof r.client_id !== 'string' || !r.registration_access_token) process.exit(1)" \
   || fail "the registration response lacks client_id or registration_access_token"
 echo "npx registrar serve --port 0 --store memory: registered a client at $issuer"
+
+npx registrar token create --store sqlite:./data/registrar.db --create >/dev/null 2>"$work/sqlite.err" \
+  || { cat "$work/sqlite.err" >&2; fail "a SQLite store with better-sqlite3 from the registry"; }
+echo "npx registrar token create on SQLite (better-sqlite3 $(node -p "require('better-sqlite3/package.json').version")): ok"
 
 entry_points="$(node -p "Object.keys(require('$app/node_modules/registrar/package.json').exports).filter((k) => !k.endsWith('.json')).map((k) => k === '.' ? 'registrar' : 'registrar/' + k.slice(2)).join(' ')")"
 for entry in $entry_points; do
