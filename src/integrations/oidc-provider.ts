@@ -67,7 +67,9 @@ const CLIENT_AUTHENTICATION_ROUTES = new Set<string | undefined>([
  * - Redirect URIs are matched by `matchRedirectUri` (exact, any port on http loopback for every
  *   client, RFC 8252 §7.3) at `/authorize`, and in oidc-provider's error handler before it
  *   redirects an error.
- * - `recordUse` is called on oidc-provider's success events.
+ * - `recordUse` is called on every successful client authentication (introspection and
+ *   revocation emit no oidc-provider event) and on oidc-provider's success events (an
+ *   authorization request authenticates no client).
  *
  * Where oidc-provider needs the secret itself (RFC 7518 §3.2 HMAC: `client_secret_jwt`, HS-signed
  * ID tokens or userinfo; OIDC Core §10.2 symmetric encryption) it gets the plaintext Registrar
@@ -392,6 +394,12 @@ export class OidcProviderIntegration {
           ...(certificate && { clientCertificate: certificate }),
         },
       )
+      // an authentication is a use (idle expiry): introspection and revocation emit no
+      // oidc-provider event; the registry writes at most once a minute per client
+      const clientId = authenticated.client.client_id
+      this.#app
+        .recordUse(clientId)
+        .catch((err) => this.#onError(err, `recordUse(${clientId}) failed`))
       return authenticated
     } catch (err) {
       const code = (err as { error?: unknown }).error

@@ -280,4 +280,26 @@ describe('AS-6749-2.3.1-c AS-BP-06: oidc-provider in process, assertions and met
     assert.deepEqual(statuses, [401, 401, 429])
     assert.equal(failures.filter((id) => id === basic.client_id).length, 2)
   })
+
+  it('idle expiry: a client that only introspects or revokes is recorded as used (recordUse)', async () => {
+    await start({ perClient: { max: 20 }, perAddress: { max: 100 } })
+    for (const path of ['/token/introspection', '/token/revocation']) {
+      const client = await register({ token_endpoint_auth_method: 'client_secret_post' })
+      assert.equal((await app.store.findClient(client.client_id))?.lastUsedAt, undefined)
+      const res = await post(path, {
+        token: 'not-a-token',
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+      })
+      assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`)
+      // the write follows the response (fire and forget); 5 s is a generous bound
+      const deadline = Date.now() + 5000
+      let lastUsedAt: number | undefined
+      while (lastUsedAt === undefined && Date.now() < deadline) {
+        lastUsedAt = (await app.store.findClient(client.client_id))?.lastUsedAt
+        if (lastUsedAt === undefined) await new Promise((r) => setTimeout(r, 50))
+      }
+      assert.equal(typeof lastUsedAt, 'number', path)
+    }
+  })
 })
