@@ -532,7 +532,14 @@ describe('registrar serve: start-up warnings (issue 12 item 15)', () => {
   it('warns when OIDC discovery is served without jwks_uri, and not once it is configured', async () => {
     const without = await startServer(['--store', 'memory'])
     try {
-      await new Promise((r) => setTimeout(r, 100))
+      // the log is asynchronous: wait for the line (a deadline, not a fixed pause, so load cannot flake it)
+      for (
+        let i = 0;
+        i < 100 && !/metadata\.jwks_uri is not configured/.test(without.stderr());
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 50))
+      }
       assert.match(without.stderr(), /metadata\.jwks_uri is not configured/)
     } finally {
       await without.stop()
