@@ -2,16 +2,23 @@ import { EventEmitter } from 'node:events'
 import { LRUCache } from 'lru-cache'
 import { ConfigError } from '../config/resolve.js'
 import { secretKeyBytes } from '../config/schema.js'
+import { looksLikeClientIdUrl } from '../core/client-id-metadata-document.js'
 import { openSecret } from '../core/crypto.js'
 import { RegistrationError } from '../core/errors.js'
 import { type OutboundFetch, OutboundFetchError } from '../core/outbound-fetch.js'
 import type { Registrar } from '../core/registration.js'
 import type { ClientChangeEvent } from '../core/store.js'
+import { createSafeFetch } from '../net/safe-fetch.js'
 import { epochSeconds } from '../shared/epoch.js'
 import { type AuthenticationAttempt, ClientAuthenticator } from './client-authentication.js'
+import type { ActiveClient } from './client-cache.js'
 import { ClientCache } from './client-cache.js'
 import { ClientKeySets } from './client-key-set.js'
 import { type ClientAuthenticationFailureReason, failureReason } from './errors.js'
+import {
+  type MetadataDocumentReports,
+  MetadataDocumentResolver,
+} from './metadata-document-resolver.js'
 import { parseTrustAnchors } from './mutual-tls.js'
 import { matchRedirectUri } from './redirect-uri.js'
 import type {
@@ -40,6 +47,16 @@ export interface ClientRegistryEvents {
       status: number
     },
   ]
+  /** A Client ID Metadata Document client was refused, before or after a fetch (issue 11). */
+  'metadata_document.refused': [Parameters<MetadataDocumentReports['refused']>[0]]
+  /** A document was fetched and accepted; the copy is used until `expires_at`. */
+  'metadata_document.fetched': [Parameters<MetadataDocumentReports['fetched']>[0]]
+  /** A refetched document differs from the copy it replaces (CIMD-BP-22). */
+  'metadata_document.changed': [Parameters<MetadataDocumentReports['changed']>[0]]
+  /** The origin failed transiently; the expired copy is served until `stale_until`. */
+  'metadata_document.stale': [Parameters<MetadataDocumentReports['stale']>[0]]
+  /** A URL accepted with a warning (a path of `/`, CIMD-3-c). */
+  'metadata_document.warning': [Parameters<MetadataDocumentReports['warning']>[0]]
 }
 
 /** Options of {@link createClientRegistry}. */
@@ -50,6 +67,12 @@ export interface CreateClientRegistryOptions {
   fetch?: OutboundFetch
   /** PEM of the CAs `tls_client_auth` certificates must be issued by (RFC 8705 §2.1). */
   tlsClientAuthTrustAnchors?: string | Buffer
+  /**
+   * The fetcher for Client ID Metadata Documents (`clientIdMetadataDocuments.enabled`): SSRF-safe,
+   * no redirects, the documents' size cap and deadline. Default: built from the configuration
+   * (`fetch.allowedAddresses`; pass one built with `ca` for a private or test CA).
+   */
+  metadataDocumentFetch?: OutboundFetch
   /** Seconds since the epoch; for tests. */
   clock?: () => number
 }
@@ -79,6 +102,8 @@ export class ClientRegistryService
   readonly issuer: string
   readonly #registrar: Registrar
   readonly #cache: ClientCache
+  /** Resolves Client ID Metadata Document URLs; absent unless enabled. */
+  readonly metadataDocuments: MetadataDocumentResolver | undefined
   readonly #authenticator: ClientAuthenticator
   readonly #now: () => number
   readonly #secretKey: Buffer | undefined
@@ -117,7 +142,7 @@ export class ClientRegistryService
       clockSkew: settings.clockSkew,
       maxBodyBytes: config.limits.maxBodyBytes,
       signingAlgorithms: registrar.rules.token_endpoint_auth_signing_alg_values_supported,
-      lookup: (id) => (usableId(id) ? this.#cache.get(id) : Promise.resolve(undefined)),
+      lookup: (id) => this.#lookup(id),
       store,
       keys: new ClientKeySets({
         fetch,
@@ -130,6 +155,29 @@ export class ClientRegistryService
       ),
       now: this.#now,
     })
+    const cimd = config.clientIdMetadataDocuments
+    this.metadataDocuments = cimd.enabled
+      ? new MetadataDocumentResolver({
+          registrar,
+          fetch:
+            options.metadataDocumentFetch ??
+            createSafeFetch({
+              timeoutMs: cimd.timeoutMs,
+              maxBytes: cimd.maxBytes,
+              maxRedirects: 0,
+              allowedAddresses: config.fetch.allowedAddresses,
+            }),
+          now: this.#now,
+          cacheTtlMs: settings.clientCacheTtlMs,
+          reports: {
+            refused: (e) => this.emit('metadata_document.refused', e),
+            fetched: (e) => this.emit('metadata_document.fetched', e),
+            changed: (e) => this.emit('metadata_document.changed', e),
+            stale: (e) => this.emit('metadata_document.stale', e),
+            warning: (e) => this.emit('metadata_document.warning', e),
+          },
+        })
+      : undefined
     // changes through this process's domain, whatever the store can tell
     const onChange = ({ client_id }: { client_id: string }) => this.#cache.invalidate(client_id)
     for (const event of ['registration.created', 'registration.updated', 'registration.deleted']) {
@@ -153,9 +201,11 @@ export class ClientRegistryService
     const listener = (event: ClientChangeEvent) => {
       if (event.type === 'changed') {
         this.#cache.invalidate(event.clientId)
+        this.metadataDocuments?.invalidate(event.clientId)
         return
       }
       this.#cache.invalidate()
+      this.metadataDocuments?.invalidate()
       this.#cache.trusted = event.type === 'resumed'
     }
     const attempt = (): Promise<void> =>
@@ -188,8 +238,18 @@ export class ClientRegistryService
    * awaiting approval (any status but `active`). Rejects only when the store cannot answer (503).
    */
   async getClient(clientId: string): Promise<RegisteredClient | undefined> {
+    return (await this.#lookup(clientId))?.client
+  }
+
+  /**
+   * Stored clients first (CIMD-BP-25: a stored client whose id is an https URL is never fetched),
+   * then, when enabled, a Client ID Metadata Document for an https URL.
+   */
+  async #lookup(clientId: string): Promise<ActiveClient | undefined> {
     if (!usableId(clientId)) return undefined
-    return (await this.#cache.get(clientId))?.client
+    const stored = await this.#cache.get(clientId)
+    if (stored || !this.metadataDocuments || !looksLikeClientIdUrl(clientId)) return stored
+    return this.metadataDocuments.resolve(clientId)
   }
 
   async authenticateClient(
@@ -241,7 +301,11 @@ export class ClientRegistryService
     if (last !== undefined && now - last < USE_INTERVAL) return
     this.#recentUses.set(clientId, now)
     try {
-      await this.#registrar.store.recordClientUse(clientId, now, USE_INTERVAL)
+      const store = this.#registrar.store
+      const recorded = await store.recordClientUse(clientId, now, USE_INTERVAL)
+      if (!recorded && this.metadataDocuments && looksLikeClientIdUrl(clientId)) {
+        await store.recordMetadataDocumentUse(clientId, now, USE_INTERVAL)
+      }
     } catch {
       this.#recentUses.delete(clientId)
     }
