@@ -646,7 +646,6 @@ export const configSchema = z
       clientIdMetadataDocuments: section({
         enabled: setting(bool().default(false), {
           doc: 'Resolve a `client_id` that is an https URL by fetching its Client ID Metadata Document (draft-ietf-oauth-client-id-metadata-document), and advertise `client_id_metadata_document_supported` in both discovery documents.',
-          env: 'REGISTRAR_CLIENT_ID_METADATA_DOCUMENTS',
         }),
         maxBytes: setting(
           z

@@ -67,7 +67,10 @@ describe('CIMD resolution through getClient (issue 11)', () => {
     assert.equal(client?.metadata.client_name, 'Visual Studio Code')
     assert.equal(client?.metadata.token_endpoint_auth_method, 'none')
     assert.equal(client?.metadata.application_type, 'native')
-    assert.equal((client?.metadata as Record<string, unknown>).x_vscode_release_notes, undefined)
+    assert.equal(
+      (client?.metadata as Record<string, unknown> | undefined)?.x_vscode_release_notes,
+      undefined,
+    )
     assert.equal(await app.getClient(url), client)
     assert.equal(docs.hits(p), 1)
     // CIMD-BP-04: Accept sent, no cookie, no authorization
