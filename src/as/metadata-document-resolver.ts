@@ -227,18 +227,23 @@ export class MetadataDocumentResolver {
     const store = this.#o.registrar.store
     const leaseSeconds = Math.ceil(this.#settings.timeoutMs / 1000) + 2
     const deadline = Date.now() + leaseSeconds * 1000 + 1000
+    const moved = (current: MetadataDocumentRecord | undefined) =>
+      current !== undefined &&
+      (current.fetchedAt !== seen?.fetchedAt || current.failure?.at !== seen?.failure?.at)
     for (;;) {
       if (await store.leaseMetadataDocumentFetch(clientId, this.#o.now(), leaseSeconds)) {
+        // another fetch may have ended between our read and the lease: use its outcome
+        const current = await store.findMetadataDocument(clientId)
+        if (current && moved(current)) {
+          const { decision: _d, lastUsedAt: _u, ...cache } = current
+          await this.#save(cache) // unchanged: releases the lease, notifies no one
+          return current
+        }
         return this.#fetchAndStore(clientId, seen, policies)
       }
       await new Promise((r) => setTimeout(r, LEASE_POLL_MS))
       const current = await store.findMetadataDocument(clientId)
-      const moved =
-        current !== undefined &&
-        (current.fetchedAt !== seen?.fetchedAt ||
-          current.failure?.at !== seen?.failure?.at ||
-          current.decision !== seen?.decision)
-      if (moved && current) return current
+      if (current && moved(current)) return current
       if (Date.now() > deadline) return this.#fetchAndStore(clientId, seen, policies)
     }
   }
