@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { RegistrarConfig } from '../config/schema.js'
+import type { RegistrarSettings } from '../config/schema.js'
 import { RegistrationError } from '../core/errors.js'
 import { createInitialAccessToken } from '../core/initial-access-token.js'
 import type { Registrar } from '../core/registration.js'
@@ -105,7 +105,8 @@ const MAX_ATTEMPTS = 9
 /** Options of {@link AdminService}. */
 export interface AdminServiceOptions {
   store: Store
-  config: Readonly<RegistrarConfig>
+  /** Only `policies` is read: the CLI, which may have no issuer configured, builds one too. */
+  config: Readonly<RegistrarSettings>
   /** Seals pagination cursors (see `adminKeys`). */
   cursorKey: Buffer
   /** For the policy dry run; without it the dry run is refused. */
@@ -116,13 +117,13 @@ export interface AdminServiceOptions {
 
 /**
  * The admin service (issue 13): what an operator may do with clients and initial access tokens,
- * for the admin API, the console and, later, the CLI. Every change goes through the store's
+ * for the admin API, the console and the CLI (`registrar clients …`, `registrar token …`). Every change goes through the store's
  * compare-and-swap (a client changed meanwhile is never overwritten) and emits an `admin.*` event
  * naming the actor, which the audit trail records. Refusals are {@link RegistrationError}s.
  */
 export class AdminService extends EventEmitter<AdminEvents> {
   readonly store: Store
-  readonly config: Readonly<RegistrarConfig>
+  readonly config: Readonly<RegistrarSettings>
   readonly #cursors: CursorSealer
   readonly #registrar: Registrar | undefined
   readonly #now: () => number
@@ -259,7 +260,13 @@ export class AdminService extends EventEmitter<AdminEvents> {
   /** Issues an initial access token (RFC 7591 §3); the token is in the result, once. */
   async createInitialAccessToken(
     actor: AuditActor,
-    options: { maxUses?: number; expiresIn?: number; policy?: string; description?: string },
+    /** `null` (or absent): no limit on uses, no expiry. */
+    options: {
+      maxUses?: number | null
+      expiresIn?: number | null
+      policy?: string
+      description?: string
+    },
   ): Promise<{ token: string; record: InitialAccessTokenRecord }> {
     if (
       options.policy !== undefined &&

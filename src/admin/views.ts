@@ -8,17 +8,10 @@ import {
 } from '../core/store.js'
 
 /**
- * Seconds since the epoch of the client's last recorded use, when the store records it (the AS side
- * writes `lastUsedAt`; issue 10 `recordUse`).
+ * What an operator sees of a client (admin API, `registrar clients show`/`list --json`):
+ * everything but credential hashes and sealed secrets.
  */
-export function lastUsedAt(c: ClientRecord): number | undefined {
-  const value = (c as ClientRecord & { lastUsedAt?: unknown }).lastUsedAt
-  return typeof value === 'number' ? value : undefined
-}
-
-/** What the admin API shows of a client: everything but credential hashes and sealed secrets. */
 export function clientView(c: ClientRecord): Record<string, unknown> {
-  const used = lastUsedAt(c)
   return {
     client_id: c.client_id,
     status: c.status,
@@ -32,14 +25,14 @@ export function clientView(c: ClientRecord): Record<string, unknown> {
       client_secret_expires_at: c.client_secret_expires_at,
     }),
     updated_at: c.updatedAt,
-    ...(used !== undefined && { last_used_at: used }),
+    ...(c.lastUsedAt !== undefined && { last_used_at: c.lastUsedAt }),
     version: c.version,
     metadata: c.metadata,
     ...(c.software_statement !== undefined && { software_statement: c.software_statement }),
   }
 }
 
-/** An initial access token as listed: never the token, nor its hash. */
+/** An initial access token as listed (admin API, `registrar token list --json`): never the token, nor its hash. */
 export function initialAccessTokenView(
   t: InitialAccessTokenRecord,
   now: number,

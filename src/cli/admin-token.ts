@@ -1,13 +1,13 @@
-import { userInfo } from 'node:os'
 import { createAdminToken } from '../admin/admin-token.js'
 import { adminTokenView } from '../admin/views.js'
-import type { AuditActor, Store } from '../core/store.js'
+import type { Store } from '../core/store.js'
 import { epochSeconds } from '../shared/epoch.js'
 import { cell } from './clients.js'
 import {
   type Command,
   isoTime,
   loadConfig,
+  operator,
   parse,
   positiveInt,
   STORE_OPTION,
@@ -125,17 +125,6 @@ export const adminToken: Command = {
     }
     throw new UsageError(`unknown admin-token command '${sub}'`)
   },
-}
-
-/** The operator on the store's machine, as the audit trail names them. */
-export function operator(): AuditActor {
-  let name: string
-  try {
-    name = userInfo().username
-  } catch {
-    name = 'unknown'
-  }
-  return { type: 'operator', id: name }
 }
 
 async function audit(

@@ -1,7 +1,9 @@
-import { approveClient } from '../core/client-approval.js'
+import type { StatusAction } from '../admin/service.js'
+import { clientView } from '../admin/views.js'
+import type { RegistrarSettings } from '../config/schema.js'
 import type { ClientRecord } from '../core/store.js'
-import { epochSeconds } from '../shared/epoch.js'
 import {
+  adminRefusal,
   type Command,
   isoTime,
   loadConfig,
@@ -12,46 +14,31 @@ import {
   subcommandHelp,
   table,
   UsageError,
+  withAdmin,
   withStore,
 } from './common.js'
 
-const HELP = `Usage: registrar clients <list|show|approve|delete> [options]
+const HELP = `Usage: registrar clients <list|show|approve|disable|enable|delete> [options]
 
-Administration of registered clients, straight on the store (no server needed).
+Administration of registered clients, straight on the store (no server needed). Changes go through
+the same checks as the admin API and are recorded in the audit trail (registrar audit) with the
+operating-system user as the operator.
 
   registrar clients list [--json]     client_id, name, created, auth method, redirect hosts, status,
                                       last used (recorded by the AS, at most once a minute)
   registrar clients show ID           the client's registration as JSON, with its version and last
                                       use (credentials never shown)
-  registrar clients delete ID         deletes the client, its secret and its registration access token
   registrar clients approve ID --version N
                                       activates a pending client (a requireApproval policy), if its
                                       registration is still version N, the one clients show printed
+  registrar clients disable ID        refuses the client (active or pending) until enabled: its
+                                      credentials stop working at once, its registration stays
+  registrar clients enable ID         makes a disabled client active again
+  registrar clients delete ID         deletes the client, its secret and its registration access token
 
 Common options (the store used is named on stderr):
 ${STORE_HELP}
   -h, --help      show this help`
-
-/** What an operator may see of a client: everything but credential hashes. */
-export function clientView(c: ClientRecord): Record<string, unknown> {
-  return {
-    client_id: c.client_id,
-    client_id_issued_at: c.client_id_issued_at,
-    ...(c.client_secret_expires_at !== undefined && {
-      client_secret_expires_at: c.client_secret_expires_at,
-    }),
-    status: c.status,
-    ...(c.policy !== undefined && { policy: c.policy }),
-    ...(c.initialAccessTokenId !== undefined && {
-      initial_access_token_id: c.initialAccessTokenId,
-    }),
-    updated_at: c.updatedAt,
-    version: c.version,
-    ...(c.lastUsedAt !== undefined && { last_used_at: c.lastUsedAt }),
-    metadata: c.metadata,
-    ...(c.software_statement !== undefined && { software_statement: c.software_statement }),
-  }
-}
 
 // Registrants choose client names and redirect URIs: control characters and bidirectional
 // overrides in them must not rewrite what an operator sees in a terminal.
@@ -87,7 +74,7 @@ function redirectHosts(c: ClientRecord): string {
 
 export const clients: Command = {
   name: 'clients',
-  summary: 'list, show, approve and delete registered clients',
+  summary: 'list, show, approve, disable, enable and delete registered clients',
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args
@@ -133,32 +120,26 @@ export const clients: Command = {
           'registrar clients approve needs --version N: the version printed by registrar clients show',
         )
       }
+      return approve(positionals[0] as string, version, loadConfig(values), values)
+    }
+    if (sub === 'disable' || sub === 'enable') {
+      const { values, positionals } = parse(rest, { ...STORE_OPTION }, true)
+      if (values.help) return help()
+      if (positionals.length !== 1)
+        throw new UsageError(`registrar clients ${sub} takes exactly one client_id`)
       const id = positionals[0] as string
-      const outcome = await withStore(
-        loadConfig(values),
-        (store) => approveClient(store, id, { version, now: epochSeconds() }),
-        values,
-      )
-      switch (outcome.result) {
-        case 'not_found':
-          return notFound(id)
-        case 'approved':
-          process.stdout.write(`approved ${id} (version ${version})\n`)
-          return 0
-        case 'not_pending':
-          if (outcome.status === 'active') {
-            process.stdout.write(`${id} is already active\n`)
-            return 0
-          }
-          process.stderr.write(`${id} is ${outcome.status}, not awaiting approval\n`)
-          return 1
-        case 'version_changed':
-          process.stderr.write(
-            `${id} changed since version ${version} (now version ${outcome.version}); review it with registrar clients show ${id} and approve that version\n`,
-          )
-          return 1
+      const action: StatusAction = sub
+      try {
+        const changed = await withAdmin(
+          loadConfig(values),
+          (admin, actor) => admin.changeStatus(action, id, actor),
+          values,
+        )
+        process.stdout.write(`${sub}d ${id} (now version ${changed.version})\n`)
+        return 0
+      } catch (err) {
+        return refused(err, id)
       }
-      return 1
     }
     if (sub === 'show' || sub === 'delete') {
       const { values, positionals } = parse(rest, { ...STORE_OPTION }, true)
@@ -173,13 +154,79 @@ export const clients: Command = {
         process.stdout.write(`${safeJson(clientView(client))}\n`)
         return 0
       }
-      const deleted = await withStore(config, (store) => store.deleteClient(id), values)
-      if (!deleted) return notFound(id)
+      try {
+        await withAdmin(config, (admin, actor) => admin.deleteClient(id, actor), values)
+      } catch (err) {
+        return refused(err, id)
+      }
       process.stdout.write(`deleted ${id}\n`)
       return 0
     }
     throw new UsageError(`unknown clients command '${sub}'`)
   },
+}
+
+/**
+ * Approves the version of the registration the operator reviewed (issue 12 item 1). An approval
+ * of a client already active is no error (a script may run twice); one that is disabled, or that
+ * changed since that version, is refused and nothing is approved.
+ */
+async function approve(
+  id: string,
+  version: number,
+  config: Readonly<RegistrarSettings>,
+  values: { store?: string; config?: string; create?: boolean },
+): Promise<number> {
+  const outcome = await withAdmin(
+    config,
+    async (admin, actor) => {
+      const client = await admin.store.findClient(id)
+      if (!client) return { result: 'not_found' } as const
+      if (client.status !== 'pending') return { result: 'not_pending', client } as const
+      try {
+        await admin.changeStatus('approve', id, actor, { expectedVersion: version })
+        return { result: 'approved' } as const
+      } catch (err) {
+        if (!adminRefusal(err)) throw err
+        // moved on meanwhile, or in the version the operator saw: read what it is now
+        const now = await admin.store.findClient(id)
+        if (!now) return { result: 'not_found' } as const
+        return {
+          result: now.status === 'pending' ? 'version_changed' : 'not_pending',
+          client: now,
+        } as const
+      }
+    },
+    values,
+  )
+  switch (outcome.result) {
+    case 'not_found':
+      return notFound(id)
+    case 'approved':
+      process.stdout.write(`approved ${id} (version ${version})\n`)
+      return 0
+    case 'not_pending':
+      if (outcome.client.status === 'active') {
+        process.stdout.write(`${id} is already active\n`)
+        return 0
+      }
+      process.stderr.write(`${id} is ${outcome.client.status}, not awaiting approval\n`)
+      return 1
+    case 'version_changed':
+      process.stderr.write(
+        `${id} changed since version ${version} (now version ${outcome.client.version}); review it with registrar clients show ${id} and approve that version\n`,
+      )
+      return 1
+  }
+}
+
+/** An {@link AdminService} refusal: one line on stderr, exit code 1; anything else is thrown on. */
+function refused(err: unknown, id: string): number {
+  const refusal = adminRefusal(err)
+  if (!refusal) throw err
+  if (refusal.status === 404) return notFound(id)
+  process.stderr.write(`${id}: ${refusal.error_description ?? refusal.error}\n`)
+  return 1
 }
 
 function notFound(id: string): number {

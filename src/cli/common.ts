@@ -1,5 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { userInfo } from 'node:os'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
+import { AuditTrail } from '../admin/audit.js'
+import { adminKeys } from '../admin/keys.js'
+import { AdminService } from '../admin/service.js'
 import {
   ConfigError,
   type ConfigFlags,
@@ -8,7 +12,8 @@ import {
   SOURCES,
 } from '../config/resolve.js'
 import type { RegistrarSettings } from '../config/schema.js'
-import type { Store } from '../core/store.js'
+import { RegistrationError } from '../core/errors.js'
+import type { AuditActor, Store } from '../core/store.js'
 import { openStore, redactStoreUrl } from '../storage/open-store.js'
 
 /** A CLI command: parses its own arguments, returns the exit code. */
@@ -128,6 +133,65 @@ export async function withStore<T>(
   } finally {
     await store.close()
   }
+}
+
+/** The operator on the store's machine, as the audit trail names them (`operator`: the OS user). */
+export function operator(): AuditActor {
+  let name: string
+  try {
+    name = userInfo().username
+  } catch {
+    // no passwd entry for the uid (a container): still an operator, just unnamed
+    name = process.env.USER || process.env.LOGNAME || 'unknown'
+  }
+  return { type: 'operator', id: name }
+}
+
+/**
+ * {@link withStore} for the mutating admin commands: `fn` acts through the {@link AdminService},
+ * the one path the admin API and the console take too, so each change is checked the same way
+ * (compare-and-swap, status transitions) and recorded in the audit trail (`audit.enabled`) with
+ * the {@link operator} as its actor. Entries are written before the store closes.
+ */
+export async function withAdmin<T>(
+  config: Readonly<RegistrarSettings>,
+  fn: (admin: AdminService, actor: AuditActor) => Promise<T>,
+  values: { store?: string; config?: string; create?: boolean } = {},
+  options: { persistent?: string } = {},
+): Promise<T> {
+  return withStore(
+    config,
+    async (store) => {
+      const admin = new AdminService({
+        store,
+        config,
+        // nothing here pages, but the service seals its cursors with a key all the same
+        cursorKey: adminKeys(config.admin.secretKey).cursor,
+      })
+      const trail = config.audit.enabled
+        ? new AuditTrail({
+            store,
+            onError: (err) =>
+              process.stderr.write(
+                `warning: the change is made, but its audit entry was not written: ${(err as Error)?.message ?? err}\n`,
+              ),
+          })
+        : undefined
+      trail?.observeAdmin(admin)
+      try {
+        return await fn(admin, operator())
+      } finally {
+        await trail?.flush()
+      }
+    },
+    values,
+    options,
+  )
+}
+
+/** A refusal of the {@link AdminService} (an unknown id, a status an action does not apply to). */
+export function adminRefusal(err: unknown): RegistrationError | undefined {
+  return err instanceof RegistrationError && err.status < 500 ? err : undefined
 }
 
 /** Formats epoch seconds as an ISO date-time (UTC, seconds precision). */

@@ -1,6 +1,7 @@
-import { createInitialAccessToken } from '../core/initial-access-token.js'
-import type { InitialAccessTokenRecord } from '../core/store.js'
+import { initialAccessTokenView } from '../admin/views.js'
+import { epochSeconds } from '../shared/epoch.js'
 import {
+  adminRefusal,
   type Command,
   isoTime,
   limitOrZero,
@@ -11,6 +12,7 @@ import {
   subcommandHelp,
   table,
   UsageError,
+  withAdmin,
   withStore,
 } from './common.js'
 
@@ -23,32 +25,22 @@ const HELP = `Usage: registrar token <create|list|revoke> [options]
 
 Initial access tokens (RFC 7591 §3) authorize registrations when the server runs with
 --registration token. Tokens are stored as SHA-256 hashes: a token is shown once, at creation.
+Creations and revocations are recorded in the audit trail (registrar audit), the operating-system
+user as the operator.
 
   registrar token create [--max-uses N] [--expires-in SECONDS] [--policy NAME] [--description TEXT]
       Prints the new token as the last line of stdout. By default a token admits one
       registration and expires in 24 hours: --max-uses 0 for unlimited uses, --expires-in 0
       for no expiry. Refuses --store memory (the token would vanish with the command).
   registrar token list [--json]
-      Lists tokens: id, created, expires, uses / max uses (never the token itself).
+      Lists tokens: id, created, expires, uses / max uses, policy, description (never the
+      token itself); --json adds whether each is still usable.
   registrar token revoke ID
       Deletes the token with that id; registrations already made stay.
 
 Common options (the store used is named on stderr):
 ${STORE_HELP}
   -h, --help      show this help`
-
-/** What `token list --json` shows of a token: never the token, nor its hash. */
-function tokenView(t: InitialAccessTokenRecord): Record<string, unknown> {
-  return {
-    id: t.id,
-    created_at: t.createdAt,
-    expires_at: t.expiresAt,
-    uses: t.uses,
-    max_uses: t.maxUses,
-    ...(t.policy !== undefined && { policy: t.policy }),
-    ...(t.description !== undefined && { description: t.description }),
-  }
-}
 
 export const token: Command = {
   name: 'token',
@@ -77,10 +69,10 @@ export const token: Command = {
       ) {
         throw new UsageError(`--policy ${values.policy} names no policy in the configuration`)
       }
-      const { token: value, record } = await withStore(
+      const { token: value, record } = await withAdmin(
         config,
-        (store) =>
-          createInitialAccessToken(store, {
+        (admin, actor) =>
+          admin.createInitialAccessToken(actor, {
             maxUses: maxUses === 0 ? null : maxUses,
             expiresIn: expiresIn === 0 ? null : expiresIn,
             ...(values.policy !== undefined && { policy: values.policy }),
@@ -104,7 +96,9 @@ export const token: Command = {
         values,
       )
       if (values.json) {
-        process.stdout.write(`${JSON.stringify(tokens.map(tokenView), null, 2)}\n`)
+        const now = epochSeconds()
+        const views = tokens.map((t) => initialAccessTokenView(t, now))
+        process.stdout.write(`${JSON.stringify(views, null, 2)}\n`)
         return 0
       }
       const rows = tokens.map((t) => [
@@ -126,13 +120,16 @@ export const token: Command = {
       if (positionals.length !== 1)
         throw new UsageError('registrar token revoke takes exactly one token id')
       const id = positionals[0] as string
-      const revoked = await withStore(
-        loadConfig(values),
-        (store) => store.revokeInitialAccessToken(id),
-        values,
-      )
-      if (!revoked) {
-        process.stderr.write(`no initial access token with id ${id}\n`)
+      try {
+        await withAdmin(
+          loadConfig(values),
+          (admin, actor) => admin.revokeInitialAccessToken(id, actor),
+          values,
+        )
+      } catch (err) {
+        const refusal = adminRefusal(err)
+        if (!refusal) throw err
+        process.stderr.write(`${refusal.error_description ?? refusal.error}\n`)
         return 1
       }
       process.stdout.write(`revoked ${id}\n`)

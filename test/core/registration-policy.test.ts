@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { approveClient } from '../../src/core/client-approval.js'
+import { AdminService } from '../../src/admin/service.js'
 import { createInitialAccessToken } from '../../src/core/initial-access-token.js'
 import { call, makeRegistrar } from '../helpers.js'
 
@@ -388,13 +388,17 @@ describe('issue 12: policy bypasses closed', async () => {
   })
 
   it('item 1: an update that changes an approved client puts it back to pending; approval names the version', async () => {
-    const { fetch, store } = withPolicy({ requireApproval: true })
+    const { fetch, store, registrar } = withPolicy({ requireApproval: true })
+    const admin = new AdminService({ store, config: registrar.config, cursorKey: Buffer.alloc(32) })
+    const operator = { type: 'operator', id: 'test' } as const
+    const approve = (id: string, expectedVersion: number) =>
+      admin.changeStatus('approve', id, operator, { expectedVersion })
     const reg = await post(fetch, { ...web, client_name: 'Reviewed' })
     const pending = await store.findClient(reg.body.client_id)
     assert.equal(pending?.status, 'pending')
     const seen = pending?.version as number
-    const approved = await approveClient(store, reg.body.client_id, { version: seen, now: 1 })
-    assert.equal(approved.result, 'approved')
+    const approved = await approve(reg.body.client_id, seen)
+    assert.equal(approved.status, 'active')
     assert.equal((await store.findClient(reg.body.client_id))?.status, 'active')
 
     // the same registration sent again (key order aside) keeps the approval
@@ -408,21 +412,18 @@ describe('issue 12: policy bypasses closed', async () => {
     const after = await store.findClient(reg.body.client_id)
     assert.equal(after?.status, 'pending')
 
-    // an approval of a version the operator did not see is refused
-    const stale = await approveClient(store, reg.body.client_id, { version: seen, now: 2 })
-    assert.deepEqual(stale, { result: 'version_changed', version: after?.version })
+    // an approval of a version the operator did not see is refused (RFC 9110 §15.5.13 412)
+    await assert.rejects(approve(reg.body.client_id, seen), {
+      status: 412,
+      message: new RegExp(`changed since version ${seen} \\(it is at version ${after?.version}\\)`),
+    })
     assert.equal((await store.findClient(reg.body.client_id))?.status, 'pending')
-    const fresh = await approveClient(store, reg.body.client_id, {
-      version: after?.version as number,
-      now: 3,
-    })
-    assert.equal(fresh.result, 'approved')
-    assert.deepEqual(await approveClient(store, 'nope', { version: 1, now: 4 }), {
-      result: 'not_found',
-    })
-    assert.deepEqual(await approveClient(store, reg.body.client_id, { version: 1, now: 4 }), {
-      result: 'not_pending',
-      status: 'active',
+    const fresh = await approve(reg.body.client_id, after?.version as number)
+    assert.equal(fresh.status, 'active')
+    await assert.rejects(approve('nope', 1), { status: 404 })
+    await assert.rejects(approve(reg.body.client_id, fresh.version), {
+      status: 409,
+      message: /the client is active/,
     })
   })
 

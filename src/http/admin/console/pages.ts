@@ -1,6 +1,5 @@
 import type { ClientFilters, DryRunResult, StatusAction } from '../../../admin/service.js'
 import { isoSeconds } from '../../../admin/time.js'
-import { lastUsedAt } from '../../../admin/views.js'
 import {
   type AdminTokenRecord,
   type AuditEntry,
@@ -314,7 +313,7 @@ export function clientPage(
   data: { client: ClientRecord; audit: AuditEntry[]; moreAudit: boolean; done?: string },
 ): Html {
   const c = data.client
-  const used = lastUsedAt(c)
+  const used = c.lastUsedAt
   const writable = ctx.token !== undefined && !ctx.token.readOnly
   const members = Object.entries(c.metadata).sort(([a], [b]) => (a < b ? -1 : 1))
   return layout(
