@@ -333,7 +333,7 @@ function safeFetchFor(config: Readonly<RegistrarConfig>): OutboundFetch {
  * limits (`clientIdMetadataDocuments.maxBytes`, `timeoutMs`), never following a redirect
  * (CIMD-5-d), sharing `fetch.allowedAddresses` and `fetch.caFile` with every outbound fetch.
  */
-function metadataDocumentFetchFor(config: Readonly<RegistrarConfig>): OutboundFetch {
+export function metadataDocumentFetchFor(config: Readonly<RegistrarConfig>): OutboundFetch {
   const cimd = config.clientIdMetadataDocuments
   return createSafeFetch({
     timeoutMs: cimd.timeoutMs,

@@ -47,6 +47,8 @@ export interface MetadataDocumentResolverOptions {
 /** What {@link MetadataDocumentResolver.dryRun} found. */
 export interface MetadataDocumentDryRun {
   client_id: string
+  /** The document as fetched. */
+  document?: Record<string, unknown>
   /** The document's metadata as validated, before any policy. */
   validated?: ClientMetadata
   /** What a client of this document would have: policy applied. */
@@ -324,6 +326,7 @@ export class MetadataDocumentResolver {
     clientId: string,
     policies: NamedPolicy[],
   ): Promise<{
+    document: Record<string, unknown>
     validated: ClientMetadata
     accepted: ClientMetadata
     notes: PolicyNote[]
@@ -345,6 +348,7 @@ export class MetadataDocumentResolver {
       defaultSeconds: settings.cacheDefaultSeconds,
     })
     return {
+      document: fetched.document,
       validated,
       accepted,
       notes,
@@ -376,6 +380,7 @@ export class MetadataDocumentResolver {
       }
       if (record?.decision === 'approved') out.requiresApproval = false
       const outcome = await this.#fetchAndValidate(clientId, policies)
+      out.document = outcome.document
       out.validated = outcome.validated
       out.accepted = outcome.accepted
       out.notes = outcome.notes
