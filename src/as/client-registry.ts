@@ -179,7 +179,10 @@ export class ClientRegistryService
         })
       : undefined
     // changes through this process's domain, whatever the store can tell
-    const onChange = ({ client_id }: { client_id: string }) => this.#cache.invalidate(client_id)
+    const onChange = ({ client_id }: { client_id: string }) => {
+      this.#cache.invalidate(client_id)
+      this.metadataDocuments?.invalidate(client_id)
+    }
     for (const event of ['registration.created', 'registration.updated', 'registration.deleted']) {
       const name = event as 'registration.updated'
       registrar.on(name, onChange)
@@ -247,6 +250,11 @@ export class ClientRegistryService
    */
   async #lookup(clientId: string): Promise<ActiveClient | undefined> {
     if (!usableId(clientId)) return undefined
+    // a document client held in process: every change that could make it a stored client, or
+    // refuse it, invalidates this copy first (registration events, the store's change feed)
+    const documents = this.metadataDocuments
+    const held = documents && looksLikeClientIdUrl(clientId) && documents.cached(clientId)
+    if (held) return held
     const stored = await this.#cache.get(clientId)
     if (stored || !this.metadataDocuments || !looksLikeClientIdUrl(clientId)) return stored
     return this.metadataDocuments.resolve(clientId)

@@ -113,6 +113,17 @@ export class MetadataDocumentResolver {
     return this.#o.registrar.config.clientIdMetadataDocuments
   }
 
+  /**
+   * The client held in process for `clientId`, if any and still fresh: no I/O, no promise (the
+   * registry's hot path for a cached document client).
+   */
+  cached(clientId: string): MetadataDocumentClient | undefined {
+    const hit = this.#memo.get(clientId)
+    if (!hit?.active || hit.until <= this.#o.now() * 1000) return undefined
+    this.#maybeRefresh(clientId, hit.active)
+    return hit.active
+  }
+
   /** The client of a metadata document URL, or `undefined` when refused (reported). */
   resolve(clientId: string): Promise<MetadataDocumentClient | undefined> {
     const hit = this.#memo.get(clientId)
