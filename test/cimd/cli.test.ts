@@ -200,3 +200,27 @@ describe('registrar clients with metadata document clients', () => {
     }
   })
 })
+
+describe('admin API: GET /admin/api/metadata-documents', () => {
+  it('lists the metadata document clients with source, last fetch, cache expiry and status (read-only token)', async () => {
+    const { adminApp } = await import('../admin/support.js')
+    const { call } = await import('../helpers.js')
+    const { runtime, store, fetch, ro } = await adminApp({
+      clientIdMetadataDocuments: { enabled: true },
+      fetch: { allowedAddresses: ['127.0.0.2'], caFile: docs.caFile },
+    })
+    const url = docs.json('/admin-api.json', { redirect_uris: ['https://app.example/cb'] })
+    assert.ok(await runtime.getClient(url))
+    await store.decideMetadataDocument('https://blocked.example/c', 'blocked')
+    const res = await call(fetch, 'GET', '/admin/api/metadata-documents', { token: ro })
+    assert.equal(res.status, 200)
+    const listed = res.body.metadata_documents as JsonBody[]
+    const active = listed.find((d) => d.client_id === url)
+    assert.equal(active?.source, 'metadata_document')
+    assert.equal(active?.status, 'active')
+    assert.equal(typeof active?.last_fetch, 'number')
+    assert.equal(typeof active?.cache_expires_at, 'number')
+    assert.equal(listed.find((d) => d.client_id === 'https://blocked.example/c')?.status, 'blocked')
+    await runtime.close()
+  })
+})
