@@ -417,6 +417,20 @@ export class MetadataDocumentResolver {
         `awaiting approval by an operator (clients approve ${record.client_id})`,
       )
     }
+    // an unchanged copy re-read after the in-process TTL keeps its view: nothing cloned or frozen
+    const previous = this.#memo.get(record.client_id, { allowStale: true })?.active
+    const before = previous?.document
+    if (
+      before &&
+      before.fetchedAt === record.fetchedAt &&
+      before.expiresAt === record.expiresAt &&
+      before.staleUntil === record.staleUntil &&
+      before.decision === record.decision &&
+      before.lastUsedAt === record.lastUsedAt &&
+      before.policy === record.policy
+    ) {
+      return previous
+    }
     return activeClient(record)
   }
 
