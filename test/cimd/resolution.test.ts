@@ -145,6 +145,61 @@ describe('CIMD resolution through getClient (issue 11)', () => {
     await app.close()
   })
 
+  it("CIMD-6-g, CIMD-9.6-b: private_key_jwt with keys from the document's jwks_uri, fetched by the SSRF-safe fetcher", async () => {
+    const key = await keyPair()
+    const jwksPath = path('jwks')
+    docs.route(jwksPath, (_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ keys: [key.publicJwk] }))
+    })
+    const url = docs.json(path('pkjwt-uri'), {
+      redirect_uris: ['https://app.example/cb'],
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      jwks_uri: docs.url(jwksPath),
+    })
+    const { createSafeFetch } = await import('../../src/net/safe-fetch.js')
+    const { readFileSync } = await import('node:fs')
+    const fetch = createSafeFetch({
+      timeoutMs: 3000,
+      maxBytes: 65536,
+      maxRedirects: 0,
+      allowedAddresses: ['127.0.0.2'],
+      ca: readFileSync(docs.caFile),
+    })
+    const made = makeRegistrar(
+      {
+        clientIdMetadataDocuments: { enabled: true },
+        fetch: { allowedAddresses: ['127.0.0.2'], caFile: docs.caFile },
+      },
+      { fetch },
+    )
+    const ok = await made.app.authenticateClient({
+      headers: {},
+      body: {
+        client_id: url,
+        client_assertion_type: JWT_BEARER,
+        client_assertion: await assertion(url, key.privateKey),
+      },
+    })
+    assert.equal(ok.method, 'private_key_jwt')
+    assert.equal(ok.client.metadata.token_endpoint_auth_method, 'private_key_jwt')
+    assert.equal(docs.hits(jwksPath), 1)
+    // a key the document does not publish is refused
+    const other = await keyPair('ES256', 'k2')
+    await assert.rejects(
+      made.app.authenticateClient({
+        headers: {},
+        body: {
+          client_id: url,
+          client_assertion_type: JWT_BEARER,
+          client_assertion: await assertion(url, other.privateKey),
+        },
+      }),
+      (err: { error?: string }) => err.error === 'invalid_client',
+    )
+    await made.app.close()
+  })
+
   it('CIMD-7-a, CIMD-BP-23: client_id_metadata_document_supported in both discovery documents only when enabled', async () => {
     const on = cimdRegistrar()
     const off = makeRegistrar()
