@@ -8,6 +8,7 @@ import {
 } from './adapters/node.js'
 import { createWebAdapter } from './adapters/web.js'
 import { type ClientRegistryService, createClientRegistry } from './as/client-registry.js'
+import { ClientAuthenticationFailureLimit } from './as/failure-limit.js'
 import type { ClientRegistry } from './as/types.js'
 import { resolveConfig } from './config/resolve.js'
 import type { RegistrarConfig, RegistrarConfigInput } from './config/schema.js'
@@ -121,8 +122,14 @@ export interface RegistrarDeps {
    * ({@link openRateLimiter}), since that is asynchronous.
    */
   rateLimiter?: RateLimiter
-  /** Run background maintenance (the audit retention purge): long-running servers only. */
+  /** Run background maintenance (the audit retention purge, the idle-expiry sweep): long-running servers only. */
   maintenance?: boolean
+  /**
+   * The brute-force limits of client authentication (`clientAuthentication.failureLimit`).
+   * Default: per-process counts; shared through Redis they must be opened first
+   * ({@link openClientAuthenticationFailureLimit}), since that is asynchronous.
+   */
+  failureLimit?: ClientAuthenticationFailureLimit
 }
 
 /**
@@ -149,9 +156,11 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
       ? options.store
       : await openStore(config.store, { postgres: config.postgres })
   const rateLimiter = await openRateLimiter(config, logger)
+  const failureLimit = await openClientAuthenticationFailureLimit(config, logger, options.clock)
   const app = composeRegistrar(config, store, {
     ...(logger && { logger }),
     ...(rateLimiter && { rateLimiter }),
+    failureLimit,
     ...(options.clock !== undefined && { clock: options.clock }),
     // the app is long-lived: it runs the audit retention purge (stopped by close())
     maintenance: true,
@@ -185,9 +194,11 @@ export function composeRegistrar(
     ...(deps.clock !== undefined && { clock: deps.clock }),
   })
   const caFile = config.clientAuthentication.tlsClientAuthCaFile
+  const failureLimit = deps.failureLimit ?? memoryFailureLimit(config, deps.clock)
   const clientRegistry = createClientRegistry({
     registrar,
     fetch,
+    failureLimit,
     ...(caFile !== undefined && { tlsClientAuthTrustAnchors: readFileSync(caFile) }),
     ...(config.clientIdMetadataDocuments.enabled && {
       metadataDocumentFetch: metadataDocumentFetchFor(config),
@@ -258,6 +269,7 @@ export function composeRegistrar(
       await clientRegistry.close()
       await operations.close()
       await rateLimiter?.close()
+      await failureLimit.close()
     },
   }
 }
@@ -300,6 +312,56 @@ export async function openRateLimiter(
       ),
     { ipv6Prefix: rl.ipv6Prefix },
   )
+}
+
+/**
+ * Opens the brute-force limits of client authentication (`clientAuthentication.failureLimit`),
+ * their counts per process, or shared through the Redis of `rateLimit.store` (an outage lets
+ * attempts through, logged, as the registration limit does).
+ */
+export async function openClientAuthenticationFailureLimit(
+  config: Readonly<RegistrarConfig>,
+  logger?: AccessLogger,
+  /** Seconds since the epoch, for per-process counts (Redis keeps its own time). */
+  clock?: () => number,
+): Promise<ClientAuthenticationFailureLimit> {
+  const url = config.rateLimit.store
+  if (url === 'memory') return memoryFailureLimit(config, clock)
+  const { perClient, perAddress } = config.clientAuthentication.failureLimit
+  const onError = (err: unknown) =>
+    logger?.warn(
+      { err: (err as Error)?.message },
+      'client authentication failure counts unavailable; letting attempts through',
+    )
+  const open = (l: { max: number; windowSeconds: number }) =>
+    l.max === 0 ? undefined : createRedisRateLimiter(url, l.max, l.windowSeconds, onError)
+  const [client, address] = await Promise.all([open(perClient), open(perAddress)])
+  return new ClientAuthenticationFailureLimit({
+    ...(client && { perClient: client }),
+    ...(address && { perAddress: address }),
+    ipv6Prefix: config.rateLimit.ipv6Prefix,
+  })
+}
+
+/** Per-process counts of `clientAuthentication.failureLimit`, on the app's clock. */
+function memoryFailureLimit(
+  config: Readonly<RegistrarConfig>,
+  clock?: () => number,
+): ClientAuthenticationFailureLimit {
+  const { perClient, perAddress } = config.clientAuthentication.failureLimit
+  const options = {
+    maxKeys: config.rateLimit.maxKeys,
+    ...(clock !== undefined && { now: () => clock() * 1000 }),
+  }
+  const limiter = (l: { max: number; windowSeconds: number }) =>
+    l.max === 0 ? undefined : new MemoryRateLimiter(l.max, l.windowSeconds, options)
+  const client = limiter(perClient)
+  const address = limiter(perAddress)
+  return new ClientAuthenticationFailureLimit({
+    ...(client && { perClient: client }),
+    ...(address && { perAddress: address }),
+    ipv6Prefix: config.rateLimit.ipv6Prefix,
+  })
 }
 
 function memoryRateLimiter(config: Readonly<RegistrarConfig>): RateLimiter | undefined {

@@ -4,6 +4,7 @@ import { adminKeys } from './admin/keys.js'
 import { AdminService } from './admin/service.js'
 import { listenAddress } from './config/resolve.js'
 import type { RegistrarConfig } from './config/schema.js'
+import { ClientLifecycle } from './core/client-lifecycle.js'
 import type { Registrar } from './core/registration.js'
 import type { Store } from './core/store.js'
 import { createAdminRouter } from './http/admin/router.js'
@@ -24,6 +25,12 @@ export interface Operations {
   metrics?: RegistrarMetrics
   audit?: AuditTrail
   admin?: AdminService
+  /**
+   * Idle expiry (`lifecycle.*`, a policy's `expireUnusedAfter`): its `client.expired` events feed
+   * the audit trail and the metrics; with `maintenance`, a sweep runs every
+   * `lifecycle.sweepInterval`.
+   */
+  lifecycle: ClientLifecycle
   /** Routers served on the public listener, in front of the public router. */
   routers: RequestRouter[]
   /** Routers with a listener of their own. */
@@ -33,7 +40,7 @@ export interface Operations {
    * metrics and the audit trail's burst detector.
    */
   observeClientAuthentication(emitter: EventEmitter): void
-  /** Stops the retention timer and waits for pending audit writes. */
+  /** Stops the retention and sweep timers, waits for a running sweep and pending audit writes. */
   close(): Promise<void>
 }
 
@@ -71,8 +78,16 @@ export function attachOperations(
   let audit: AuditTrail | undefined
   let admin: AdminService | undefined
   let timer: NodeJS.Timeout | undefined
+  let sweepTimer: NodeJS.Timeout | undefined
+  let sweeping: Promise<void> | undefined
+  const lifecycle = new ClientLifecycle({
+    config,
+    store,
+    ...(parts.clock && { clock: parts.clock }),
+  })
 
   metrics?.observeRegistrar(registrar)
+  metrics?.observeLifecycle(lifecycle)
   if (metrics) {
     if (config.metrics.listen === undefined) routers.push(createMetricsRouter(metrics, basePath))
     else listeners.push(own('metrics', config.metrics.listen, createMetricsRouter(metrics)))
@@ -92,6 +107,7 @@ export function attachOperations(
         ),
     })
     audit.observeRegistrar(registrar)
+    audit.observeLifecycle(lifecycle)
     const { retentionDays } = config.audit
     if (parts.maintenance && retentionDays > 0) {
       const trail = audit
@@ -107,6 +123,27 @@ export function attachOperations(
       timer = setInterval(purge, PURGE_INTERVAL_MS)
       timer.unref()
     }
+  }
+
+  if (parts.maintenance && lifecycle.enabled) {
+    // one sweep at a time in this process; across instances the store's lock sees to it
+    const sweep = () => {
+      if (sweeping) return
+      sweeping = lifecycle.sweep().then(
+        (result) => {
+          if (result.clients.length > 0) {
+            logger?.info({ expired: result.clients.length }, 'idle clients expired')
+          }
+        },
+        (err) => logger?.warn({ err: (err as Error)?.message }, 'idle-expiry sweep failed'),
+      )
+      sweeping.finally(() => {
+        sweeping = undefined
+      })
+    }
+    sweep()
+    sweepTimer = setInterval(sweep, config.lifecycle.sweepInterval * 1000)
+    sweepTimer.unref()
   }
 
   if (config.admin.enabled) {
@@ -141,6 +178,7 @@ export function attachOperations(
     ...(metrics && { metrics }),
     ...(audit && { audit }),
     ...(admin && { admin }),
+    lifecycle,
     routers,
     listeners,
     observeClientAuthentication(emitter) {
@@ -149,6 +187,8 @@ export function attachOperations(
     },
     async close() {
       if (timer) clearInterval(timer)
+      if (sweepTimer) clearInterval(sweepTimer)
+      await sweeping
       await audit?.flush()
     },
   }

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import { isDeepStrictEqual } from 'node:util'
 import { SERVER_ISSUED_MEMBERS } from '../core/client-information.js'
+import type { ClientLifecycleEvents } from '../core/client-lifecycle.js'
 import type { RegistrationEvents } from '../core/registration.js'
 import type { AuditActor, AuditEntry, Store } from '../core/store.js'
 import type { ClientMetadata } from '../metadata/types.js'
@@ -91,7 +92,12 @@ export class AuditTrail {
         client_id: e.client_id,
         actor: actor('client', e.client_id, e.address),
         changes: memberChanges(e.before, e.metadata),
-        ...(e.rotated && { details: { registration_access_token_rotated: true } }),
+        ...((e.rotated || e.secretIssued) && {
+          details: {
+            ...(e.rotated && { registration_access_token_rotated: true }),
+            ...(e.secretIssued && { client_secret_issued: true }),
+          },
+        }),
       })
     }
     const deleted = (e: RegistrationEvents['registration.deleted'][0]) => {
@@ -186,6 +192,28 @@ export class AuditTrail {
   }
 
   /**
+   * Records the clients the idle-expiry sweep deletes: `expired`, actor `system` (id
+   * `idle-expiry`), the metadata it had, and why (policy, last use, the `expireUnusedAfter`).
+   */
+  observeLifecycle(lifecycle: EventEmitter<ClientLifecycleEvents>): () => void {
+    const expired = (e: ClientLifecycleEvents['client.expired'][0]) => {
+      this.record({
+        event: 'expired',
+        client_id: e.client_id,
+        actor: actor('system', 'idle-expiry', undefined),
+        changes: memberChanges(e.metadata, undefined),
+        details: {
+          expire_unused_after: e.expire_unused_after,
+          last_used_at: e.last_used_at ?? null,
+          ...(e.policy !== undefined && { policy: e.policy }),
+        },
+      })
+    }
+    lifecycle.on('client.expired', expired)
+    return () => lifecycle.off('client.expired', expired)
+  }
+
+  /**
    * Records bursts of failed client authentications reported by the AS side: the event
    * `client.authentication_failed` (client_id when known, method, reason; never a credential).
    */
@@ -201,8 +229,29 @@ export class AuditTrail {
         ...(typeof event.reason === 'string' && { reason: event.reason }),
       })
     }
+    // one entry when a key's failures reach clientAuthentication.failureLimit (the registry
+    // reports each key once per window), not one per refused attempt
+    const limited = (e: unknown) => {
+      const event = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>
+      const clientId = typeof event.client_id === 'string' ? event.client_id : undefined
+      const address = typeof event.address === 'string' ? event.address : undefined
+      this.record({
+        event: 'authentication_limit_reached',
+        ...(clientId !== undefined && { client_id: clientId }),
+        actor: actor('anonymous', undefined, address),
+        details: {
+          scope: event.scope,
+          failures: event.max,
+          within_seconds: event.window_seconds,
+        },
+      })
+    }
     emitter.on('client.authentication_failed', failed)
-    return () => emitter.off('client.authentication_failed', failed)
+    emitter.on('client.authentication_limit_reached', limited)
+    return () => {
+      emitter.off('client.authentication_failed', failed)
+      emitter.off('client.authentication_limit_reached', limited)
+    }
   }
 
   /**

@@ -62,6 +62,11 @@ export interface ClientAuthenticatorOptions {
   trustAnchors: readonly X509Certificate[]
   /** Seconds since the epoch. */
   now: () => number
+  /**
+   * Once a request names its client, before any credential is checked: throws when failures
+   * from that client (and address) are over their limit (RFC 6749 §2.3.1).
+   */
+  admit?: (clientId: string, address: string | undefined) => Promise<void>
 }
 
 const SECRET_PAIR = new Set(['client_secret_basic', 'client_secret_post'])
@@ -86,6 +91,8 @@ export class ClientAuthenticator {
     request: Request | ClientAuthenticationRequest,
     options: AuthenticateClientOptions,
     attempt: AuthenticationAttempt,
+    /** `options.clientAddress`, as the registry normalised it. */
+    address: string | undefined = options.clientAddress,
   ): Promise<AuthenticatedClient> {
     const input = await readAuthenticationInput(request, this.#o.maxBodyBytes)
     const basic = input.authorization !== undefined
@@ -102,6 +109,7 @@ export class ClientAuthenticator {
       attempt,
       certificate: options.clientCertificate,
       endpoint: options.endpoint ?? input.endpoint,
+      address,
     }
     if (basic) {
       attempt.method = 'client_secret_basic'
@@ -164,6 +172,7 @@ export class ClientAuthenticator {
     method: 'client_secret_basic' | 'client_secret_post',
     context: Context,
   ): Promise<AuthenticatedClient> {
+    await this.#o.admit?.(clientId, context.address)
     const digest = sha256(secret)
     const active = await this.#o.lookup(clientId)
     if (!active) {
@@ -186,9 +195,39 @@ export class ClientAuthenticator {
       constantEquals(digest, DUMMY_DIGEST)
       throw this.#fail('method_not_registered')
     }
-    if (!this.#secretMatches(digest, active.record)) throw this.#fail('invalid_secret')
-    if (secretExpired(active.record, this.#o.now)) throw this.#fail('secret_expired')
-    return { client: active.client, method }
+    // both compared every time: the answer's timing does not tell which secret matched
+    const current = this.#secretMatches(digest, active.record)
+    const previous = this.#previousSecretMatches(digest, active.record)
+    if (current) {
+      if (secretExpired(active.record, this.#o.now)) throw this.#fail('secret_expired')
+      return { client: active.client, method }
+    }
+    // the secret a renewal replaced, during its grace period (lifecycle.secretRotationGracePeriod)
+    if (previous) return { client: active.client, method }
+    throw this.#fail('invalid_secret')
+  }
+
+  /** The previous secret matches and its grace period has not ended. */
+  #previousSecretMatches(digest: string, record: ClientRecord): boolean {
+    const previous = record.previousClientSecret
+    if (previous === undefined) return false
+    let matches: boolean
+    if (previous.hash !== undefined) matches = constantEquals(digest, previous.hash)
+    else {
+      const secret = this.#openPrevious(record)
+      matches = secret !== undefined && constantEquals(digest, sha256(secret))
+    }
+    return matches && previous.expiresAt > this.#o.now()
+  }
+
+  #openPrevious(record: ClientRecord): string | undefined {
+    const sealed = record.previousClientSecret?.encrypted
+    if (sealed === undefined || !this.#o.secretKey) return undefined
+    try {
+      return openSecret(sealed, this.#o.secretKey, record.client_id)
+    } catch {
+      return undefined
+    }
   }
 
   /**
@@ -247,6 +286,7 @@ export class ClientAuthenticator {
     const decoded = decodeAssertion(assertion)
     if (!decoded) throw this.#fail('invalid_assertion', attempt, 'not a JWT with iss = sub')
     attempt.clientId = decoded.clientId
+    await this.#o.admit?.(decoded.clientId, context.address)
     // RFC 7521 §4.2: a client_id parameter must name the client the assertion names
     if (bodyClientId !== undefined && bodyClientId !== decoded.clientId) {
       throw this.#fail('client_id_mismatch')
@@ -287,8 +327,23 @@ export class ClientAuthenticator {
       if (!hmacKeyLongEnough(alg, secret)) {
         throw this.#fail('invalid_assertion', attempt, `the secret is too short for ${alg}`)
       }
-      await this.#verify(assertion, new TextEncoder().encode(secret), alg, attempt)
-      if (secretExpired(active.record, () => now)) throw this.#fail('secret_expired')
+      // during a renewal's grace period an assertion signed with the previous secret verifies
+      // too, as the previous secret does for client_secret_basic/post
+      const previous = active.record.previousClientSecret
+      const previousSecret =
+        previous !== undefined && previous.expiresAt > now
+          ? this.#openPrevious(active.record)
+          : undefined
+      if (
+        previousSecret !== undefined &&
+        hmacKeyLongEnough(alg, previousSecret) &&
+        !(await this.#verifies(assertion, new TextEncoder().encode(secret), alg))
+      ) {
+        await this.#verify(assertion, new TextEncoder().encode(previousSecret), alg, attempt)
+      } else {
+        await this.#verify(assertion, new TextEncoder().encode(secret), alg, attempt)
+        if (secretExpired(active.record, () => now)) throw this.#fail('secret_expired')
+      }
     } else {
       const keys = this.#o.keys.for(metadata)
       if (!keys) throw this.#fail('invalid_assertion', attempt, 'the client has no keys')
@@ -312,6 +367,16 @@ export class ClientAuthenticator {
     }
   }
 
+  /** Whether an HMAC-signed assertion verifies with `key` (no failure recorded). */
+  async #verifies(assertion: string, key: Uint8Array, alg: string): Promise<boolean> {
+    try {
+      await compactVerify(assertion, key, { algorithms: [alg] })
+      return true
+    } catch {
+      return false
+    }
+  }
+
   /**
    * RFC 7523 §3 item 7, OIDC Core §9: a `jti` is used once, across every instance on the store of
    * record; kept until `exp` + skew, after which the assertion is refused as expired anyway.
@@ -331,6 +396,7 @@ export class ClientAuthenticator {
 
   /** `none` (RFC 6749 §2.1) and the mutual-TLS methods, whose request carries only `client_id`. */
   async #withoutCredentials(clientId: string, context: Context): Promise<AuthenticatedClient> {
+    await this.#o.admit?.(clientId, context.address)
     const active = await this.#o.lookup(clientId)
     if (!active) throw this.#fail('unknown_client')
     const method = active.client.metadata.token_endpoint_auth_method
@@ -388,6 +454,7 @@ interface Context {
   attempt: AuthenticationAttempt
   certificate: AuthenticateClientOptions['clientCertificate']
   endpoint: string | undefined
+  address: string | undefined
 }
 
 /** RFC 7591 §3.2.1: `client_secret_expires_at` 0 means never; otherwise the secret ends then. */

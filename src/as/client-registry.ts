@@ -14,7 +14,13 @@ import { type AuthenticationAttempt, ClientAuthenticator } from './client-authen
 import type { ActiveClient } from './client-cache.js'
 import { ClientCache } from './client-cache.js'
 import { ClientKeySets } from './client-key-set.js'
-import { type ClientAuthenticationFailureReason, failureReason } from './errors.js'
+import {
+  type ClientAuthenticationFailureReason,
+  type FailureLimitScope,
+  failureReason,
+  throttleScope,
+} from './errors.js'
+import type { ClientAuthenticationFailureLimit, FailureLimitReached } from './failure-limit.js'
 import {
   type MetadataDocumentReports,
   MetadataDocumentResolver,
@@ -45,6 +51,8 @@ export interface ClientRegistryEvents {
       detail?: string
       error: string
       status: number
+      /** The source address the host passed (`clientAddress`). */
+      address?: string
     },
   ]
   /** A Client ID Metadata Document client was refused, before or after a fetch (issue 11). */
@@ -57,6 +65,20 @@ export interface ClientRegistryEvents {
   'metadata_document.stale': [Parameters<MetadataDocumentReports['stale']>[0]]
   /** A URL accepted with a warning (a path of `/`, CIMD-3-c). */
   'metadata_document.warning': [Parameters<MetadataDocumentReports['warning']>[0]]
+  /**
+   * An attempt refused (429) by `clientAuthentication.failureLimit` before its credentials were
+   * checked (RFC 6749 §2.3.1).
+   */
+  'client.authentication_throttled': [
+    {
+      client_id?: string
+      address?: string
+      scope: FailureLimitScope
+      retry_after: number
+    },
+  ]
+  /** A key's failures just reached its limit: once per key and window, not once per attempt. */
+  'client.authentication_limit_reached': [FailureLimitReached]
 }
 
 /** Options of {@link createClientRegistry}. */
@@ -75,6 +97,8 @@ export interface CreateClientRegistryOptions {
   metadataDocumentFetch?: OutboundFetch
   /** Seconds since the epoch; for tests. */
   clock?: () => number
+  /** Brute-force protection (`clientAuthentication.failureLimit`); none without it. */
+  failureLimit?: ClientAuthenticationFailureLimit
 }
 
 /** A use is written at most this often per client (seconds). */
@@ -83,6 +107,8 @@ const USE_INTERVAL = 60
 const MAX_CLIENT_ID = 2048
 /** How soon a failed change-feed subscription is tried again, ms. */
 const WATCH_RETRY_MS = 1000
+/** Longer than any IP address with a zone; a host's odd value is cut, not stored whole. */
+const MAX_ADDRESS = 64
 
 /**
  * The AS side of Registrar ({@link ClientRegistry}) over the registration domain's store, with the
@@ -107,6 +133,7 @@ export class ClientRegistryService
   readonly #authenticator: ClientAuthenticator
   readonly #now: () => number
   readonly #secretKey: Buffer | undefined
+  readonly #failureLimit: ClientAuthenticationFailureLimit | undefined
   readonly #recentUses = new LRUCache<string, number>({ max: 10_000 })
   readonly #unsubscribe: (() => void | Promise<void>)[] = []
   #watching: Promise<void> | undefined
@@ -120,6 +147,8 @@ export class ClientRegistryService
     this.issuer = registrar.issuer
     this.#registrar = registrar
     this.#now = options.clock ?? epochSeconds
+    const failureLimit = options.failureLimit
+    this.#failureLimit = failureLimit
     this.#cache = new ClientCache({
       load: (id) => store.findClient(id),
       ttlMs: settings.clientCacheTtlMs,
@@ -149,6 +178,10 @@ export class ClientRegistryService
         cooldownSeconds: config.softwareStatement.keyRefreshCooldown,
       }),
       secretKey: this.#secretKey,
+      ...(failureLimit && {
+        admit: (clientId: string, address: string | undefined) =>
+          failureLimit.admitClient(clientId, address),
+      }),
       trustAnchors: trustAnchors(
         options.tlsClientAuthTrustAnchors,
         registrar.rules.token_endpoint_auth_methods_supported.includes('tls_client_auth'),
@@ -265,8 +298,19 @@ export class ClientRegistryService
     options: AuthenticateClientOptions = {},
   ): Promise<AuthenticatedClient> {
     const attempt: AuthenticationAttempt = {}
+    const address =
+      typeof options.clientAddress === 'string' && options.clientAddress !== ''
+        ? options.clientAddress.slice(0, MAX_ADDRESS)
+        : undefined
     try {
-      const authenticated = await this.#authenticator.authenticate(request, options, attempt)
+      // RFC 6749 §2.3.1: an address over its limit is refused before anything is read
+      await this.#failureLimit?.admitAddress(address)
+      const authenticated = await this.#authenticator.authenticate(
+        request,
+        options,
+        attempt,
+        address,
+      )
       this.emit('client.authenticated', {
         client_id: authenticated.client.client_id,
         method: authenticated.method,
@@ -274,21 +318,59 @@ export class ClientRegistryService
       return authenticated
     } catch (err) {
       if (err instanceof RegistrationError) {
+        const clientId = attempt.clientId?.slice(0, 256)
+        const scope = throttleScope(err)
+        if (scope !== undefined) {
+          this.emit('client.authentication_throttled', {
+            ...(clientId !== undefined && { client_id: clientId }),
+            ...(address !== undefined && { address }),
+            scope,
+            retry_after: Number(err.headers?.['retry-after']),
+          })
+        }
         const reason = failureReason(err)
         if (reason !== undefined) {
           this.emit('client.authentication_failed', {
-            ...(attempt.clientId !== undefined && {
-              client_id: attempt.clientId.slice(0, 256),
-            }),
+            ...(clientId !== undefined && { client_id: clientId }),
             ...(attempt.method !== undefined && { method: attempt.method }),
             reason,
             ...(attempt.detail !== undefined && { detail: attempt.detail }),
             error: err.error,
             status: err.status,
+            ...(address !== undefined && { address }),
           })
+          await this.#countFailure(err, reason, attempt.clientId, address)
         }
       }
       throw err
+    }
+  }
+
+  /**
+   * A failed authentication counts towards the limits (RFC 6749 §2.3.1): every `invalid_client`,
+   * whether the client exists or not (AS-BP-06), but not a malformed request (400) nor keys this
+   * server could not fetch (the client's credential was never tried).
+   */
+  async #countFailure(
+    err: RegistrationError,
+    reason: ClientAuthenticationFailureReason,
+    clientId: string | undefined,
+    address: string | undefined,
+  ): Promise<void> {
+    if (!this.#failureLimit || err.error !== 'invalid_client' || reason === 'keys_unavailable') {
+      return
+    }
+    let reached: FailureLimitReached[]
+    try {
+      reached = await this.#failureLimit.countFailure(clientId, address)
+    } catch {
+      return // a limiter fault never hides the refusal it was counting
+    }
+    for (const limit of reached) {
+      this.emit('client.authentication_limit_reached', {
+        ...limit,
+        ...(limit.client_id !== undefined && { client_id: limit.client_id.slice(0, 256) }),
+      })
     }
   }
 

@@ -81,6 +81,35 @@ export function invalidAuthenticationRequest(
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const
 
+/** Which failure limit refused an attempt (`clientAuthentication.failureLimit.*`). */
+export type FailureLimitScope = 'client' | 'address'
+
+const throttles = new WeakMap<RegistrationError, FailureLimitScope>()
+
+/** The limit that made {@link tooManyFailedAuthentications}, or undefined for any other error. */
+export function throttleScope(err: RegistrationError): FailureLimitScope | undefined {
+  return throttles.get(err)
+}
+
+/**
+ * 429 with `Retry-After` (RFC 6585 §4, RFC 9110 §10.2.3): too many failed client authentications
+ * (RFC 6749 §2.3.1, as-side AS-6749-2.3.1-c); the credentials were not checked. RFC 6749 §5.2 has
+ * no code for it: `too_many_requests`, as the registration endpoint's limit answers. It reads the
+ * same whether the client exists or not (AS-BP-06).
+ */
+export function tooManyFailedAuthentications(
+  scope: FailureLimitScope,
+  retryAfterSeconds: number,
+): RegistrationError {
+  const err = new RegistrationError(
+    'too_many_requests',
+    `too many failed client authentications; retry in ${retryAfterSeconds} seconds`,
+    { headers: { ...NO_STORE, 'retry-after': String(retryAfterSeconds) } },
+  )
+  throttles.set(err, scope)
+  return err
+}
+
 function challengeHeaders(realm: string): Record<string, string> {
   return {
     ...NO_STORE,

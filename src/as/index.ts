@@ -11,7 +11,9 @@ export {
   type ClientAuthenticationFailureReason,
   clientAuthenticationErrorHeaders,
   clientAuthenticationErrorResponse,
+  type FailureLimitScope,
 } from './errors.js'
+export type { FailureLimitReached } from './failure-limit.js'
 export { matchRedirectUri } from './redirect-uri.js'
 export type {
   AuthenticateClientOptions,

@@ -77,6 +77,12 @@ export interface AuthenticateClientOptions {
    * obtained it from its TLS terminator (RFC 8705 §2). Never parsed from headers by Registrar.
    */
   readonly clientCertificate?: string | Uint8Array | import('node:crypto').X509Certificate
+  /**
+   * The source address of the request (the peer's, or the one a trusted proxy forwarded), for the
+   * brute-force limits of `clientAuthentication.failureLimit` (RFC 6749 §2.3.1). Without it,
+   * failures are counted per client_id alone and the per-address limit does not apply.
+   */
+  readonly clientAddress?: string
 }
 
 /** The AS-side API. */
@@ -88,8 +94,9 @@ export interface ClientRegistry {
   getClient(clientId: string): Promise<RegisteredClient | undefined>
   /**
    * Authenticates the client of a token, introspection or revocation request (RFC 6749 §2.3,
-   * RFC 7523, RFC 8705). Throws a `RegistrationError` whose `error` is `invalid_client` (401) or
-   * `invalid_request` (400, e.g. two mechanisms in one request).
+   * RFC 7523, RFC 8705). Throws a `RegistrationError` whose `error` is `invalid_client` (401),
+   * `invalid_request` (400, e.g. two mechanisms in one request) or `too_many_requests` (429 with a
+   * `Retry-After` header: too many failed authentications, RFC 6749 §2.3.1).
    */
   authenticateClient(
     request: Request | ClientAuthenticationRequest,

@@ -104,8 +104,13 @@ function actorText(e: AuditEntry): string {
 
 function summary(e: AuditEntry): string {
   const members = Object.keys(e.changes ?? {})
-  if (e.event === 'registered' || e.event === 'deleted') return `${members.length} members`
+  if (e.event === 'registered' || e.event === 'deleted' || e.event === 'expired') {
+    return `${members.length} members`
+  }
   if (e.event === 'authentication_failures') return `${e.details?.failures} failures`
+  if (e.event === 'authentication_limit_reached') {
+    return `${e.details?.failures} failures in ${e.details?.within_seconds} s (per ${e.details?.scope}): refusing`
+  }
   const status = e.changes?.status
   if (status) return `status ${status.before} -> ${status.after}`
   const token = e.details?.initial_access_token_id ?? e.details?.admin_token_id

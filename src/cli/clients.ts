@@ -1,7 +1,9 @@
+import { AuditTrail } from '../admin/audit.js'
 import type { StatusAction } from '../admin/service.js'
 import { clientView, metadataDocumentStatus, metadataDocumentView } from '../admin/views.js'
 import type { RegistrarSettings } from '../config/schema.js'
 import { looksLikeClientIdUrl } from '../core/client-id-metadata-document.js'
+import { ClientLifecycle } from '../core/client-lifecycle.js'
 import type { AuditEvent, ClientRecord, MetadataDocumentRecord, Store } from '../core/store.js'
 import { epochSeconds } from '../shared/epoch.js'
 import {
@@ -21,7 +23,7 @@ import {
   withStore,
 } from './common.js'
 
-const HELP = `Usage: registrar clients <list|show|approve|disable|enable|delete|block> [options]
+const HELP = `Usage: registrar clients <list|show|approve|disable|enable|delete|block|sweep> [options]
 
 Administration of registered clients, straight on the store (no server needed). Changes go through
 the same checks as the admin API and are recorded in the audit trail (registrar audit) with the
@@ -29,6 +31,10 @@ operating-system user as the operator.
 
   registrar clients list [--json]     client_id, name, created, auth method, redirect hosts, status,
                                       last used (recorded by the AS, at most once a minute)
+  registrar clients list --idle 30d [--json]
+                                      only the active clients neither used nor registered, updated
+                                      or approved for that long (90m, 24h, 30d): candidates of idle
+                                      expiry, whatever their policy
   registrar clients show ID           the client's registration as JSON, with its version and last
                                       use (credentials never shown)
   registrar clients approve ID --version N
@@ -38,6 +44,12 @@ operating-system user as the operator.
                                       credentials stop working at once, its registration stays
   registrar clients enable ID         makes a disabled client active again
   registrar clients delete ID         deletes the client, its secret and its registration access token
+  registrar clients sweep [--dry-run] [--json]
+                                      idle expiry now, as registrar serve runs it every
+                                      lifecycle.sweepInterval: deletes the active clients unused for
+                                      their policy's expireUnusedAfter (else
+                                      lifecycle.expireUnusedAfter), each recorded in the audit trail
+                                      as expired; --dry-run lists them and deletes nothing
 
 Client ID Metadata Document clients (clientIdMetadataDocuments.enabled; ID is the https URL):
 list and show include them (source metadata_document, last fetch, cache expiry, last use).
@@ -85,19 +97,38 @@ function redirectHosts(c: ClientRecord): string {
 export const clients: Command = {
   name: 'clients',
   summary:
-    'list, show, approve, disable, enable and delete registered clients; block metadata document URLs',
+    'list, show, approve, disable, enable, delete and sweep (idle expiry) registered clients; block metadata document URLs',
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args
     const helpExit = subcommandHelp(sub, HELP)
     if (helpExit !== undefined) return helpExit
-    if (sub === 'list') {
-      const { values } = parse(rest, { ...STORE_OPTION, json: { type: 'boolean' } })
+    if (sub === 'sweep') {
+      const { values } = parse(rest, {
+        ...STORE_OPTION,
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
+      })
       if (values.help) return help()
+      return sweep(loadConfig(values), values['dry-run'] === true, values.json === true, values)
+    }
+    if (sub === 'list') {
+      const { values } = parse(rest, {
+        ...STORE_OPTION,
+        json: { type: 'boolean' },
+        idle: { type: 'string' },
+      })
+      if (values.help) return help()
+      const idleFor = values.idle === undefined ? undefined : parseDuration('--idle', values.idle)
       const config = loadConfig(values)
+      // metadata document clients are listed beside registered ones; idle expiry is for the latter
       const [all, documents] = await withStore(
         config,
-        (store) => Promise.all([store.listClients(), store.listMetadataDocuments()]),
+        (store) =>
+          Promise.all([
+            idleFor === undefined ? store.listClients() : idleClients(store, idleFor),
+            idleFor === undefined ? store.listMetadataDocuments() : Promise.resolve([]),
+          ]),
         values,
       )
       const now = epochSeconds()
@@ -243,6 +274,97 @@ export const clients: Command = {
     }
     throw new UsageError(`unknown clients command '${sub}'`)
   },
+}
+
+/** Every active client idle for `idleFor` seconds, a page at a time (by client_id). */
+async function idleClients(store: Store, idleFor: number): Promise<ClientRecord[]> {
+  const idleSince = epochSeconds() - idleFor
+  const out: ClientRecord[] = []
+  for (;;) {
+    const after = out.at(-1)?.client_id
+    const page = await store.listIdleClients({
+      idleSince,
+      limit: PAGE,
+      ...(after !== undefined && { after }),
+    })
+    out.push(...page)
+    if (page.length < PAGE) return out
+  }
+}
+
+const PAGE = 500
+
+/** `90m`, `24h`, `30d`, `3600s`: a positive duration in seconds. */
+export function parseDuration(flag: string, value: string): number {
+  const m = /^(\d{1,6})([smhd])$/.exec(value)
+  const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's'] : 0
+  if (seconds <= 0) {
+    throw new UsageError(`${flag} must be a duration such as 90m, 24h or 30d (got '${value}')`)
+  }
+  return seconds
+}
+
+/**
+ * One idle-expiry sweep (or its dry run) on the store, with the audit entries a server's sweep
+ * writes. Another sweep running on the same PostgreSQL database turns this one away (exit 0).
+ */
+async function sweep(
+  config: Readonly<RegistrarSettings>,
+  dryRun: boolean,
+  json: boolean,
+  values: { store?: string; config?: string; create?: boolean },
+): Promise<number> {
+  const result = await withStore(
+    config,
+    async (store) => {
+      const lifecycle = new ClientLifecycle({ config, store })
+      if (!lifecycle.enabled) return undefined
+      const trail = config.audit.enabled
+        ? new AuditTrail({
+            store,
+            onError: (err) =>
+              process.stderr.write(
+                `warning: a client expired, but its audit entry was not written: ${(err as Error)?.message ?? err}\n`,
+              ),
+          })
+        : undefined
+      trail?.observeLifecycle(lifecycle)
+      try {
+        return await lifecycle.sweep({ dryRun })
+      } finally {
+        await trail?.flush()
+      }
+    },
+    values,
+    dryRun ? {} : { persistent: 'registrar clients sweep' },
+  )
+  if (result === undefined) {
+    process.stderr.write(
+      "idle expiry is off: lifecycle.expireUnusedAfter and every policy's expireUnusedAfter are 0 or unset\n",
+    )
+    if (json) process.stdout.write('[]\n')
+    return 0
+  }
+  if (!result.ran) {
+    process.stderr.write('another sweep is running on this store; nothing done\n')
+    if (json) process.stdout.write('[]\n')
+    return 0
+  }
+  if (json) {
+    process.stdout.write(`${safeJson(result.clients)}\n`)
+    return 0
+  }
+  const verb = dryRun ? 'would expire' : 'expired'
+  for (const c of result.clients) {
+    process.stdout.write(
+      `${cell(`${verb} ${c.client_id} (${c.client_name ?? '-'}; policy ${c.policy ?? '-'}; last used ${isoTime(c.last_used_at)})`)}\n`,
+    )
+  }
+  const n = result.clients.length
+  process.stdout.write(
+    `${n} client${n === 1 ? '' : 's'} ${dryRun ? 'would expire (dry run: nothing deleted)' : 'expired'}\n`,
+  )
+  return 0
 }
 
 /**

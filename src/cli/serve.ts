@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino } from 'pino'
 import { connectionLimits, listen, type RunningServer } from '../adapters/node.js'
-import { composeRegistrar, openRateLimiter } from '../app.js'
+import { composeRegistrar, openClientAuthenticationFailureLimit, openRateLimiter } from '../app.js'
 import { precedenceHelp, serveFlagsHelp } from '../config/reference.js'
 import { ConfigError, SOURCES, withIssuer } from '../config/resolve.js'
 import type { RegistrarConfig } from '../config/schema.js'
@@ -83,10 +83,12 @@ URL" for admin.listen / metrics.listen); logs go to stderr. SIGTERM / SIGINT sto
     const resolved = config ?? withIssuer(settings, `http://${displayHost}:${running.port}`)
     // the access log line names each request's registration event (one line per request)
     const rateLimiter = await openRateLimiter(resolved, logger)
+    const failureLimit = await openClientAuthenticationFailureLimit(resolved, logger)
     const app = composeRegistrar(resolved, store, {
       logger,
       maintenance: true,
       ...(rateLimiter && { rateLimiter }),
+      failureLimit,
     })
     listener = app.nodeListener
     // admin.listen, metrics.listen: listeners of their own, off the public one

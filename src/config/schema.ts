@@ -300,6 +300,12 @@ const registrationPolicySchema = z.strictObject(
         doc: '`client_uri`, `logo_uri`, `tos_uri` and `policy_uri` (and their language-tagged forms) must be on a host of one of the redirect URIs (RFC 7591 §5): `true` refuses the request otherwise; `{ "onMismatch": "drop" }` registers it without the offending members.',
       },
     ),
+    expireUnusedAfter: setting(nonNegativeInt().optional(), {
+      doc: 'Seconds a client of this policy may stay unused (no recorded use, registration, update or approval) before the idle-expiry sweep deletes it (RFC 7591 §5); `0` = never. Unset: `lifecycle.expireUnusedAfter`.',
+    }),
+    clientSecretExpiresIn: setting(nonNegativeInt().optional(), {
+      doc: "Lifetime in seconds of the secrets issued to this policy's clients (`client_secret_expires_at`, RFC 7591 §3.2.1); `0` = never. Unset: `registration.clientSecretExpiresIn`. Renewal: an RFC 7592 update carrying the current `client_secret` (see `lifecycle.secretRotationGracePeriod`).",
+    }),
   },
   { error: 'must be an object' },
 )
@@ -641,6 +647,52 @@ export const configSchema = z
         ),
         clientCacheTtlMs: setting(nonNegativeInt().default(5000), {
           doc: 'How long a client looked up by the AS stays cached in process, in ms; `0` = no cache. Changes through this process are seen at once, and on PostgreSQL those of other instances too (LISTEN/NOTIFY); otherwise this is how stale a lookup may be.',
+        }),
+        // RFC 6749 §2.3.1 (as-side AS-6749-2.3.1-c): failed authentications are limited per client
+        // and per source address; see src/as/failure-limit.ts for why per client means per
+        // client_id from one address
+        failureLimit: section({
+          perClient: section({
+            max: setting(nonNegativeInt().default(20), {
+              doc: 'Failed client authentications naming one `client_id` from one source address (IPv6: its `rateLimit.ipv6Prefix` network) within the window; past it that client is refused from that address (429, `Retry-After`) without its credentials being checked, until the window ends. Without an address from the host, counted per `client_id` alone. `0` = no limit.',
+            }),
+            windowSeconds: setting(
+              z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(60),
+              { doc: 'Length of the per-client failure window, in seconds.' },
+            ),
+          }),
+          perAddress: section({
+            max: setting(nonNegativeInt().default(100), {
+              doc: 'Failed client authentications from one source address, whatever the `client_id` (unknown ones included), within the window; past it every client authentication from that address is refused (429, `Retry-After`) until the window ends. Counted only when the host passes `clientAddress`. `0` = no limit. Counts are shared between instances when `rateLimit.store` is `redis://…`.',
+            }),
+            windowSeconds: setting(
+              z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(60),
+              { doc: 'Length of the per-address failure window, in seconds.' },
+            ),
+          }),
+        }),
+      }),
+      lifecycle: section({
+        expireUnusedAfter: setting(nonNegativeInt().default(0), {
+          doc: "Seconds an active client may stay unused (no recorded use, registration, update or approval) before the idle-expiry sweep deletes it (RFC 7591 §5); `0` = never. A policy's own `expireUnusedAfter` overrides it for its clients. Pending and disabled clients are never swept.",
+        }),
+        sweepInterval: setting(
+          z
+            .int({ error: 'must be an integer from 1 to 2000000' })
+            .min(1, 'must be at least 1')
+            // a timer longer than 2^31 - 1 ms fires at once, again and again (Node clamps it)
+            .max(2_000_000, 'must be at most 2000000 (23 days)')
+            .default(3600),
+          {
+            doc: 'Seconds between idle-expiry sweeps of `registrar serve` (one sweep at a time across instances on PostgreSQL).',
+          },
+        ),
+        sweepBatchSize: setting(
+          z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(100),
+          { doc: 'Clients deleted per statement by a sweep.' },
+        ),
+        secretRotationGracePeriod: setting(nonNegativeInt().default(86_400), {
+          doc: 'Seconds the secret replaced by a renewal (an RFC 7592 update carrying the current `client_secret` of an expiring secret) keeps authenticating, never past its own expiry; `0` = it stops at once.',
         }),
       }),
       clientIdMetadataDocuments: section({

@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events'
 import { type RegistrarConfig, secretKeyBytes } from '../config/schema.js'
-import { needsPlaintextSecret, needsSecret } from '../metadata/algorithms.js'
+import { hmacBits, needsPlaintextSecret, needsSecret } from '../metadata/algorithms.js'
 import { publicJwks } from '../metadata/jwks.js'
 import { clientMetadataRules } from '../metadata/rules.js'
 import type { ClientMetadata, ClientMetadataRules } from '../metadata/types.js'
 import { validateClientMetadata } from '../metadata/validate.js'
 import { epochSeconds } from '../shared/epoch.js'
 import { type ClientInformation, clientInformation } from './client-information.js'
+import { clientSecretLifetime } from './client-lifecycle.js'
 import { constantEquals, openSecret, randomId, randomToken, sealSecret, sha256 } from './crypto.js'
 import { invalidMetadata, RegistrationError } from './errors.js'
 import { fetchJson, type OutboundFetch, OutboundFetchError } from './outbound-fetch.js'
@@ -71,6 +72,11 @@ export interface RegistrationEvents {
     {
       client_id: string
       rotated: boolean
+      /**
+       * A new client_secret was issued in the response: a renewal (the request carried the
+       * current secret), or the old one had expired or no longer served the metadata.
+       */
+      secretIssued?: boolean
       address?: string
       /** The metadata before and after the RFC 7592 §2.2 replace. */
       before: ClientMetadata
@@ -211,7 +217,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       // 256 bits, like every credential (issue 2): unguessable even where client_id leaks nothing
       const clientId = randomId(32)
       const rat = issueRegistrationAccessToken()
-      const secret = this.#issueSecret(metadata, clientId, now)
+      const secret = this.#issueSecret(metadata, clientId, now, evaluation.policy)
       const record: ClientRecord = {
         client_id: clientId,
         client_id_issued_at: now,
@@ -488,8 +494,8 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         authenticated,
         async (current) => {
           const now = this.#now()
-          this.#checkManagedMembers(request, current, token as string)
-          const secret = this.#updatedSecret(metadata, current, now)
+          const presented = this.#checkManagedMembers(request, current, token as string, now)
+          const secret = this.#updatedSecret(metadata, current, now, presented)
           const rat = rotate ? issueRegistrationAccessToken() : undefined
           const next: ClientRecord = {
             client_id: clientId,
@@ -521,6 +527,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
       this.emit('registration.updated', {
         client_id: clientId,
         rotated: rat !== undefined,
+        ...(secret.plaintext !== undefined && { secretIssued: true }),
         ...(origin.address !== undefined && { address: origin.address }),
         before,
         metadata: next.metadata,
@@ -664,15 +671,20 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     return record
   }
 
-  /** Mints a client_secret when the metadata calls for one (design §4). */
+  /**
+   * Mints a client_secret when the metadata calls for one (design §4): as many random bits as the
+   * strongest HMAC algorithm registered needs (RFC 7518 §3.2: HS512 needs 512), 256 at least; it
+   * expires after the lifetime of the client's policy (RFC 7591 §3.2.1).
+   */
   #issueSecret(
     metadata: ClientMetadata,
     clientId: string,
     now: number,
+    policy: string | undefined,
   ): { plaintext?: string; stored: Partial<ClientRecord> } {
     if (!needsSecret(metadata)) return { stored: {} }
-    const plaintext = randomToken()
-    const lifetime = this.config.registration.clientSecretExpiresIn
+    const plaintext = randomToken(secretBytes(metadata))
+    const lifetime = clientSecretLifetime(this.config, policy)
     const expiresAt = lifetime === 0 ? 0 : now + lifetime
     if (needsPlaintextSecret(metadata)) {
       // validation only lets such metadata through when a key is configured
@@ -691,48 +703,100 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     }
   }
 
-  /** Keeps the current secret when it still serves the new metadata; otherwise mints one. */
+  /**
+   * The secret after an RFC 7592 §2.2 update. Kept when it still serves the new metadata; minted
+   * afresh when it does not (another kind, too short for a new HMAC algorithm) or has expired.
+   * Renewed when the request carries the client's secret and secrets expire (its own, or its
+   * policy's lifetime): a new secret and expiry in the response, the replaced one accepted for
+   * `lifecycle.secretRotationGracePeriod` (never past its own expiry).
+   */
   #updatedSecret(
     metadata: ClientMetadata,
     current: ClientRecord,
     now: number,
+    presented: 'current' | 'previous' | undefined,
   ): { plaintext?: string; stored: Partial<ClientRecord> } {
     if (!needsSecret(metadata)) return { stored: {} }
-    const expired =
-      current.client_secret_expires_at !== undefined &&
-      current.client_secret_expires_at !== 0 &&
-      current.client_secret_expires_at <= now
-    const usable = needsPlaintextSecret(metadata)
-      ? current.clientSecretEncrypted !== undefined
+    const currentExpiresAt = current.client_secret_expires_at ?? 0
+    const expired = currentExpiresAt !== 0 && currentExpiresAt <= now
+    const plaintext = needsPlaintextSecret(metadata)
+    const usable = plaintext
+      ? current.clientSecretEncrypted !== undefined && this.#sealedLongEnough(current, metadata)
       : current.clientSecretEncrypted !== undefined || current.clientSecretHash !== undefined
-    if (usable && !expired) {
-      return {
-        stored: {
-          client_secret_expires_at: current.client_secret_expires_at ?? 0,
-          ...(current.clientSecretHash !== undefined && {
-            clientSecretHash: current.clientSecretHash,
-          }),
+    const previousLive =
+      current.previousClientSecret !== undefined && current.previousClientSecret.expiresAt > now
+        ? current.previousClientSecret
+        : undefined
+    if (!usable || expired)
+      return this.#issueSecret(metadata, current.client_id, now, current.policy)
+    const expiring = currentExpiresAt !== 0 || clientSecretLifetime(this.config, current.policy) > 0
+    if (presented !== undefined && expiring) {
+      const renewed = this.#issueSecret(metadata, current.client_id, now, current.policy)
+      // the secret the client holds stays valid for the grace period: the current one, or (when
+      // the client renews again with the previous one: it never got the response) that one
+      const grace = this.config.lifecycle.secretRotationGracePeriod
+      let kept: ClientRecord['previousClientSecret']
+      if (presented === 'previous') kept = previousLive
+      else if (grace > 0) {
+        const end = now + grace
+        kept = {
+          ...(current.clientSecretHash !== undefined && { hash: current.clientSecretHash }),
           ...(current.clientSecretEncrypted !== undefined && {
-            clientSecretEncrypted: current.clientSecretEncrypted,
+            encrypted: current.clientSecretEncrypted,
           }),
-        },
+          expiresAt: currentExpiresAt === 0 ? end : Math.min(end, currentExpiresAt),
+        }
+      }
+      return {
+        ...(renewed.plaintext !== undefined && { plaintext: renewed.plaintext }),
+        stored: { ...renewed.stored, ...(kept !== undefined && { previousClientSecret: kept }) },
       }
     }
-    return this.#issueSecret(metadata, current.client_id, now)
+    return {
+      stored: {
+        client_secret_expires_at: currentExpiresAt,
+        ...(current.clientSecretHash !== undefined && {
+          clientSecretHash: current.clientSecretHash,
+        }),
+        ...(current.clientSecretEncrypted !== undefined && {
+          clientSecretEncrypted: current.clientSecretEncrypted,
+        }),
+        ...(previousLive !== undefined && { previousClientSecret: previousLive }),
+      },
+    }
+  }
+
+  /** RFC 7518 §3.2: the sealed secret has as many bytes as the metadata's HMAC algorithms need. */
+  #sealedLongEnough(current: ClientRecord, metadata: ClientMetadata): boolean {
+    if (current.clientSecretEncrypted === undefined || !this.#secretKey) return false
+    try {
+      const secret = openSecret(current.clientSecretEncrypted, this.#secretKey, current.client_id)
+      return Buffer.byteLength(secret, 'utf8') * 8 >= hmacBits(metadata)
+    } catch {
+      return false
+    }
   }
 
   /**
    * RFC 7592 §2.2: the request MUST NOT carry the four server-managed members; we ignore them when
    * they equal the current values (clients echo what they were given) and refuse them otherwise.
-   * A client_secret, if sent, MUST match the current one.
+   * A client_secret, if sent, MUST match the current one, or the previous one during its grace
+   * period (a client renewing again that never got the renewal's response); which one is returned.
    */
-  #checkManagedMembers(body: Record<string, unknown>, current: ClientRecord, token: string): void {
+  #checkManagedMembers(
+    body: Record<string, unknown>,
+    current: ClientRecord,
+    token: string,
+    now: number,
+  ): 'current' | 'previous' | undefined {
     const currentValues: Record<(typeof SERVER_MANAGED)[number], unknown> = {
       registration_access_token: token,
       registration_client_uri: registrationClientUri(this.issuer, current.client_id),
       client_secret_expires_at: current.client_secret_expires_at,
       client_id_issued_at: current.client_id_issued_at,
     }
+    const previous = current.previousClientSecret
+    const previousLive = previous !== undefined && previous.expiresAt > now ? previous : undefined
     for (const member of SERVER_MANAGED) {
       const sent = body[member]
       if (sent === undefined || sent === null) continue
@@ -740,19 +804,50 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         typeof sent === 'string' && typeof currentValues[member] === 'string'
           ? constantEquals(sent, currentValues[member] as string)
           : sent === currentValues[member]
-      if (!same)
+      if (!same) {
+        // a client echoing its whole previous response after a renewal it did not see
+        if (
+          member === 'client_secret_expires_at' &&
+          previousLive !== undefined &&
+          typeof body.client_secret === 'string' &&
+          this.#secretMatches(body.client_secret, {
+            client_id: current.client_id,
+            ...(previousLive.hash !== undefined && { clientSecretHash: previousLive.hash }),
+            ...(previousLive.encrypted !== undefined && {
+              clientSecretEncrypted: previousLive.encrypted,
+            }),
+          })
+        ) {
+          continue
+        }
         throw invalidMetadata(
           `the request MUST NOT include the ${member} member with a different value`,
         )
+      }
     }
     const secret = body.client_secret
-    if (secret === undefined || secret === null) return
-    if (typeof secret !== 'string' || !this.#secretMatches(secret, current)) {
-      throw invalidMetadata('client_secret does not match the current client secret')
+    if (secret === undefined || secret === null) return undefined
+    if (typeof secret === 'string' && this.#secretMatches(secret, current)) return 'current'
+    if (
+      typeof secret === 'string' &&
+      previousLive !== undefined &&
+      this.#secretMatches(secret, {
+        client_id: current.client_id,
+        ...(previousLive.hash !== undefined && { clientSecretHash: previousLive.hash }),
+        ...(previousLive.encrypted !== undefined && {
+          clientSecretEncrypted: previousLive.encrypted,
+        }),
+      })
+    ) {
+      return 'previous'
     }
+    throw invalidMetadata('client_secret does not match the current client secret')
   }
 
-  #secretMatches(secret: string, current: ClientRecord): boolean {
+  #secretMatches(
+    secret: string,
+    current: Pick<ClientRecord, 'client_id' | 'clientSecretHash' | 'clientSecretEncrypted'>,
+  ): boolean {
     if (current.clientSecretHash !== undefined) {
       return constantEquals(sha256(secret), current.clientSecretHash)
     }
@@ -806,6 +901,11 @@ function canonicalJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
   )
+}
+
+/** Random bytes of a client_secret for `metadata`: enough for its strongest HMAC (RFC 7518 §3.2). */
+function secretBytes(metadata: ClientMetadata): number {
+  return Math.max(32, hmacBits(metadata) / 8)
 }
 
 function fetchReason(err: unknown): string {

@@ -38,6 +38,36 @@ export interface ClientRecord {
    * the store: createClient and replaceClient neither write nor clear it.
    */
   lastUsedAt?: number
+  /**
+   * The secret a renewal replaced (RFC 7592 §2.2 PUT carrying the current `client_secret`), still
+   * accepted until `expiresAt` (seconds) so that no client is stranded mid-rotation
+   * (`lifecycle.secretRotationGracePeriod`). Hashed or sealed like the current one.
+   */
+  previousClientSecret?: PreviousClientSecret
+}
+
+/** See {@link ClientRecord.previousClientSecret}. */
+export interface PreviousClientSecret {
+  hash?: string
+  encrypted?: string
+  /** Seconds since the epoch; the previous secret authenticates only before it. */
+  expiresAt: number
+}
+
+/**
+ * Idle clients ({@link Store.listIdleClients}): `active` clients neither used (recordClientUse)
+ * nor registered, updated or approved (`updatedAt`) at or after `idleSince`.
+ */
+export interface IdleClientQuery {
+  /** Seconds since the epoch: the cut-off. */
+  idleSince: number
+  /** Only clients recorded under this policy; `null`: only clients recorded under none. */
+  policy?: string | null
+  /** Leave out clients recorded under these policies (clients under none stay in). */
+  excludePolicies?: readonly string[]
+  /** Continue after this client_id (the listing is ordered by client_id). */
+  after?: string
+  limit: number
 }
 
 /** See {@link ClientRecord.status}. */
@@ -129,6 +159,8 @@ export type AuditEvent =
   | 'admin_token_created'
   | 'admin_token_revoked'
   | 'authentication_failures'
+  /** Failed client authentications reached `clientAuthentication.failureLimit` (RFC 6749 §2.3.1). */
+  | 'authentication_limit_reached'
 
 /** One entry of the append-only audit trail. */
 export interface AuditEntry {
@@ -319,6 +351,27 @@ export interface Store {
   leaseMetadataDocumentFetch(clientId: string, now: number, seconds: number): Promise<boolean>
   /** Like {@link Store.recordClientUse}, for a known metadata document URL. */
   recordMetadataDocumentUse(clientId: string, now: number, minInterval: number): Promise<boolean>
+  /**
+   * Idle clients matching `query` ({@link IdleClientQuery}), ordered by client_id, at most
+   * `limit`: the candidates of the idle-expiry sweep.
+   */
+  listIdleClients(query: IdleClientQuery): Promise<ClientRecord[]>
+  /**
+   * Batched delete of the sweep: deletes those of `clientIds` that are still idle at `idleSince`
+   * (checked again in the same statement, so a client used or changed since it was listed
+   * stays) and still `active`; resolves the client_ids it deleted.
+   */
+  deleteIdleClients(clientIds: readonly string[], idleSince: number): Promise<string[]>
+  /**
+   * Runs `fn` unless another holder of the lock `name` is running: resolves `{ ran: false }` at
+   * once then. PostgreSQL: a session advisory lock (`pg_try_advisory_lock`) on a connection of its
+   * own, so one holder across every instance on the database (released if the holder's
+   * connection dies). SQLite and memory: within this store object only (one process).
+   */
+  runExclusive<T>(
+    name: string,
+    fn: () => Promise<T>,
+  ): Promise<{ ran: true; value: T } | { ran: false }>
 
   /** Resolves when the store answers; used by /healthz. */
   ping(): Promise<void>

@@ -257,6 +257,8 @@ export class McpIntegration {
         {
           endpoint: `${this.issuer}${req.path}`,
           ...(certificate !== undefined && { clientCertificate: certificate }),
+          // Express's req.ip: the peer, or X-Forwarded-For per the app's `trust proxy`
+          ...(req.ip && { clientAddress: req.ip }),
         },
       ))
     } catch (err) {

@@ -36,6 +36,15 @@ type JWA = NonNullable<Configuration['enabledJWA']>
 
 /** Bound of the client_id → RegisteredClient map the redirect-URI check reads (one per request). */
 const SEEN_MAX = 10_000
+/** oidc-provider's routes that authenticate the client (its `client_auth` middleware). */
+const CLIENT_AUTHENTICATION_ROUTES = new Set<string | undefined>([
+  'token',
+  'introspection',
+  'revocation',
+  'pushed_authorization_request',
+  'backchannel_authentication',
+  'device_authorization',
+])
 
 /**
  * oidc-provider 9 with Registrar as its client registry (design.md §7; issue 10 item 2):
@@ -69,6 +78,7 @@ export class OidcProviderIntegration {
   readonly #standIn = randomBytes(32).toString('base64url')
   /** The registered client behind each oidc-provider Client found lately (by client_id). */
   readonly #seen = new Map<string, RegisteredClient>()
+  readonly #authentications = new WeakMap<object, Promise<AuthenticatedClient | undefined>>()
 
   constructor(app: RegistrarForOidcProvider, options: OidcProviderIntegrationOptions = {}) {
     this.#app = app
@@ -200,7 +210,15 @@ export class OidcProviderIntegration {
     const find = Client.find.bind(Client)
     ;(Client as { find: typeof Client.find }).find = async (id: string) => {
       try {
-        return await find(id)
+        const found = await find(id)
+        // an unknown client at a client-authenticating endpoint goes through Registrar's
+        // authentication all the same: its failure counts and its refusal reads like a known
+        // client's (RFC 6749 §2.3.1 limits, as-side AS-BP-06)
+        const ctx = Provider.ctx
+        if (found === undefined && ctx && CLIENT_AUTHENTICATION_ROUTES.has(ctx.oidc?.route)) {
+          await integration.#authenticate(ctx)
+        }
+        return found
       } catch (err) {
         if (err instanceof errors.InvalidClientMetadata) {
           integration.#onError(err, `client ${id} cannot be used by oidc-provider`)
@@ -331,7 +349,18 @@ export class OidcProviderIntegration {
    * when Registrar answers `invalid_client` (oidc-provider then answers it, 401); its other refusals
    * become oidc-provider's errors.
    */
-  async #authenticate(ctx: KoaContextWithOIDC): Promise<AuthenticatedClient | undefined> {
+  #authenticate(ctx: KoaContextWithOIDC): Promise<AuthenticatedClient | undefined> {
+    // once per request: oidc-provider may ask twice (find, then the secret), and a failure must
+    // count once towards clientAuthentication.failureLimit
+    let done = this.#authentications.get(ctx)
+    if (!done) {
+      done = this.#authenticateOnce(ctx)
+      this.#authentications.set(ctx, done)
+    }
+    return done
+  }
+
+  async #authenticateOnce(ctx: KoaContextWithOIDC): Promise<AuthenticatedClient | undefined> {
     const oidc = ctx.oidc as typeof ctx.oidc & { body?: Record<string, unknown> }
     try {
       return await this.#app.authenticateClient(
@@ -340,7 +369,8 @@ export class OidcProviderIntegration {
           body: oidc.body ?? {},
           query: ctx.query,
         },
-        { endpoint: oidc.urlFor(oidc.route) },
+        // Koa's ctx.ip: the peer, or X-Forwarded-For when the app sets `proxy` (trusts it)
+        { endpoint: oidc.urlFor(oidc.route), ...(ctx.ip && { clientAddress: ctx.ip }) },
       )
     } catch (err) {
       const code = (err as { error?: unknown }).error
@@ -351,6 +381,7 @@ export class OidcProviderIntegration {
             'invalid client authentication',
         )
       }
+      if ((err as { status?: unknown }).status === 429) throw tooManyRequests(ctx, err)
       throw unavailable(err)
     }
   }
@@ -431,6 +462,23 @@ function isConstructor(
   name: string,
 ) => Adapter {
   return typeof adapter.prototype === 'object' && adapter.prototype !== null
+}
+
+/**
+ * Registrar's 429 (`clientAuthentication.failureLimit`, RFC 6749 §2.3.1) as an oidc-provider
+ * error of that status, its `Retry-After` set on the response (oidc-provider's error handler
+ * keeps the headers already set).
+ */
+function tooManyRequests(ctx: KoaContextWithOIDC, cause: unknown): Error {
+  const retryAfter = (cause as { headers?: Record<string, string> }).headers?.['retry-after']
+  if (retryAfter !== undefined) ctx.set('retry-after', retryAfter)
+  const err = new errors.CustomOIDCProviderError(
+    'too_many_requests',
+    (cause as { error_description?: string }).error_description ??
+      'too many failed client authentications',
+  )
+  Object.assign(err, { status: 429, statusCode: 429, expose: true })
+  return err
 }
 
 /**

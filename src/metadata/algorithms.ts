@@ -58,6 +58,20 @@ export function usesSymmetricAlgorithm(m: ClientMetadata): boolean {
   })
 }
 
+/**
+ * RFC 7518 §3.2: the bits of the strongest HMAC algorithm (HS256/384/512) the metadata registers
+ * (its client_secret is the key, which must be at least that long); 0 when there is none.
+ */
+export function hmacBits(m: ClientMetadata): number {
+  let bits = 0
+  for (const f of KEYED_MEMBERS) {
+    const v = m[f]
+    const match = typeof v === 'string' ? /^HS(256|384|512)$/.exec(v) : null
+    if (match) bits = Math.max(bits, Number(match[1]))
+  }
+  return bits
+}
+
 /** Every registered member naming an algorithm that could be keyed with the client_secret. */
 const KEYED_MEMBERS: readonly string[] = [
   'token_endpoint_auth_signing_alg',

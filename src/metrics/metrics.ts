@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import { createRequire } from 'node:module'
 import type * as PromClient from 'prom-client'
+import type { ClientLifecycleEvents } from '../core/client-lifecycle.js'
 import { type OutboundFetch, OutboundFetchError } from '../core/outbound-fetch.js'
 import type { RegistrationEvents } from '../core/registration.js'
 import type { ClientCount, Store } from '../core/store.js'
@@ -48,6 +49,7 @@ export class RegistrarMetrics {
   readonly #authentications: PromClient.Counter<'method' | 'outcome' | 'reason'>
   readonly #fetches: PromClient.Counter<'outcome'>
   readonly #storeLatency: PromClient.Histogram<'operation' | 'outcome'>
+  readonly #expired: PromClient.Counter<'policy'>
   #store: Store | undefined
   #counted: { at: number; counts: Promise<ClientCount[]> } | undefined
 
@@ -97,6 +99,12 @@ export class RegistrarMetrics {
       help: 'Latency of store operations, by operation and outcome (ok, error)',
       labelNames: ['operation', 'outcome'],
       buckets: STORE_BUCKETS,
+      registers,
+    })
+    this.#expired = new P.Counter({
+      name: 'registrar_clients_expired_total',
+      help: 'Clients deleted by the idle-expiry sweep (lifecycle.expireUnusedAfter), by policy',
+      labelNames: ['policy'],
       registers,
     })
     const self = this
@@ -153,9 +161,16 @@ export class RegistrarMetrics {
     })
   }
 
+  /** Counts the clients the idle-expiry sweep deletes (`client.expired`), by policy. */
+  observeLifecycle(lifecycle: EventEmitter<ClientLifecycleEvents>): void {
+    lifecycle.on('client.expired', (e) => this.#expired.inc({ policy: e.policy ?? '' }))
+  }
+
   /**
    * Counts the AS side's client authentications, subscribed by event name:
-   * `client.authenticated` and `client.authentication_failed` ({ method, reason }).
+   * `client.authenticated` and `client.authentication_failed` ({ method, reason }), and the
+   * refusals of the failure limits (`client.authentication_throttled`, { scope }) in
+   * `registrar_rate_limited_total{limit="client_authentication_client|address"}`.
    */
   observeClientAuthentication(emitter: EventEmitter): void {
     const label = (e: unknown, key: string) => {
@@ -173,6 +188,10 @@ export class RegistrarMetrics {
         reason: label(e, 'reason'),
       })
     })
+    // refused by clientAuthentication.failureLimit (429) before the credentials were checked
+    emitter.on('client.authentication_throttled', (e: unknown) => {
+      this.#rateLimited.inc({ limit: `client_authentication_${label(e, 'scope')}` })
+    })
   }
 
   /**
@@ -185,7 +204,8 @@ export class RegistrarMetrics {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver)
         if (typeof value !== 'function' || typeof property !== 'string') return value
-        if (property === 'close') return value.bind(target)
+        // runExclusive lasts as long as the work it runs, which is not the store's latency
+        if (property === 'close' || property === 'runExclusive') return value.bind(target)
         return (...args: unknown[]) => {
           const end = histogram.startTimer({ operation: property })
           let result: unknown
@@ -236,6 +256,7 @@ export class RegistrarMetrics {
     return {
       limit: limiter.limit,
       windowSeconds: limiter.windowSeconds,
+      ...(limiter.ipv6Prefix !== undefined && { ipv6Prefix: limiter.ipv6Prefix }),
       async hit(key) {
         const result = await limiter.hit(key)
         if (!result.allowed) counter.inc({ limit })

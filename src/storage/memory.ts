@@ -10,6 +10,7 @@ import {
   type ClientRecord,
   type CreateClientOptions,
   clientPosition,
+  type IdleClientQuery,
   type InitialAccessTokenRecord,
   initialAccessTokenUsable,
   type MetadataDocumentCache,
@@ -19,6 +20,7 @@ import {
   type Store,
 } from '../core/store.js'
 import { ClientChangeListeners } from './client-changes.js'
+import { InProcessLocks } from './exclusive.js'
 import { matchesSearch } from './rows.js'
 
 /** A stored client: its serialised record, plus what compare-and-swap and counting need. */
@@ -58,6 +60,7 @@ export class MemoryStore implements Store {
   #lastPurge = 0
   readonly #watchers = new ClientChangeListeners()
   readonly #documents = new Map<string, DocumentEntry>()
+  readonly #locks = new InProcessLocks()
   #closed = false
 
   // Every method runs synchronously up to its return: no other call can interleave between a
@@ -365,6 +368,46 @@ export class MemoryStore implements Store {
     return true
   }
 
+  async listIdleClients(query: IdleClientQuery): Promise<ClientRecord[]> {
+    this.#open()
+    const exclude = new Set(query.excludePolicies ?? [])
+    const out: ClientRecord[] = []
+    for (const entry of this.#clients.values()) {
+      const c = parseEntry(entry)
+      if (!isIdle(c, query.idleSince)) continue
+      if (query.policy === null && c.policy !== undefined) continue
+      if (typeof query.policy === 'string' && c.policy !== query.policy) continue
+      if (c.policy !== undefined && exclude.has(c.policy)) continue
+      if (query.after !== undefined && c.client_id <= query.after) continue
+      out.push(c)
+    }
+    return out
+      .sort((a, b) => (a.client_id < b.client_id ? -1 : a.client_id > b.client_id ? 1 : 0))
+      .slice(0, query.limit)
+  }
+
+  async deleteIdleClients(clientIds: readonly string[], idleSince: number): Promise<string[]> {
+    this.#open()
+    const deleted: string[] = []
+    for (const id of new Set(clientIds)) {
+      const entry = this.#clients.get(id)
+      if (entry === undefined || !isIdle(parseEntry(entry), idleSince)) continue
+      this.#count(entry.policy, -1)
+      this.#clients.delete(id)
+      deleted.push(id)
+    }
+    for (const id of deleted) this.#changed(id)
+    return deleted
+  }
+
+  async runExclusive<T>(
+    name: string,
+    fn: () => Promise<T>,
+  ): Promise<{ ran: true; value: T } | { ran: false }> {
+    this.#open()
+    return this.#locks.run(name, fn)
+  }
+
   async recordClientAssertion(assertion: ClientAssertionRecord, now: number): Promise<boolean> {
     this.#open()
     if (now - this.#lastPurge >= PURGE_INTERVAL) {
@@ -417,6 +460,15 @@ function parseEntry(entry: Entry): ClientRecord {
   const record = JSON.parse(entry.json) as ClientRecord
   if (entry.lastUsedAt !== undefined) record.lastUsedAt = entry.lastUsedAt
   return record
+}
+
+/** See IdleClientQuery: active, neither used nor changed at or after `idleSince`. */
+function isIdle(c: ClientRecord, idleSince: number): boolean {
+  return (
+    c.status === 'active' &&
+    c.updatedAt < idleSince &&
+    (c.lastUsedAt === undefined || c.lastUsedAt < idleSince)
+  )
 }
 
 function byIssued(a: ClientRecord, b: ClientRecord): number {

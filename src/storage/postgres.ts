@@ -12,6 +12,7 @@ import type {
   ClientQuery,
   ClientRecord,
   CreateClientOptions,
+  IdleClientQuery,
   InitialAccessTokenRecord,
   MetadataDocumentCache,
   MetadataDocumentDecision,
@@ -31,6 +32,7 @@ import {
   type ClientRow,
   clientToRow,
   type InitialAccessTokenRow,
+  idleSql,
   METADATA_DOCUMENT_COLUMNS,
   type MetadataDocumentRow,
   mergeCounts,
@@ -71,6 +73,9 @@ const CLIENT_COLUMN_TYPES: Record<(typeof CLIENT_COLUMNS)[number], string> = {
   initial_access_token_id: 'text',
   updated_at: 'bigint',
   version: 'integer',
+  previous_client_secret_hash: 'text',
+  previous_client_secret_encrypted: 'text',
+  previous_client_secret_expires_at: 'bigint',
 }
 
 const N = CLIENT_COLUMNS.length
@@ -120,6 +125,20 @@ const QUERY_CLIENTS = `SELECT * FROM clients
       OR (${RANK_SQL}, -client_id_issued_at, client_id) > ($4::int, -$5::bigint, $6::text))
   ORDER BY ${RANK_SQL}, client_id_issued_at DESC, client_id
   LIMIT $7`
+
+const LIST_IDLE = `SELECT * FROM clients
+  WHERE ${idleSql('$1')}
+    AND ($2::boolean OR policy IS NOT DISTINCT FROM $3::text)
+    AND (policy IS NULL OR NOT (policy = ANY ($4::text[])))
+    AND ($5::text IS NULL OR client_id > $5)
+  ORDER BY client_id LIMIT $6`
+
+const DELETE_IDLE = `DELETE FROM clients
+  WHERE client_id = ANY ($1::text[]) AND ${idleSql('$2')}
+  RETURNING client_id`
+
+/** Two-key advisory locks of {@link PostgresStore.runExclusive}: this constant, then the name's hash. */
+const EXCLUSIVE_LOCK_SPACE = 75917591
 
 const LIST_AUDIT = `SELECT * FROM audit_entries
   WHERE ($1::text IS NULL OR client_id = $1)
@@ -217,10 +236,23 @@ export class PostgresStore implements Store {
    * @param newListenClient makes the dedicated (unpooled) connection that LISTENs for client
    *   changes; without it, only the changes made through this store object are reported.
    */
-  constructor(pool: Pool, databaseError: typeof DatabaseError, newListenClient?: () => Client) {
+  readonly #newLockClient: (() => Client) | undefined
+
+  /**
+   * @param newLockClient makes the dedicated (unpooled) connection {@link runExclusive} holds its
+   *   advisory lock on, so the work it runs never waits for its own pooled connection; without
+   *   it, a pooled connection is held.
+   */
+  constructor(
+    pool: Pool,
+    databaseError: typeof DatabaseError,
+    newListenClient?: () => Client,
+    newLockClient?: () => Client,
+  ) {
     this.#pool = pool
     this.#databaseError = databaseError
     this.#newListenClient = newListenClient
+    this.#newLockClient = newLockClient
   }
 
   async createClient(client: ClientRecord, options?: CreateClientOptions): Promise<boolean> {
@@ -354,6 +386,78 @@ export class PostgresStore implements Store {
   ): Promise<boolean> {
     const result = await this.#query(RECORD_DOCUMENT_USE, [clientId, now, now - minInterval])
     return result.rowCount === 1
+  }
+
+  async listIdleClients(query: IdleClientQuery): Promise<ClientRecord[]> {
+    const { rows } = await this.#query<ClientRow>(LIST_IDLE, [
+      query.idleSince,
+      query.policy === undefined,
+      query.policy ?? null,
+      query.excludePolicies ?? [],
+      query.after ?? null,
+      query.limit,
+    ])
+    return rows.map(rowToClient)
+  }
+
+  async deleteIdleClients(clientIds: readonly string[], idleSince: number): Promise<string[]> {
+    if (clientIds.length === 0) return []
+    const { rows } = await this.#query<{ client_id: string }>(DELETE_IDLE, [
+      [...new Set(clientIds)],
+      idleSince,
+    ])
+    const deleted = rows.map((r) => r.client_id)
+    for (const id of deleted) this.#watchers.changed(id)
+    return deleted
+  }
+
+  /**
+   * A session-level `pg_try_advisory_lock` on a connection of its own: one holder across every
+   * instance on this database. The lock ends with the session, so a holder that crashes or loses
+   * its connection frees it for the next; a holder that hangs with its connection alive keeps it
+   * (bounded by what `fn` waits on: every store call has its statement timeout).
+   */
+  async runExclusive<T>(
+    name: string,
+    fn: () => Promise<T>,
+  ): Promise<{ ran: true; value: T } | { ran: false }> {
+    if (this.#closed) throw new Error('store is closed')
+    let connection: Pick<PoolClient, 'query'> & { done(): Promise<void> }
+    try {
+      if (this.#newLockClient) {
+        const client = this.#newLockClient()
+        client.on('error', () => {}) // a broken connection rejects the pending query instead
+        await client.connect()
+        connection = Object.assign(client, { done: () => client.end() })
+      } else {
+        const pooled = await this.#pool.connect()
+        connection = Object.assign(pooled, { done: async () => pooled.release() })
+      }
+    } catch (err) {
+      throw this.#translate(err)
+    }
+    try {
+      let locked: boolean
+      try {
+        const { rows } = await connection.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked',
+          [EXCLUSIVE_LOCK_SPACE, name],
+        )
+        locked = rows[0]?.locked === true
+      } catch (err) {
+        throw this.#translate(err)
+      }
+      if (!locked) return { ran: false }
+      try {
+        return { ran: true, value: await fn() } // fn's own errors pass through as they are
+      } finally {
+        await connection
+          .query('SELECT pg_advisory_unlock($1, hashtext($2))', [EXCLUSIVE_LOCK_SPACE, name])
+          .catch(() => {}) // ending the session below releases it anyway
+      }
+    } finally {
+      await connection.done().catch(() => {})
+    }
   }
 
   async recordClientAssertion(assertion: ClientAssertionRecord, now: number): Promise<boolean> {
@@ -748,7 +852,13 @@ export async function openPostgresStore(
   pool.on('error', () => {})
   // its own name, so an operator can tell it from the pool in pg_stat_activity
   const listen = { ...connection, application_name: 'registrar-listen' }
-  return new PostgresStore(pool, pg.DatabaseError, () => new pg.Client(listen))
+  const lock = { ...connection, application_name: 'registrar-lock' }
+  return new PostgresStore(
+    pool,
+    pg.DatabaseError,
+    () => new pg.Client(listen),
+    () => new pg.Client(lock),
+  )
 }
 
 /**

@@ -28,8 +28,12 @@ export interface ClientRow {
   initial_access_token_id: string | null
   updated_at: number | string
   version: number
-  /** Written only by recordClientUse (migration 002). */
+  /** Written only by recordClientUse (migration 004). */
   last_used_at?: number | string | null
+  /** Migration 006: the secret a renewal replaced, during its grace period. */
+  previous_client_secret_hash: string | null
+  previous_client_secret_encrypted: string | null
+  previous_client_secret_expires_at: number | string | null
 }
 
 export interface InitialAccessTokenRow {
@@ -58,6 +62,9 @@ export const CLIENT_COLUMNS = [
   'initial_access_token_id',
   'updated_at',
   'version',
+  'previous_client_secret_hash',
+  'previous_client_secret_encrypted',
+  'previous_client_secret_expires_at',
 ] as const
 
 export function clientToRow(c: ClientRecord): unknown[] {
@@ -75,6 +82,9 @@ export function clientToRow(c: ClientRecord): unknown[] {
     c.initialAccessTokenId ?? null,
     c.updatedAt,
     c.version,
+    c.previousClientSecret?.hash ?? null,
+    c.previousClientSecret?.encrypted ?? null,
+    c.previousClientSecret?.expiresAt ?? null,
   ]
 }
 
@@ -98,7 +108,25 @@ export function rowToClient(r: ClientRow): ClientRecord {
     version: Number(r.version),
     ...(r.last_used_at !== undefined &&
       r.last_used_at !== null && { lastUsedAt: Number(r.last_used_at) }),
+    ...(r.previous_client_secret_expires_at !== null && {
+      previousClientSecret: {
+        ...(r.previous_client_secret_hash !== null && { hash: r.previous_client_secret_hash }),
+        ...(r.previous_client_secret_encrypted !== null && {
+          encrypted: r.previous_client_secret_encrypted,
+        }),
+        expiresAt: Number(r.previous_client_secret_expires_at),
+      },
+    }),
   }
+}
+
+/**
+ * SQL condition of an idle client (`IdleClientQuery`) at the cut-off parameter `cutoff`: active,
+ * not used since, not registered, updated or approved since.
+ */
+export function idleSql(cutoff: string): string {
+  return `status = 'active' AND updated_at < ${cutoff}
+    AND (last_used_at IS NULL OR last_used_at < ${cutoff})`
 }
 
 export function tokenToRow(t: InitialAccessTokenRecord): unknown[] {

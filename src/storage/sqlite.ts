@@ -12,6 +12,7 @@ import type {
   ClientQuery,
   ClientRecord,
   CreateClientOptions,
+  IdleClientQuery,
   InitialAccessTokenRecord,
   MetadataDocumentCache,
   MetadataDocumentDecision,
@@ -20,6 +21,7 @@ import type {
 } from '../core/store.js'
 import { epochSeconds } from '../shared/epoch.js'
 import { ClientChangeListeners } from './client-changes.js'
+import { InProcessLocks } from './exclusive.js'
 import { MIGRATIONS } from './migrations.js'
 import {
   type AdminTokenRow,
@@ -31,6 +33,7 @@ import {
   type ClientRow,
   clientToRow,
   type InitialAccessTokenRow,
+  idleSql,
   METADATA_DOCUMENT_COLUMNS,
   type MetadataDocumentRow,
   mergeCounts,
@@ -56,6 +59,13 @@ interface ClientQueryParams {
   clientId: string | null
   limit: number
 }
+
+const LIST_IDLE = `SELECT * FROM clients
+  WHERE ${idleSql('@idleSince')}
+    AND (@anyPolicy = 1 OR policy IS @policy)
+    AND (policy IS NULL OR policy NOT IN (SELECT value FROM json_each(@exclude)))
+    AND (@after IS NULL OR client_id > @after)
+  ORDER BY client_id LIMIT @limit`
 
 const QUERY_CLIENTS = `SELECT * FROM clients
   WHERE (@status IS NULL OR status = @status)
@@ -100,6 +110,7 @@ export class SqliteStore implements Store {
   #pending: PendingWrite[] = []
   #flushScheduled = false
   readonly #watchers = new ClientChangeListeners()
+  readonly #locks = new InProcessLocks()
   #lastPurge = 0
 
   /**
@@ -247,6 +258,22 @@ export class SqliteStore implements Store {
          WHERE client_assertion_jtis.expires_at < ?`,
       ),
       purgeAssertions: db.prepare('DELETE FROM client_assertion_jtis WHERE expires_at < ?'),
+      listIdle: db.prepare<
+        [
+          {
+            idleSince: number
+            anyPolicy: number
+            policy: string | null
+            exclude: string
+            after: string | null
+            limit: number
+          },
+        ],
+        ClientRow
+      >(LIST_IDLE),
+      deleteIdle: db.prepare<[{ id: string; idleSince: number }]>(
+        `DELETE FROM clients WHERE client_id = @id AND ${idleSql('@idleSince')}`,
+      ),
       ping: db.prepare('SELECT 1'),
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
@@ -380,6 +407,38 @@ export class SqliteStore implements Store {
     return this.#write(
       () => this.#stmt.recordDocumentUse.run(now, clientId, now - minInterval).changes === 1,
     )
+  }
+
+  async listIdleClients(query: IdleClientQuery): Promise<ClientRecord[]> {
+    return this.#run(() =>
+      this.#stmt.listIdle
+        .all({
+          idleSince: query.idleSince,
+          anyPolicy: query.policy === undefined ? 1 : 0,
+          policy: query.policy ?? null,
+          exclude: JSON.stringify(query.excludePolicies ?? []),
+          after: query.after ?? null,
+          limit: query.limit,
+        })
+        .map(rowToClient),
+    )
+  }
+
+  async deleteIdleClients(clientIds: readonly string[], idleSince: number): Promise<string[]> {
+    const ids = [...new Set(clientIds)]
+    const deleted = await this.#write(() =>
+      ids.filter((id) => this.#stmt.deleteIdle.run({ id, idleSince }).changes === 1),
+    )
+    for (const id of deleted) this.#watchers.changed(id)
+    return deleted
+  }
+
+  runExclusive<T>(
+    name: string,
+    fn: () => Promise<T>,
+  ): Promise<{ ran: true; value: T } | { ran: false }> {
+    if (!this.#db.open) return Promise.reject(new Error('store is closed'))
+    return this.#locks.run(name, fn)
   }
 
   async recordClientAssertion(assertion: ClientAssertionRecord, now: number): Promise<boolean> {

@@ -524,6 +524,9 @@ describe('authenticateClient: client assertions (as-side §6)', () => {
     app = await makeApp({
       fetch: { allowedAddresses: ['127.0.0.2/32'], caFile: tls.caFile },
       softwareStatement: { keyRefreshCooldown: 30 },
+      // these tests send one client more bad assertions within a minute than the brute-force
+      // limit admits; the limit itself is tested in failure-limit.test.ts
+      clientAuthentication: { failureLimit: { perClient: { max: 0 } } },
     })
     pkj = await register(app, {
       token_endpoint_auth_method: 'private_key_jwt',
@@ -815,10 +818,9 @@ describe('authenticateClient: client assertions (as-side §6)', () => {
   })
 
   it('AS-BP-12: an HMAC key shorter than the hash (HS512 with a 256-bit secret) is refused', async () => {
-    const c = await register(app, {
-      token_endpoint_auth_method: 'client_secret_jwt',
-      token_endpoint_auth_signing_alg: 'HS512',
-    })
+    // no signing alg registered: the secret is minted for HS256 (256 bits)
+    const c = await register(app, { token_endpoint_auth_method: 'client_secret_jwt' })
+    assert.equal(c.client_secret.length, 43)
     const key = new TextEncoder().encode(c.client_secret)
     const seen = events(app)
     await rejectsWith(

@@ -21,7 +21,9 @@ import { basic, makeApp, register } from './support.js'
  */
 describe('AS-BP-06: unknown client and wrong secret take the same time', () => {
   it('medians of interleaved batches agree within a generous bound', async () => {
-    const app = await makeApp()
+    // thousands of failures: without this, both cases would soon be the failure limit's 429
+    // (AS-6749-2.3.1-c, failure-limit.test.ts), and the credential paths would go unmeasured
+    const app = await makeApp({ clientAuthentication: { failureLimit: { perClient: { max: 0 } } } })
     try {
       const c = await register(app)
       const wrong = { headers: { authorization: basic(c.client_id, 'x'.repeat(43)) }, body: {} }

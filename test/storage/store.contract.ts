@@ -82,6 +82,7 @@ export function fullClient(id: string): ClientRecord {
     initialAccessTokenId: 'iat-1',
     updatedAt: 1_700_000_456,
     version: 7,
+    previousClientSecret: { hash: 'prev-hash', encrypted: 'v1.prev', expiresAt: 1_700_000_789 },
   }
 }
 
@@ -909,6 +910,143 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
           page.map((d) => d.client_id),
           ['https://b.example/c'],
         )
+      })
+    })
+
+    describe('idle clients: listIdleClients(), deleteIdleClients() (issue 13 item 1)', () => {
+      const CUTOFF = NOW
+      /** Creates a client last changed at `updatedAt`, optionally used at `usedAt`. */
+      const seed = async (id: string, over: Partial<ClientRecord>, usedAt?: number) => {
+        await store.createClient(client(id, { updatedAt: 1_000, ...over }))
+        if (usedAt !== undefined) assert.equal(await store.recordClientUse(id, usedAt, 0), true)
+      }
+      const ids = (clients: ClientRecord[]) => clients.map((c) => c.client_id)
+
+      it('lists active clients neither used nor changed since the cut-off, by client_id', async () => {
+        await seed('i-never-used', {})
+        await seed('i-used-long-ago', {}, CUTOFF - 10)
+        await seed('i-used-recently', {}, CUTOFF)
+        await seed('i-updated-recently', { updatedAt: CUTOFF })
+        await seed('i-pending', { status: 'pending' })
+        await seed('i-disabled', { status: 'disabled' })
+        await seed('i-a-used-before', {}, CUTOFF - 1)
+        assert.deepEqual(ids(await store.listIdleClients({ idleSince: CUTOFF, limit: 10 })), [
+          'i-a-used-before',
+          'i-never-used',
+          'i-used-long-ago',
+        ])
+        const first = await store.listIdleClients({ idleSince: CUTOFF, limit: 2 })
+        assert.deepEqual(ids(first), ['i-a-used-before', 'i-never-used'])
+        assert.equal(first[0]?.lastUsedAt, CUTOFF - 1)
+        assert.deepEqual(
+          ids(await store.listIdleClients({ idleSince: CUTOFF, limit: 2, after: 'i-never-used' })),
+          ['i-used-long-ago'],
+        )
+      })
+
+      it('narrows by policy: one policy, no policy (null), or all but excluded policies', async () => {
+        await seed('p-none', {})
+        await seed('p-mcp', { policy: 'mcp' })
+        await seed('p-partners', { policy: 'partners' })
+        await seed('p-other', { policy: 'other' })
+        const list = (q: Partial<Parameters<Store['listIdleClients']>[0]>) =>
+          store.listIdleClients({ idleSince: CUTOFF, limit: 10, ...q }).then(ids)
+        assert.deepEqual(await list({ policy: 'mcp' }), ['p-mcp'])
+        assert.deepEqual(await list({ policy: null }), ['p-none'])
+        assert.deepEqual(await list({ excludePolicies: ['mcp', 'partners'] }), [
+          'p-none',
+          'p-other',
+        ])
+        assert.deepEqual(await list({ policy: null, excludePolicies: ['mcp'] }), ['p-none'])
+        assert.deepEqual(await list({ excludePolicies: [] }), [
+          'p-mcp',
+          'p-none',
+          'p-other',
+          'p-partners',
+        ])
+      })
+
+      it('deleteIdleClients() deletes only those still idle, resolves their ids, reports the changes', async () => {
+        await seed('d1', { policy: 'mcp' })
+        await seed('d2', {})
+        await seed('d3', {})
+        await seed('d4', { status: 'pending' })
+        const changed: string[] = []
+        const stop = await store.watchClientChanges?.((e) => {
+          if (e.type === 'changed') changed.push(e.clientId)
+        })
+        // d2 is used after it was listed: the delete re-checks and keeps it
+        await store.recordClientUse('d2', CUTOFF + 5, 0)
+        const deleted = await store.deleteIdleClients(['d1', 'd2', 'd3', 'd4', 'nobody'], CUTOFF)
+        assert.deepEqual([...deleted].sort(), ['d1', 'd3'])
+        assert.equal(await store.findClient('d1'), undefined)
+        assert.ok(await store.findClient('d2'))
+        assert.ok(await store.findClient('d4'))
+        assert.equal(await store.countClients({ policy: 'mcp' }), 0)
+        assert.deepEqual(await store.deleteIdleClients([], CUTOFF), [])
+        if (stop) {
+          // (PostgreSQL may report a change twice: this store's write, then its NOTIFY)
+          assert.deepEqual([...new Set(changed)].sort(), ['d1', 'd3'])
+          await stop()
+        }
+      })
+    })
+
+    describe('runExclusive(): one holder of a name at a time', () => {
+      it('a second caller of a held name does not run; other names and later calls do', async () => {
+        let release = () => {}
+        const held = new Promise<void>((resolve) => {
+          release = resolve
+        })
+        const first = store.runExclusive('sweep', async () => {
+          await held
+          return 'first'
+        })
+        // let the first take the lock (PostgreSQL: a connection and a round trip)
+        for (let i = 0; i < 200; i++) {
+          const probe = await store.runExclusive('sweep', async () => 'probe')
+          if (!probe.ran) break
+          await new Promise((r) => setTimeout(r, 10))
+        }
+        assert.deepEqual(await store.runExclusive('sweep', async () => 'second'), { ran: false })
+        assert.deepEqual(await store.runExclusive('other', async () => 'other'), {
+          ran: true,
+          value: 'other',
+        })
+        release()
+        assert.deepEqual(await first, { ran: true, value: 'first' })
+        assert.deepEqual(await store.runExclusive('sweep', async () => 'third'), {
+          ran: true,
+          value: 'third',
+        })
+      })
+
+      it("fn's error rejects as it is and frees the name", async () => {
+        await assert.rejects(
+          store.runExclusive('sweep', async () => {
+            throw new RangeError('boom')
+          }),
+          RangeError,
+        )
+        assert.deepEqual(await store.runExclusive('sweep', async () => 1), { ran: true, value: 1 })
+      })
+    })
+
+    describe('previousClientSecret (secret renewal grace, issue 13 item 1)', () => {
+      it('round-trips through createClient and replaceClient, and is removed by a replace without it', async () => {
+        const previous = { hash: 'old-hash', encrypted: 'v1.old', expiresAt: NOW + 60 }
+        await store.createClient(client('g1', { previousClientSecret: previous }))
+        assert.deepEqual((await store.findClient('g1'))?.previousClientSecret, previous)
+        const current = (await store.findClient('g1')) as ClientRecord
+        const { previousClientSecret: _dropped, ...rest } = current
+        assert.equal(await store.replaceClient({ ...rest, version: 2 }, 1), true)
+        assert.equal((await store.findClient('g1'))?.previousClientSecret, undefined)
+        const hashOnly = { hash: 'h2', expiresAt: NOW }
+        assert.equal(
+          await store.replaceClient({ ...rest, previousClientSecret: hashOnly, version: 3 }, 2),
+          true,
+        )
+        assert.deepEqual((await store.findClient('g1'))?.previousClientSecret, hashOnly)
       })
     })
 
