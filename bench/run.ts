@@ -1,5 +1,5 @@
 // `npm run bench [-- options]`: the registrar against a bare node:http ceiling, over loopback, with
-// autocannon. See the README section "Performance", bench/PROFILE.md and --help.
+// autocannon. See docs/performance.md, bench/PROFILE.md and --help.
 import { type ExecFileSyncOptionsWithStringEncoding, execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

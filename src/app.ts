@@ -10,6 +10,7 @@ import { createWebAdapter } from './adapters/web.js'
 import { type ClientRegistryService, createClientRegistry } from './as/client-registry.js'
 import { ClientAuthenticationFailureLimit } from './as/failure-limit.js'
 import type { ClientRegistry } from './as/types.js'
+import { importOptional } from './config/optional-dependency.js'
 import { resolveConfig } from './config/resolve.js'
 import type { RegistrarConfig, RegistrarConfigInput } from './config/schema.js'
 import { createInitialAccessToken } from './core/initial-access-token.js'
@@ -149,7 +150,10 @@ export async function createRegistrar(options: CreateRegistrarOptions): Promise<
   const logger =
     options.logger === false
       ? undefined
-      : (options.logger ?? (await import('pino')).pino({ level: config.log.level }))
+      : (options.logger ??
+        (
+          await importOptional<typeof import('pino')>('pino', 'log.level', 'the default access log')
+        ).pino({ level: config.log.level }))
   const ownsStore = typeof options.store !== 'object'
   const store =
     typeof options.store === 'object'

@@ -1,4 +1,4 @@
-// The public surface of `registrar`: re-exports only (README "Library"). Internals the CLI and
+// The public surface of `registrar`: re-exports only (docs/library-and-adapters.md). Internals the CLI and
 // tests need are imported by path; importing this module loads neither pino nor node:http.
 
 export type { RunningServer } from './adapters/node.js'

@@ -43,10 +43,10 @@ describe('the composition root', () => {
     assert.deepEqual(JSON.parse(out), { builtins: [], pino: [] })
   })
 
-  it('the root exports only what README "Library" documents', async () => {
+  it('the root exports only what docs/library-and-adapters.md and docs/as-side.md document', async () => {
     const root = await import('../src/index.js')
     assert.deepEqual(Object.keys(root).sort(), [
-      // README "The AS side"
+      // docs/as-side.md "The AS side"
       'ClientRegistryService',
       'ConfigError',
       'DEFAULTS',

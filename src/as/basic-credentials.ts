@@ -23,7 +23,7 @@ const VSCHARS = /^[\x20-\x7e]+$/
  * non-empty VSCHAR strings (App. A; Registrar never issues an empty secret).
  *
  * Returns a problem instead of credentials for any other header: the caller refuses the request,
- * it never falls back to body credentials (as-side AS-6749-2.3-c, AS-BP-10).
+ * it never falls back to body credentials (AS-6749-2.3-c, AS-BP-10).
  */
 export function parseBasicCredentials(header: string): BasicCredentials | BasicProblem {
   const m = CREDENTIALS.exec(header.trim())

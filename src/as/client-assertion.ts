@@ -59,9 +59,9 @@ export interface AssertionRules {
  *   `strictAudience`; otherwise any value equal to the issuer, the token endpoint or the URL of the
  *   endpoint called.
  * - `exp` required (item 4) and not beyond `maxLifetime` from now, so the replay record stays
- *   bounded (as-side AS-7523-3-c); `nbf` and `iat` not in the future; all with `clockSkew`.
+ *   bounded (AS-7523-3-c); `nbf` and `iat` not in the future; all with `clockSkew`.
  * - `jti` required (OIDC Core §9; item 7): a non-empty string of at most 512 characters.
- * - `typ` naming another kind of JWT is refused (RFC 8725 §3.11; as-side AS-10070-3-b); none,
+ * - `typ` naming another kind of JWT is refused (RFC 8725 §3.11; AS-10070-3-b); none,
  *   `JWT` and `client-authentication+jwt` are accepted.
  */
 export function assertionClaimsProblem(
@@ -109,7 +109,7 @@ function isNumericDate(value: unknown): value is number {
 }
 
 /**
- * The JWS algorithms an assertion of `method` may use (RFC 7523 §3 item 9, as-side AS-7523-3-e):
+ * The JWS algorithms an assertion of `method` may use (RFC 7523 §3 item 9, AS-7523-3-e):
  * never `none`; HMAC only for `client_secret_jwt`, asymmetric only for `private_key_jwt`; within
  * what the server advertises; and exactly the registered `token_endpoint_auth_signing_alg` when the
  * client registered one.

@@ -76,7 +76,7 @@ const DUMMY_DIGEST = sha256('registrar: no such client')
 
 /**
  * Client authentication at the AS's token, introspection and revocation endpoints (RFC 6749
- * §2.3, §3.2.1; RFC 7521, RFC 7523, RFC 10070; RFC 8705), with the rules of as-side.md §3-§10.
+ * §2.3, §3.2.1; RFC 7521, RFC 7523, RFC 10070; RFC 8705), with the choices of docs/design-decisions.md (the AS side).
  * Every failure is a `RegistrationError`: `invalid_request` (400) for a request no authentication
  * can be read from, `invalid_client` (401) for everything else.
  */
@@ -120,7 +120,7 @@ export class ClientAuthenticator {
         )
       }
       attempt.clientId = credentials.clientId
-      // as-side AS-BP-08: allowed when equal, never required
+      // AS-BP-08: allowed when equal, never required
       if (input.clientId !== undefined && input.clientId !== credentials.clientId) {
         throw invalidAuthenticationRequest(
           'client_id does not match the client of the Authorization header',
@@ -231,7 +231,7 @@ export class ClientAuthenticator {
   }
 
   /**
-   * The registered method is the one to use (RFC 7591 §2, as-side AS-6749-2.3-b), except that
+   * The registered method is the one to use (RFC 7591 §2, AS-6749-2.3-b), except that
    * basic and post stand in for each other (both prove the same secret; AS-BP-09) unless
    * `strictMethod`, and never for metadata-document clients.
    */
@@ -241,7 +241,7 @@ export class ClientAuthenticator {
     return SECRET_PAIR.has(presented) && SECRET_PAIR.has(registered)
   }
 
-  /** Digests compared in constant time (as-side AS-BP-06); a sealed secret is opened first. */
+  /** Digests compared in constant time (AS-BP-06); a sealed secret is opened first. */
   #secretMatches(digest: string, record: ClientRecord): boolean {
     if (record.clientSecretHash !== undefined) {
       return constantEquals(digest, record.clientSecretHash)

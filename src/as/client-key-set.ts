@@ -38,7 +38,7 @@ interface RemoteSet {
  * The public keys clients authenticate with (RFC 7523 `private_key_jwt`, RFC 8705
  * `self_signed_tls_client_auth`): the registered `jwks`, or the `jwks_uri` fetched through the
  * SSRF-safe fetcher only, cached (jose's 10 minutes), and re-fetched for an unknown `kid` at most
- * once per cool-down (as-side AS-BP-11: the token endpoint must not become an unauthenticated fetch
+ * once per cool-down (AS-BP-11: the token endpoint must not become an unauthenticated fetch
  * trigger). A failed fetch is not repeated within the cool-down either.
  */
 export class ClientKeySets {

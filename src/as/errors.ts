@@ -2,7 +2,7 @@ import { RegistrationError } from '../core/errors.js'
 
 /**
  * Why a client authentication failed, for the `client.authentication_failed` event and the logs.
- * Never sent to the client: every `invalid_client` reads the same on the wire (as-side AS-BP-06).
+ * Never sent to the client: every `invalid_client` reads the same on the wire (AS-BP-06).
  */
 export type ClientAuthenticationFailureReason =
   /** Not a form-encoded request a client could authenticate with (400). */
@@ -28,7 +28,7 @@ export type ClientAuthenticationFailureReason =
   | 'method_not_registered'
   /** A confidential client sent no credentials (RFC 6749 §3.2.1). */
   | 'credentials_missing'
-  /** A public (`none`) client sent credentials (as-side AS-BP-13). */
+  /** A public (`none`) client sent credentials (AS-BP-13). */
   | 'credentials_not_expected'
   /** A client assertion that fails any check of RFC 7523 §3 (or RFC 10070). */
   | 'invalid_assertion'
@@ -50,7 +50,7 @@ export function failureReason(
 
 /**
  * RFC 6749 §5.2 `invalid_client`, answered 401 with `WWW-Authenticate: Basic realm="<issuer>"`
- * whatever mechanism the client used (as-side AS-6749-5.2-a: Claude's connector registers again on a
+ * whatever mechanism the client used (AS-6749-5.2-a: Claude's connector registers again on a
  * 401 `invalid_client`), never cached. One description for every cause but an expired secret, so
  * an unknown client and a wrong secret read alike (AS-BP-06).
  */

@@ -2,7 +2,7 @@ import type { RegisteredClient } from './types.js'
 
 /**
  * An `http` URI on a loopback host, split around its port: RFC 8252 §7.3 names the IP literals;
- * `localhost` is included because real clients register it (design.md §7, as-side AS-BP-04). The
+ * `localhost` is included because real clients register it (docs/design-decisions.md; AS-BP-04). The
  * host is matched as written (no case folding, no other spelling of the address), and a userinfo,
  * an empty port or anything else before the path makes the URI no loopback URI at all.
  */
@@ -26,14 +26,14 @@ function loopbackParts(uri: string): LoopbackParts | undefined {
  *
  * - Exact string comparison with a registered URI (RFC 9700 §2.1, RFC 6749 §3.1.2.3): no case
  *   folding, no default ports, no trailing-slash or percent-encoding normalisation.
- * - The one exception (RFC 8252 §7.3, as-side AS-8252-7.3-a and AS-BP-04): an `http` URI on
+ * - The one exception (RFC 8252 §7.3, AS-8252-7.3-a and AS-BP-04): an `http` URI on
  *   `127.0.0.1`, `[::1]` or `localhost` matches a registered URI on the same host whatever the port
  *   of either, when everything after the port is identical. Never across hosts (`localhost` is not
  *   `127.0.0.1`), never for `https`, and for every client (MCP clients often omit
  *   `application_type`).
  * - Omitted (`undefined`): the registered URI when exactly one is registered (RFC 6749
  *   §3.1.2.3), unless it is a loopback URI without a port, whose port the AS cannot know
- *   (as-side AS-BP-05).
+ *   (AS-BP-05).
  */
 export function matchRedirectUri(
   client: RegisteredClient,

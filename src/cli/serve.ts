@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pino } from 'pino'
+import type { pino as Pino } from 'pino'
 import { connectionLimits, listen, type RunningServer } from '../adapters/node.js'
 import { composeRegistrar, openClientAuthenticationFailureLimit, openRateLimiter } from '../app.js'
+import { importOptional } from '../config/optional-dependency.js'
 import { precedenceHelp, serveFlagsHelp } from '../config/reference.js'
 import { ConfigError, SOURCES, withIssuer } from '../config/resolve.js'
 import type { RegistrarConfig } from '../config/schema.js'
@@ -18,7 +19,7 @@ Runs the RFC 7591 / RFC 7592 registration server.
 
 Options:
 ${serveFlagsHelp()}
-  --config FILE          JSON configuration file (see README "Configuration")
+  --config FILE          JSON configuration file (see docs/configuration.md)
   -h, --help             show this help
 
 ${precedenceHelp()}
@@ -52,6 +53,11 @@ URL" for admin.listen / metrics.listen); logs go to stderr. SIGTERM / SIGINT sto
     const config: Readonly<RegistrarConfig> | undefined =
       settings.issuer === undefined ? undefined : withIssuer(settings, settings.issuer)
     // asynchronous writes: under load SonicBoom already gathers many lines into one write
+    const { pino } = await importOptional<{ pino: typeof Pino }>(
+      'pino',
+      'log.level',
+      'registrar serve (its JSON log)',
+    )
     const logger = pino(
       { level: settings.log.level, base: undefined },
       pino.destination({ dest: 2, sync: false }),
@@ -123,7 +129,7 @@ URL" for admin.listen / metrics.listen); logs go to stderr. SIGTERM / SIGINT sto
       settings.policies.anonymous === undefined
     ) {
       logger.warn(
-        'open registration with neither a rate limit nor an anonymous policy: see README "Securing open registration"',
+        'open registration with neither a rate limit nor an anonymous policy: see docs/security.md, "Securing open registration"',
       )
     }
     for (const key of ['authorization_endpoint', 'token_endpoint']) {

@@ -2,13 +2,13 @@ import { z } from 'zod'
 import { DEFAULTS, type Setting, SOURCES, settings } from './resolve.js'
 import { configSchema } from './schema.js'
 
-// Documents derived from the schema: `config.schema.json`, the README's configuration reference
-// and the option list of `registrar serve --help`. `npm run config:generate` writes the first two;
-// tests fail while the files differ from what these functions return.
+// Documents derived from the schema: `config.schema.json`, the configuration reference in
+// docs/configuration.md and the option list of `registrar serve --help`. `npm run docs:generate`
+// (scripts/docs.ts) writes the first two; tests fail while the files differ from what these return.
 
-/** The README's markers around the generated reference. */
+/** The markers around the generated reference in docs/configuration.md. */
 export const REFERENCE_BEGIN =
-  '<!-- configuration reference: generated from src/config/schema.ts by `npm run config:generate`; edit there -->'
+  '<!-- configuration reference: generated from src/config/schema.ts by `npm run docs:generate`; edit there -->'
 export const REFERENCE_END = '<!-- end of the configuration reference -->'
 
 /** The JSON Schema of a config file (draft-07, the draft editors complete best). */
@@ -30,7 +30,7 @@ export function configJsonSchema(): Record<string, unknown> {
     $schema,
     title: 'Registrar configuration',
     description:
-      'The --config file of registrar (flags and REGISTRAR_* environment variables override it). See the README, "Configuration".',
+      'The --config file of registrar (flags and REGISTRAR_* environment variables override it). See docs/configuration.md.',
     ...rest,
     properties: {
       $schema: { type: 'string', description: 'This schema, for editor completion.' },
@@ -60,7 +60,7 @@ function defaultOf(s: Setting): string {
   return s.required ? 'required' : 'unset'
 }
 
-/** A Markdown table, padded as `biome format` pads one (the README is formatted by biome). */
+/** A Markdown table, padded as `biome format` pads one (the docs are formatted by biome). */
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)))
   const line = (cells: string[]) =>
@@ -69,7 +69,7 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), rule, ...rows.map(line)].join('\n')
 }
 
-/** The README's configuration reference (between {@link REFERENCE_BEGIN} and {@link REFERENCE_END}). */
+/** The configuration reference of docs/configuration.md (between {@link REFERENCE_BEGIN} and {@link REFERENCE_END}). */
 export function configReference(): string {
   const sources = table(
     ['flag', 'environment', 'config key'],
@@ -99,13 +99,13 @@ export function configReference(): string {
   ].join('\n')
 }
 
-/** Replaces the reference between the markers in `readme`; throws when a marker is missing. */
-export function withConfigReference(readme: string): string {
-  const begin = readme.indexOf(REFERENCE_BEGIN)
-  const end = readme.indexOf(REFERENCE_END)
+/** Replaces the reference between the markers in `page`; throws when a marker is missing. */
+export function withConfigReference(page: string): string {
+  const begin = page.indexOf(REFERENCE_BEGIN)
+  const end = page.indexOf(REFERENCE_END)
   if (begin < 0 || end < begin)
-    throw new Error('README.md lacks the configuration reference markers')
-  return readme.slice(0, begin) + configReference() + readme.slice(end + REFERENCE_END.length)
+    throw new Error('docs/configuration.md lacks the configuration reference markers')
+  return page.slice(0, begin) + configReference() + page.slice(end + REFERENCE_END.length)
 }
 
 /** Word-wraps `text` at 100 columns after `head`, continuing lines at `indent` spaces. */

@@ -5,7 +5,7 @@
  * from it: the TypeScript types (`RegistrarConfigInput`, `RegistrarSettings`, `RegistrarConfig`),
  * the defaults (`DEFAULTS`), the validation (unknown keys are refused at every depth, because
  * every object is a `z.strictObject`), the `REGISTRAR_*` environment variables and `serve` flags,
- * the JSON Schema shipped as `config.schema.json`, and the README's configuration reference.
+ * the JSON Schema shipped as `config.schema.json`, and the configuration reference in docs/configuration.md.
  *
  * To add a key:
  * 1. Add it to its section below (or to `trustedIssuerSchema` / `registrationPolicySchema` for a
@@ -17,7 +17,7 @@
  * 2. To let an environment variable or a `registrar serve` flag set it, add `env` / `flag` to its
  *    `setting` (nothing else reads them: `resolveSettings` and `serve --help` walk this schema;
  *    the env/flag test in `test/core/config.test.ts` asks for a sample value).
- * 3. Run `npm run config:generate` to refresh `config.schema.json` and the README's reference
+ * 3. Run `npm run docs:generate` to refresh `config.schema.json` and docs/configuration.md
  *    (the tests in `test/core/config-reference.test.ts` fail while either is stale).
  */
 import { z } from 'zod'
@@ -29,9 +29,9 @@ import { isPrototypeName } from '../shared/prototype-names.js'
 
 /** What the reference, the environment and the CLI know of one configuration key. */
 export interface SettingDoc {
-  /** What the key does: the README's "meaning" column and the JSON Schema's `description`. */
+  /** What the key does: the "meaning" column of docs/configuration.md and the JSON Schema's `description`. */
   doc: string
-  /** The README's default column, when the default value alone would not say it. */
+  /** The default column of docs/configuration.md, when the default value alone would not say it. */
   defaultDoc?: string
   /** The `REGISTRAR_*` environment variable that sets this key (above the file, below flags). */
   env?: `REGISTRAR_${string}`
@@ -837,7 +837,7 @@ export const configSchema = z
         })
       }
     })
-    // design §4: secrets the AS needs in plaintext are only kept sealed
+    // RFC 7523 §2.2: secrets the AS needs in plaintext (HMAC) are only kept sealed
     if (c.registration.secretEncryptionKey === undefined) {
       if (c.metadata.token_endpoint_auth_methods_supported?.includes('client_secret_jwt')) {
         ctx.addIssue({
@@ -871,8 +871,8 @@ export type RegistrarSettings = z.output<typeof configSchema>
 /** The resolved configuration, with its issuer: what a running Registrar is built from. */
 export type RegistrarConfig = RegistrarSettings & { issuer: string }
 
-/** A trusted software-statement issuer (RFC 7591 §2.3; checklist §7.1). */
+/** A trusted software-statement issuer (RFC 7591 §2.3, §3.1.1). */
 export type TrustedIssuer = z.output<typeof trustedIssuerSchema>
 
-/** A declarative registration policy (see README "Securing open registration"). */
+/** A declarative registration policy (docs/security.md, "Securing open registration"). */
 export type RegistrationPolicy = z.output<typeof registrationPolicySchema>

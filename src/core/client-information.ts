@@ -32,7 +32,7 @@ export interface ClientInformation extends ClientMetadata {
 /**
  * Builds the response body. A `client_secret` (and with it `client_secret_expires_at`, RFC 7591
  * §3.2.1) appears only when one is handed out in this response: secrets are stored hashed, so a
- * read cannot return them (design §4).
+ * read cannot return them (RFC 7592 §3).
  *
  * @see [RFC 7591 §3.2.1](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.2.1)
  */

@@ -66,7 +66,7 @@ export function constantEquals(a: string, b: string): boolean {
 const TAG_BYTES = 16
 
 /**
- * Seals a secret with AES-256-GCM (design §4: client_secret_jwt secrets are needed in plaintext
+ * Seals a secret with AES-256-GCM (RFC 7523 §2.2: client_secret_jwt secrets are needed in plaintext
  * by the AS to check an HMAC, so they are encrypted rather than hashed). Output:
  * `v1.<iv>.<tag>.<ciphertext>`, base64url parts. `aad` binds the ciphertext to its client.
  */

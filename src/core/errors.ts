@@ -31,7 +31,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_software_statement: 400,
   unapproved_software_statement: 400,
   invalid_request: 400,
-  // RFC 6749 §5.2 allows 400 or 401; always 401, so MCP clients re-register (as-side AS-6749-5.2-a)
+  // RFC 6749 §5.2 allows 400 or 401; always 401, so MCP clients re-register (AS-6749-5.2-a)
   invalid_client: 401,
   invalid_token: 401,
   insufficient_scope: 403,

@@ -672,9 +672,9 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   }
 
   /**
-   * Mints a client_secret when the metadata calls for one (design §4): as many random bits as the
-   * strongest HMAC algorithm registered needs (RFC 7518 §3.2: HS512 needs 512), 256 at least; it
-   * expires after the lifetime of the client's policy (RFC 7591 §3.2.1).
+   * Mints a client_secret when the metadata calls for one: as many random bits as the strongest
+   * HMAC algorithm registered needs (RFC 7518 §3.2: HS512 needs 512), 256 at least; it expires
+   * after the lifetime of the client's policy (RFC 7591 §3.2.1).
    */
   #issueSecret(
     metadata: ClientMetadata,

@@ -40,8 +40,7 @@ function invalid(description: string, cause?: unknown): RegistrationError {
  * a statement names an unknown `kid`.
  *
  * Errors: malformed, unsigned, badly signed, expired or unverifiable → `invalid_software_statement`;
- * well-formed but from an issuer that is not trusted → `unapproved_software_statement` (design §4,
- * checklist R7591-3.2.2-sw, RSSA-b/c).
+ * well-formed but from an issuer that is not trusted → `unapproved_software_statement` (RFC 7591 §3.2.2).
  *
  * @see [RFC 7591 §2.3](https://www.rfc-editor.org/rfc/rfc7591.html#section-2.3)
  */

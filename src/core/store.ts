@@ -4,7 +4,7 @@ import type { ClientMetadata } from '../metadata/types.js'
  * A registered client as persisted. Spec fields keep their RFC spelling; our own fields are
  * camelCase. Credentials are never stored in the clear: the registration access token and the
  * client secret as SHA-256 hashes, or the secret encrypted when the AS needs it as an HMAC key
- * (design §4).
+ * (docs/design-decisions.md).
  */
 export interface ClientRecord {
   client_id: string

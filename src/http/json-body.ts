@@ -5,7 +5,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Checks the media type of a request that carries client metadata: `application/json`, any
- * parameters allowed, and a charset (if named) of UTF-8 (RFC 7591 §3.1; checklist R7591-3-f: a
+ * parameters allowed, and a charset (if named) of UTF-8 (RFC 7591 §3.1; R7591-3-f: a
  * `text/plain` body is never processed, so HTML forms cannot register clients cross-site).
  */
 export function checkJsonMediaType(contentType: string | undefined | null): void {
@@ -129,7 +129,7 @@ export function bodyTimedOut(idleMs: number): RegistrationError {
   )
 }
 
-/** 413 for a body over the limit (design §3: 64 KiB by default). */
+/** 413 for a body over the limit (limits.maxBodyBytes, 64 KiB by default). */
 export function bodyTooLarge(limit: number): RegistrationError {
   return new RegistrationError('invalid_request', `the request body exceeds ${limit} bytes`, {
     status: 413,

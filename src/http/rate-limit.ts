@@ -1,3 +1,4 @@
+import { importOptional } from '../config/optional-dependency.js'
 import { RegistrationError } from '../core/errors.js'
 import { parseIp } from '../net/network-address.js'
 
@@ -13,7 +14,7 @@ export interface RateLimitResult {
 /**
  * A fixed-window request limit per key (the client address), for anonymous `POST /register` and
  * failed initial-access-token attempts (RFC 7591 §3: open registration MAY be rate-limited;
- * checklist R7591-3-d, P-14; issue 12 items 7, 8).
+ * R7591-3-d, RFC 7591 §5; issue 12 items 7, 8).
  */
 export interface RateLimiter {
   readonly limit: number
@@ -157,7 +158,11 @@ export async function createRedisRateLimiter(
   onError: (err: unknown) => void = () => {},
   options: { ipv6Prefix?: number } = {},
 ): Promise<RateLimiter> {
-  const { Redis } = await import('ioredis')
+  const { Redis } = await importOptional<typeof import('ioredis')>(
+    'ioredis',
+    'rateLimit.store',
+    'a redis:// rate-limit store',
+  )
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

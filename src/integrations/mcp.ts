@@ -27,7 +27,7 @@ export interface McpIntegrationOptions {
   onError?: (err: unknown, context: string) => void
   /**
    * The client's TLS certificate for `tls_client_auth` / `self_signed_tls_client_auth` (RFC 8705
-   * §2), as your TLS terminator hands it over (as-side AS-BP-15: never from a header anyone can
+   * §2), as your TLS terminator hands it over (AS-BP-15: never from a header anyone can
    * send). Without it, those methods fail as `invalid_client`.
    */
   clientCertificate?: (req: Request) => AuthenticateClientOptions['clientCertificate'] | undefined

@@ -47,7 +47,7 @@ const CLIENT_AUTHENTICATION_ROUTES = new Set<string | undefined>([
 ])
 
 /**
- * oidc-provider 9 with Registrar as its client registry (design.md §7; issue 10 item 2):
+ * oidc-provider 9 with Registrar as its client registry (docs/as-side.md; issue 10 item 2):
  *
  * - oidc-provider's `Client` model is read from Registrar (`getClient`): unknown, deleted, disabled
  *   and pending clients are unknown to oidc-provider on the next request, whatever it cached,

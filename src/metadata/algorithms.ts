@@ -35,7 +35,7 @@ export const JOSE_RESPONSE_ALGS = [
   encryptionEnc: keyof ClientMetadataRules
 }[]
 
-/** Methods for which a client_secret is issued (design §4). */
+/** Methods for which a client_secret is issued (RFC 7591 §3.2.1). */
 const SECRET_METHODS: ReadonlySet<string> = new Set([
   'client_secret_basic',
   'client_secret_post',
@@ -79,7 +79,7 @@ const KEYED_MEMBERS: readonly string[] = [
 ]
 
 /**
- * Whether a client_secret is issued (design §4, OIDR §3.2): for the secret-based token endpoint
+ * Whether a client_secret is issued (RFC 7591 §3.2.1, OIDC Registration §3.2): for the secret-based token endpoint
  * methods, and when a symmetric algorithm is registered.
  */
 export function needsSecret(m: ClientMetadata): boolean {
@@ -88,7 +88,7 @@ export function needsSecret(m: ClientMetadata): boolean {
 
 /**
  * Whether the AS needs the secret in plaintext (an HMAC key), so it must be stored encrypted rather
- * than hashed (design §4).
+ * than hashed (RFC 7523 §2.2: an HMAC is checked with the secret itself).
  */
 export function needsPlaintextSecret(m: ClientMetadata): boolean {
   return m.token_endpoint_auth_method === 'client_secret_jwt' || usesSymmetricAlgorithm(m)

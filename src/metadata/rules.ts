@@ -17,7 +17,7 @@ const HMAC = ['HS256', 'HS384', 'HS512']
 
 /**
  * What registration accepts, from the defaults and the config's `metadata` overrides. Discovery
- * publishes exactly these lists (checklist RDISC-X-a: discovery and registration agree).
+ * publishes exactly these lists (RDISC-X-a, docs/requirements.md: discovery and registration agree; RFC 8414 §2).
  */
 export function clientMetadataRules(config: RegistrarConfig): ClientMetadataRules {
   const m = config.metadata

@@ -66,7 +66,7 @@ export interface ClientMetadata {
 
 /**
  * What this server accepts at registration. The same lists are advertised by discovery, so a
- * client never sees a `*_supported` value that registration refuses (checklist RDISC-X-a).
+ * client never sees a `*_supported` value that registration refuses (RDISC-X-a; RFC 8414 §2).
  */
 export interface ClientMetadataRules {
   grant_types_supported: readonly string[]
@@ -90,7 +90,7 @@ export interface ClientMetadataRules {
   scopePolicy: 'intersect' | 'reject'
   /** Private-use URI schemes without a period that native clients may use (RFC 8252 §8.4). */
   allowedPrivateUseSchemes: readonly string[]
-  /** Extra top-level members to keep verbatim (design §4: "configured extension fields"). */
+  /** Extra top-level members to keep verbatim (RFC 7591 §2: unknown members are ignored unless configured here). */
   extensionFields: readonly string[]
   /** CIDRs that client-supplied fetchable URLs may name despite being special-use. */
   allowedFetchAddresses: readonly string[]

@@ -13,7 +13,7 @@ const URI_FORBIDDEN =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
   /[\u0000-\u0020\u007f-\u009f\\\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u2066-\u2069\u3000\ufeff]/
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/
-/** Schemes that are never a redirect target, whatever the client type (checklist §5.2). */
+/** Schemes that are never a redirect target, whatever the client type (RFC 6749 §3.1.2, RFC 8252 §7, RFC 9700 §2.1). */
 const DANGEROUS_SCHEMES = new Set([
   'javascript',
   'data',
@@ -80,7 +80,7 @@ export function referenceUri(
 
 /**
  * URLs the server may fetch later (jwks_uri, sector_identifier_uri, request_uris): https, and no
- * `localhost` or special-use literal address (design §4). Checked without making a connection;
+ * `localhost` or special-use literal address (RFC 7591 §5; docs/security.md). Checked without making a connection;
  * every actual fetch checks the resolved address again.
  */
 export function fetchableUri(
@@ -161,7 +161,7 @@ function writtenHost(rest: string): string | undefined {
   return hostPort.replace(/:[^:]*$/, '')
 }
 
-/** An `http` URI on a loopback host (RFC 8252 §7.3; `localhost` too, see design §7). */
+/** An `http` URI on a loopback host (RFC 8252 §7.3; `localhost` too, see docs/design-decisions.md). */
 export function isLoopbackHttp(u: URL): boolean {
   return u.protocol === 'http:' && isLoopbackHost(u.hostname)
 }
@@ -169,7 +169,7 @@ export function isLoopbackHttp(u: URL): boolean {
 /** What a redirect URI is, for the rules of RFC 8252 and RFC 9700 §2.6. */
 export type RedirectKind = 'https' | 'loopback' | 'private-use' | 'http'
 
-/** Classifies one redirect URI by the decision table of checklist §5.2, or throws. */
+/** Classifies one redirect URI by the rules of RFC 6749 §3.1.2, RFC 8252 §7 and RFC 9700 §2.1 (docs/design-decisions.md), or throws. */
 export function redirectUriKind(
   uri: string,
   rules: ClientMetadataRules,

@@ -377,7 +377,7 @@ export async function validateClientMetadata(
     if (v !== undefined) out[field] = v
   }
 
-  // --- configured extension fields (design §4) ---------------------------------------------------
+  // --- configured extension fields (RFC 7591 §2: other unknown members are ignored) ---------------------------------------------------
   for (const field of rules.extensionFields) {
     const v = get(field)
     if (v !== undefined) out[field] = v
@@ -389,7 +389,7 @@ export async function validateClientMetadata(
 // ----------------------------------------------------------------------------------------------
 
 /**
- * design §4: redirect URIs on loopback http or a private-use scheme (with or without claimed https
+ * RFC 7591 §3.2.1, RFC 8252 §7: redirect URIs on loopback http or a private-use scheme (with or without claimed https
  * beside them) can only be a native client's (RFC 8252 §7, RFC 9700 §2.6), so such a client is
  * registered as `native` whether `application_type` was omitted or sent as `web` (RFC 7591 §3.2.1
  * lets the server replace a value; the response echoes it). oidc-agent sends `web` with
@@ -558,7 +558,7 @@ function encryptionPair(
 
 function registeredScope(scope: string, rules: ClientMetadataRules): string | undefined {
   const tokens = [...new Set(scope.split(' ').filter((t) => t.length > 0))]
-  if (tokens.length === 0) return undefined // design §4: an empty scope is treated as omitted
+  if (tokens.length === 0) return undefined // RFC 7591 §2 (scope): an empty scope is treated as omitted
   for (const t of tokens) {
     if (!SCOPE_TOKEN.test(t))
       throw invalidMetadata(`scope token '${t}' has characters RFC 6749 §3.3 forbids`)

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events'
-import { createRequire } from 'node:module'
 import type * as PromClient from 'prom-client'
+import { requireOptional } from '../config/optional-dependency.js'
 import type { ClientLifecycleEvents } from '../core/client-lifecycle.js'
 import { type OutboundFetch, OutboundFetchError } from '../core/outbound-fetch.js'
 import type { RegistrationEvents } from '../core/registration.js'
@@ -25,7 +25,11 @@ export interface RegistrarMetricsOptions {
  */
 let prom: typeof PromClient | undefined
 function promClient(): typeof PromClient {
-  prom ??= createRequire(import.meta.url)('prom-client') as typeof PromClient
+  prom ??= requireOptional<typeof PromClient>(
+    'prom-client',
+    'metrics.enabled',
+    'metrics.enabled: true',
+  )
   return prom
 }
 

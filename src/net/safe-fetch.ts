@@ -25,7 +25,7 @@ const USER_AGENT = 'registrar (+https://www.rfc-editor.org/rfc/rfc7591)'
 
 /**
  * A fetch-compatible function for URLs supplied by clients or issuers, safe against SSRF by
- * construction (checklist ROIDR-5-d, RCIMD-6.5-a; design §4):
+ * construction (OIDC Registration §5, ROIDR-5-d, RCIMD-6.5-a; RFC 7591 §5):
  * - https only; no user info; `localhost` names refused;
  * - the name is resolved once, every address checked, and the connection made to a checked address
  *   (no second resolution an attacker could rebind); loopback, private, link-local, unique-local,

@@ -1,4 +1,5 @@
 import type { Client, DatabaseError, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg'
+import { importOptional } from '../config/optional-dependency.js'
 import { DEFAULTS } from '../config/resolve.js'
 import type { RegistrarConfig } from '../config/schema.js'
 import type {
@@ -813,7 +814,8 @@ export async function openPostgresStore(
   url: string,
   options: RegistrarConfig['postgres'] = DEFAULTS.postgres,
 ): Promise<PostgresStore> {
-  const pg = (await import('pg')).default
+  const pg = (await importOptional<typeof import('pg')>('pg', 'store', 'a postgres:// store'))
+    .default
   const connection = {
     connectionString: url,
     application_name: 'registrar',

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import { requireOptional } from '../config/optional-dependency.js'
 import type {
   AdminTokenRecord,
   AuditEntry,
@@ -124,7 +125,9 @@ export class SqliteStore implements Store {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
       closeSync(openSync(path, 'a', 0o600))
     }
-    this.#db = new Database(path)
+    // an optional peer dependency, loaded only for a SQLite store (CommonJS, so the constructor stays synchronous)
+    const Sqlite = requireOptional<typeof Database>('better-sqlite3', 'store', 'a sqlite: store')
+    this.#db = new Sqlite(path)
     this.#db.pragma('journal_mode = WAL')
     this.#db.pragma('synchronous = FULL')
     this.#db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`)

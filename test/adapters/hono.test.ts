@@ -17,7 +17,7 @@ import {
 
 /**
  * `registrar/hono`: a middleware hands Registrar's paths to `app.handle` (the fetch handler, with
- * the client address) and lets every other path through, as the README shows.
+ * the client address) and lets every other path through, as docs/library-and-adapters.md shows.
  */
 async function start(options: RegistrarHonoOptions, config: RegistrarConfigInput = {}) {
   const port = await freePort()

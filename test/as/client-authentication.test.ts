@@ -30,7 +30,7 @@ function events(app: RegistrarApp) {
   return { ok, failed }
 }
 
-describe('authenticateClient: client_secret_basic and client_secret_post (as-side §3-§5)', () => {
+describe('authenticateClient: client_secret_basic and client_secret_post (RFC 6749 §2.3.1)', () => {
   let app: RegistrarApp
   let store: MemoryStore
   let basicClient: { client_id: string; client_secret: string }
@@ -460,7 +460,7 @@ describe('authenticateClient: client_secret_basic and client_secret_post (as-sid
   })
 })
 
-describe('authenticateClient: an expired secret (as-side §10)', () => {
+describe('authenticateClient: an expired secret (RFC 7591 §3.2.1: client_secret_expires_at)', () => {
   it('AS-7591-3.2.1-a: after client_secret_expires_at the right secret is 401; the record stays readable', async () => {
     let now = nowSeconds()
     const app = await makeApp(
@@ -493,7 +493,7 @@ describe('authenticateClient: an expired secret (as-side §10)', () => {
   })
 })
 
-describe('authenticateClient: client assertions (as-side §6)', () => {
+describe('authenticateClient: client assertions (RFC 7521 §4.2, RFC 7523 §3)', () => {
   let app: RegistrarApp
   let ec: Awaited<ReturnType<typeof keyPair>>
   let rsa: Awaited<ReturnType<typeof keyPair>>

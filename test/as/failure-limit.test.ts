@@ -265,8 +265,8 @@ describe('AS-6749-2.3.1-c: brute-force limits on client authentication', () => {
     await app.close()
   })
 
-  it('AS-6749-2.3.1-c: README "Brute-force protection" shows a valid configuration, the defaults', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  it('AS-6749-2.3.1-c: docs/as-side.md "Brute-force protection" shows a valid configuration, the defaults', () => {
+    const readme = readFileSync(new URL('../../docs/as-side.md', import.meta.url), 'utf8')
     const start = readme.indexOf('### Brute-force protection')
     assert.ok(start >= 0)
     const json = /```json\n([\s\S]*?)```/.exec(readme.slice(start))?.[1] as string

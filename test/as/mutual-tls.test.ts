@@ -69,7 +69,7 @@ describe('distinguished names compared as names (RFC 8705 §2.1.2, RFC 4514)', (
   })
 })
 
-describe('authenticateClient: tls_client_auth and self_signed_tls_client_auth (as-side §8)', () => {
+describe('authenticateClient: tls_client_auth and self_signed_tls_client_auth (RFC 8705 §2)', () => {
   const certs = certificateFactory()
   const tls = selfSignedCertificate()
   let ca: Issued

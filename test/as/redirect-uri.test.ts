@@ -18,7 +18,7 @@ function client(...redirect_uris: string[]): RegisteredClient {
   }
 }
 
-describe('matchRedirectUri (as-side §2, design.md §7)', () => {
+describe('matchRedirectUri (RFC 6749 §3.1.2, RFC 8252 §7.3; docs/design-decisions.md)', () => {
   it('AS-9700-2.1-a AS-6749-3.1.2.3-a: exact string match; no normalisation of any kind', () => {
     const c = client('https://c.example/cb', 'https://c.example/other?x=1')
     assert.equal(matchRedirectUri(c, 'https://c.example/cb'), 'https://c.example/cb')

@@ -8,7 +8,7 @@ import { Registrar } from '../../src/core/registration.js'
 import { SqliteStore } from '../../src/storage/sqlite.js'
 import { ISSUER, runCli, startServer, tempDir } from '../helpers.js'
 
-// The administration CLI works on the store itself, no server needed (design §3): `registrar
+// The administration CLI works on the store itself, no server needed: `registrar
 // clients list | show | delete` and `registrar token create | list | revoke`.
 
 const KEY = Buffer.alloc(32, 5).toString('base64url')

@@ -48,7 +48,7 @@ function writeConfig(dir: string, name: string, config: unknown): string {
   return path
 }
 
-/** The token printed by `registrar token create` is the last line of stdout (design §3). */
+/** The token printed by `registrar token create` is the last line of stdout (docs/cli.md). */
 async function createToken(store: string, ...args: string[]): Promise<string> {
   const res = await runCli(['token', 'create', '--store', store, ...args])
   assert.equal(res.code, 0, res.stderr)
@@ -57,7 +57,7 @@ async function createToken(store: string, ...args: string[]): Promise<string> {
   return token
 }
 
-describe('registrar serve: configuration precedence flag > env > config file > default (design §3)', () => {
+describe('registrar serve: configuration precedence flag > env > config file > default', () => {
   const t = tempDir()
   after(() => t.cleanup())
 
@@ -170,7 +170,7 @@ describe('registrar serve: configuration precedence flag > env > config file > d
   })
 })
 
-describe('registrar serve: an invalid config is refused at start, naming the key (design §3)', () => {
+describe('registrar serve: an invalid config is refused at start, naming the key', () => {
   const t = tempDir()
   after(() => t.cleanup())
 
@@ -337,7 +337,7 @@ describe('registrar --help on every command', () => {
   })
 })
 
-describe('registrar serve: graceful SIGTERM / SIGINT (design §3)', () => {
+describe('registrar serve: graceful SIGTERM / SIGINT', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`${signal}: stops accepting, finishes the in-flight request, closes the store, exits 0`, async () => {
       const t = tempDir()

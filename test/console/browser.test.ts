@@ -16,7 +16,7 @@ import { client, metadata } from '../storage/store.contract.js'
 // result through the admin API; stored XSS from client metadata never runs; the pages make no
 // request outside Registrar, keep to their Content-Security-Policy, label every control, meet
 // the AA contrast ratio and fit a phone. With UPDATE_SCREENSHOTS=1 the screenshots of the main
-// pages are written to docs/images/ for the README.
+// pages are written to docs/images/ for docs/operations.md.
 
 const CHROMIUM = process.env.REGISTRAR_TEST_CHROMIUM ?? '/usr/bin/chromium'
 const REQUIRED = process.env.REQUIRE_CHROMIUM === '1'

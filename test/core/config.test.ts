@@ -29,7 +29,7 @@ function refused(sources: Parameters<typeof resolveSettings>[0], key: string): v
   )
 }
 
-describe('resolveConfig: precedence flags > env > file > defaults (design §3)', () => {
+describe('resolveConfig: precedence flags > env > file > defaults', () => {
   it('defaults apply when nothing is given', () => {
     const c = resolveSettings()
     assert.equal(c.port, 3000)
@@ -159,7 +159,7 @@ describe('resolveConfig: precedence flags > env > file > defaults (design §3)',
   })
 })
 
-describe('resolveConfig: an invalid config is refused, naming the key (design §3)', () => {
+describe('resolveConfig: an invalid config is refused, naming the key', () => {
   it('registration.mode', () => {
     refused({ file: { registration: { mode: 'anonymous' } } }, 'registration.mode')
     refused({ env: { REGISTRAR_REGISTRATION: 'closed' } }, 'registration.mode')
@@ -288,7 +288,7 @@ describe('resolveConfig: an invalid config is refused, naming the key (design §
     )
   })
 
-  it('design §4: client_secret_jwt and symmetric algorithms need registration.secretEncryptionKey', () => {
+  it('RFC 7523 §2.2: client_secret_jwt and symmetric algorithms need registration.secretEncryptionKey', () => {
     refused(
       { file: { metadata: { token_endpoint_auth_methods_supported: ['client_secret_jwt'] } } },
       'metadata.token_endpoint_auth_methods_supported',

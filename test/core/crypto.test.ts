@@ -9,7 +9,7 @@ import {
   sha256,
 } from '../../src/core/crypto.js'
 
-describe('credentials (design §4; RFC 6749 §10.10; R7592-5-b)', () => {
+describe('credentials (RFC 6749 §10.10; R7592-5-b)', () => {
   it('randomToken: 256 bits, base64url, never repeated', () => {
     const seen = new Set<string>()
     for (let i = 0; i < 1000; i++) {

@@ -104,7 +104,7 @@ describe('metadata the server fetches: sector_identifier_uri (OIDR §5) and jwks
     assert.deepEqual([unreachable.status, unreachable.body.error], [400, 'invalid_client_metadata'])
   })
 
-  it('design §4: jwks_uri and request_uris naming loopback are refused at registration without a connection', async () => {
+  it('RFC 7591 §5: jwks_uri and request_uris naming loopback are refused at registration without a connection', async () => {
     const { fetch } = makeRegistrar()
     const before = counter.connections()
     for (const extra of [

@@ -19,7 +19,7 @@ function withPolicy(policy: Record<string, unknown>, extra: Record<string, unkno
 const post = (fetch: (r: Request) => Promise<Response>, body: unknown, token?: string) =>
   call(fetch, 'POST', '/register', { body, ...(token !== undefined && { token }) })
 
-describe('registration policies (checklist R7591-5-f, R7591-5-i, P-17)', () => {
+describe('registration policies (R7591-5-f, R7591-5-i; RFC 7591 §5)', () => {
   it('redirectUriHosts: an https host outside the list is refused, naming the rule', async () => {
     const { fetch } = withPolicy({ redirectUriHosts: ['localhost', '127.0.0.1', '[::1]'] })
     const res = await post(fetch, web)

@@ -134,9 +134,9 @@ describe('docs/lifecycle.md', () => {
   })
 })
 
-describe('README "A ready config for an MCP server": idle expiry', () => {
+describe('docs/security.md "A ready config for an MCP server": idle expiry', () => {
   it('an MCP client registered under it and unused for 30 days is swept; one used meanwhile stays', async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const readme = readFileSync(join(ROOT, 'docs/security.md'), 'utf8')
     const section = readme.split('### A ready config for an MCP server')[1] ?? ''
     const mcp = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)?.[1] ?? '{}')
     assert.equal(mcp.policies.definitions['mcp-clients'].expireUnusedAfter, 30 * DAY)

@@ -4,7 +4,7 @@ import { createInitialAccessToken } from '../../src/core/initial-access-token.js
 import { MemoryStore } from '../../src/storage/memory.js'
 import { call, ISSUER, makeRegistrar, startServer } from '../helpers.js'
 
-// RFC 7592 client configuration endpoint, over the web handler: checklist §2, §3.5 and §9 C-6,
+// RFC 7592 client configuration endpoint, over the web handler: RFC 7592 §2, OIDC Registration §3.5,
 // C-7, C-10.
 
 type Fetch = (r: Request) => Promise<Response>
@@ -44,7 +44,7 @@ function withoutManaged(body: Record<string, unknown>): Record<string, unknown> 
   )
 }
 
-/** The registration as a GET returns it: no client_secret (stored hashed, design §4). */
+/** The registration as a GET returns it: no client_secret (stored hashed, RFC 7592 §3). */
 function asRead(body: Record<string, unknown>): Record<string, unknown> {
   const { client_secret: _s, client_secret_expires_at: _e, ...rest } = body
   return rest
@@ -102,7 +102,7 @@ describe('GET /register/{client_id} (RFC 7592 §2.1)', () => {
     assert.equal(res.status, 200)
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
     assertNoStore(res.headers)
-    // the registration response minus the secret, which is stored hashed (design §4)
+    // the registration response minus the secret, which is stored hashed (RFC 7592 §3)
     assert.deepEqual(res.body, asRead(reg))
     assert.equal(res.body.registration_client_uri, reg.registration_client_uri)
     assert.equal(res.body.registration_access_token, token)

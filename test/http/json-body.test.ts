@@ -216,7 +216,7 @@ describe('POST /register with malformed bodies leaves no client behind (R7591-3.
     assert.equal(res.status, 201)
   })
 
-  it('design §4: a body over 64 KiB gets 413; exactly 64 KiB is read', async () => {
+  it('limits.maxBodyBytes: a body over 64 KiB gets 413; exactly 64 KiB is read', async () => {
     const { fetch, store } = makeRegistrar()
     const pad = (n: number) => `${valid.slice(0, -1)},"x":"${'a'.repeat(n - valid.length - 7)}"}`
     assert.equal(pad(65_536).length, 65_536)
@@ -228,7 +228,7 @@ describe('POST /register with malformed bodies leaves no client behind (R7591-3.
     assert.equal(await store.countClients(), 1)
   })
 
-  it('design §4: a body over the limit without Content-Length (a stream) gets 413', async () => {
+  it('limits.maxBodyBytes: a body over the limit without Content-Length (a stream) gets 413', async () => {
     const { fetch } = makeRegistrar()
     const chunk = new Uint8Array(16 * 1024).fill(0x20)
     let sent = 0

@@ -256,7 +256,7 @@ describe('registrar serve over HTTP (issuer at the root)', () => {
     }
   })
 
-  it('R7591-3-g design §4: a body over 64 KiB gets 413, with Content-Length', async () => {
+  it('R7591-3-g: a body over 64 KiB gets 413, with Content-Length', async () => {
     const body = JSON.stringify({ redirect_uris: [CB], x: 'a'.repeat(70_000) })
     const res = await raw(server.port, {
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
@@ -267,7 +267,7 @@ describe('registrar serve over HTTP (issuer at the root)', () => {
     assert.equal(res.headers.connection, 'close')
   })
 
-  it('design §4: 413 as soon as a declared Content-Length is over the limit, before any body byte', async () => {
+  it('limits.maxBodyBytes: 413 as soon as a declared Content-Length is over the limit, before any body byte', async () => {
     const res = await raw(server.port, {
       headers: { 'content-type': 'application/json', 'content-length': 10_000_000 },
       end: false,
@@ -275,7 +275,7 @@ describe('registrar serve over HTTP (issuer at the root)', () => {
     assert.equal(res.status, 413)
   })
 
-  it('design §4: a chunked body (no Content-Length) over 64 KiB gets 413', async () => {
+  it('limits.maxBodyBytes: a chunked body (no Content-Length) over 64 KiB gets 413', async () => {
     const chunk = Buffer.alloc(16 * 1024, 0x20)
     const res = await raw(server.port, {
       headers: { 'content-type': 'application/json' },

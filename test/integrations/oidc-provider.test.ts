@@ -100,7 +100,7 @@ describe('openid-client 6 at the oidc-provider example (open registration, --aut
   let op: Example
   before(async () => {
     op = await startExample('oidc-provider', ['--auto-login', '--store', 'memory'], {
-      // client_secret_jwt needs the secret sealed, not hashed (design.md §4)
+      // client_secret_jwt needs the secret sealed, not hashed (RFC 7523 §2.2)
       registration: { secretEncryptionKey: randomBytes(32).toString('base64url') },
       log: { level: 'warn' },
     })

@@ -15,7 +15,7 @@ import * as client from 'openid-client'
 import { runCli, type ServerProcess, startServer, tempDir } from '../helpers.js'
 
 /**
- * The three client libraries of design §5 register against `registrar serve` on 127.0.0.1 (open
+ * Three client libraries (openid-client, oauth4webapi, the MCP SDK's) register against `registrar serve` on 127.0.0.1 (open
  * mode; the config's `metadata` names the real AS's authorization and token endpoints) and parse
  * the response without error. Loopback http needs each library's explicit opt-in.
  */

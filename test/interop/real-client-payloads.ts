@@ -1,5 +1,5 @@
 /**
- * design §5: what real MCP clients send when they register. Each gets 201 from `registrar serve`
+ * What real MCP clients send when they register. Each gets 201 from `registrar serve`
  * (open mode) with its values echoed; the dot-less schemes pass through the config's
  * `registration.allowedPrivateUseSchemes`.
  */
@@ -7,9 +7,9 @@
 export interface RealClient {
   name: string
   body: Record<string, unknown>
-  /** application_type registered: sent, or inferred (design §4). */
+  /** application_type registered: sent, or inferred (docs/design-decisions.md). */
   applicationType: 'web' | 'native'
-  /** Whether a client_secret is issued (design §4: only for the secret-based methods). */
+  /** Whether a client_secret is issued (RFC 7591 §3.2.1: only for the secret-based methods). */
   secret: boolean
   /** Members sent but legitimately not echoed as sent, with what is registered instead. */
   registered?: Record<string, unknown>
@@ -105,7 +105,7 @@ export const CLIENTS: RealClient[] = [
     },
     applicationType: 'native',
     secret: false,
-    // design §4: an empty scope is treated as omitted
+    // RFC 7591 §2 (scope): an empty scope is treated as omitted
     registered: { scope: undefined },
     origin: 'http://localhost:6274',
   },

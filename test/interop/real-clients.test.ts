@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { type JsonBody, type ServerProcess, startServer } from '../helpers.js'
 import { CLIENTS } from './real-client-payloads.js'
 
-describe('interop: the seven real client payloads of design §5', () => {
+describe('interop: the seven real client payloads (real-client-payloads.ts)', () => {
   let server: ServerProcess
   before(async () => {
     server = await startServer(['--registration', 'open', '--store', 'memory'], {
@@ -80,7 +80,7 @@ describe('interop: the seven real client payloads of design §5', () => {
 })
 
 /**
- * Clients outside design §5 that could not register (issue 12, "Real clients"). Each payload is what
+ * Clients outside real-client-payloads.ts that could not register (issue 12, "Real clients"). Each payload is what
  * the client's source sends by default, read from its repository (commits named below).
  */
 describe('interop: real clients that were refused before (issue 12 items 11, 13)', () => {
@@ -103,7 +103,7 @@ describe('interop: real clients that were refused before (issue 12 items 11, 13)
     return json
   }
 
-  it('issue 12 item 11 design §4: oidc-agent (application_type web, localhost and private-use redirect URIs) is registered as native', async () => {
+  it('issue 12 item 11 RFC 7591 §3.2.1: oidc-agent (application_type web, localhost and private-use redirect URIs) is registered as native', async () => {
     // indigo-dc/oidc-agent db7a5c9, src/oidc-agent/oidc/flows/registration.c
     // getRegistrationPostData(): application_type "web" first; redirect URIs from
     // generateRedirectUris() (ports 4242, a random one in 1024-49151, 8080, and the agent's
@@ -135,7 +135,7 @@ describe('interop: real clients that were refused before (issue 12 items 11, 13)
     assert.equal(typeof info.client_secret, 'string')
   })
 
-  it('issue 12 item 11 design §4: VS Code without application_type (claimed https beside loopback) is native', async () => {
+  it('issue 12 item 11 RFC 7591 §3.2.1: VS Code without application_type (claimed https beside loopback) is native', async () => {
     const vscode = CLIENTS.find((c) => c.name === 'VS Code')!
     const { application_type: _, ...body } = vscode.body
     const info = await register(body)

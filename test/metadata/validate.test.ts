@@ -15,7 +15,7 @@ type Input = Record<string, unknown>
 
 const CB = 'https://client.example.org/cb'
 const minimal = { redirect_uris: [CB] }
-/** A 32-byte key, base64url: enables client_secret_jwt and HS* algorithms (design §4). */
+/** A 32-byte key, base64url: enables client_secret_jwt and HS* algorithms (docs/design-decisions.md). */
 const KEY = Buffer.alloc(32, 7).toString('base64url')
 
 function rulesFor(file: File = {}) {
@@ -78,7 +78,7 @@ async function privateJwk(alg: string): Promise<JWK> {
   return exportJWK(privateKey)
 }
 
-describe('validateClientMetadata: defaults (RFC 7591 §2, §3.2.1; OIDR §2; checklist §3.9)', () => {
+describe('validateClientMetadata: defaults (RFC 7591 §2, §3.2.1; OIDC Registration §2)', () => {
   it('R7591-3.2.1-e ROIDR-2-b ROIDR-2-i ROIDR-2-r: a minimal request gets every default, echoed', async () => {
     const out = await validate(minimal)
     assert.deepEqual(out, {
@@ -221,7 +221,7 @@ describe('validateClientMetadata: every field, valid values echoed (RFC 7591 §2
     assert.notEqual(res.body.client_secret, 'chosen')
   })
 
-  it('design §4: configured extension fields are kept verbatim', async () => {
+  it('RFC 7591 §2: configured extension fields are kept verbatim', async () => {
     const out = await validate(
       { ...minimal, x_tenant: { id: 7, tags: ['a'] }, x_other: 1 },
       { registration: { extensionFields: ['x_tenant'] } },
@@ -558,10 +558,10 @@ describe('validateClientMetadata: grant_types and response_types (RFC 7591 §2.1
   })
 })
 
-describe('validateClientMetadata: redirect URI decision table (checklist §5.2)', () => {
+describe('validateClientMetadata: redirect URI decision table (RFC 6749 §3.1.2, RFC 8252 §7, RFC 9700 §2.1)', () => {
   type Outcome = 'accept' | 'reject'
   // [uri, explicit web, explicit native, application_type omitted]: 'web' / 'native' is the
-  // application_type registered, 'reject' a 400 (design §4: explicit web with loopback or
+  // application_type registered, 'reject' a 400 (RFC 7591 §3.2.1: explicit web with loopback or
   // private-use redirect URIs is registered as native, issue 12 item 11)
   const rows: [string, 'web' | 'native' | 'reject', Outcome, 'web' | 'native' | 'reject'][] = [
     ['https://app.example.com/cb', 'web', 'accept', 'web'],
@@ -630,25 +630,25 @@ describe('validateClientMetadata: redirect URI decision table (checklist §5.2)'
     const uri = 'vscode://publisher.ext/cb'
     assert.equal((await validate({ redirect_uris: [uri] }, file)).application_type, 'native')
     const web = await validate({ redirect_uris: [uri], application_type: 'web' }, file)
-    assert.equal(web.application_type, 'native', 'design §4: registered as native')
+    assert.equal(web.application_type, 'native', 'RFC 7591 §3.2.1: registered as native')
     await refuse({ redirect_uris: ['myapp://cb'] }, 'invalid_redirect_uri', file, /8252/)
   })
 
-  it('design §4 C-5: application_type omitted with only loopback or private-use redirect URIs is native', async () => {
+  it('RFC 7591 §3.2.1, RFC 8252 §7: application_type omitted with only loopback or private-use redirect URIs is native', async () => {
     const out = await validate({
       redirect_uris: ['http://127.0.0.1:8080/cb', 'http://localhost/cb', 'com.example.app:/cb'],
     })
     assert.equal(out.application_type, 'native')
   })
 
-  it('issue 12 item 11 design §4: claimed https beside loopback (VS Code) is native when application_type is omitted', async () => {
+  it('issue 12 item 11 RFC 7591 §3.2.1: claimed https beside loopback (VS Code) is native when application_type is omitted', async () => {
     const uris = ['https://vscode.dev/redirect', 'http://127.0.0.1:33418/', 'http://127.0.0.1/']
     const out = await validate({ redirect_uris: uris })
     assert.equal(out.application_type, 'native')
     assert.deepEqual(out.redirect_uris, uris)
   })
 
-  it('issue 12 item 11 design §4 R7591-3.2.1-f: explicit web with loopback or private-use redirect URIs is registered as native', async () => {
+  it('issue 12 item 11 R7591-3.2.1-f: explicit web with loopback or private-use redirect URIs is registered as native', async () => {
     for (const uris of [
       ['http://localhost:4242'],
       ['edu.kit.data.oidc-agent:/redirect'],
@@ -698,7 +698,7 @@ describe('validateClientMetadata: redirect URI decision table (checklist §5.2)'
     )
   })
 
-  it('design §4 R8252-7.2-a: native clients may mix claimed https with loopback (VS Code)', async () => {
+  it('R8252-7.2-a: native clients may mix claimed https with loopback (VS Code)', async () => {
     const uris = ['https://vscode.dev/redirect', 'http://127.0.0.1:33418/', 'http://127.0.0.1/']
     const out = await validate({ redirect_uris: uris, application_type: 'native' })
     assert.deepEqual(out.redirect_uris, uris)
@@ -1311,7 +1311,7 @@ describe('issue 12 item 5: URLs the AS may fetch or show are checked at registra
   })
 })
 
-describe('validateClientMetadata: URLs the server may fetch (design §4, RCIMD-6.5-a, ROIDR-5-d)', () => {
+describe('validateClientMetadata: URLs the server may fetch (RFC 7591 §5, RCIMD-6.5-a, ROIDR-5-d)', () => {
   const refused = [
     'http://client.example.org/jwks',
     'https://localhost/jwks',
@@ -1374,7 +1374,7 @@ describe('validateClientMetadata: URLs the server may fetch (design §4, RCIMD-6
   })
 })
 
-describe('credentials (design §4, RFC 7591 §3.2.1)', () => {
+describe('credentials (RFC 7591 §3.2.1)', () => {
   const B64URL_256 = /^[A-Za-z0-9_-]{43}$/
 
   it('R7591-3.2.1-b P-4: token_endpoint_auth_method none gets no client_secret and no client_secret_expires_at', async () => {
@@ -1416,7 +1416,7 @@ describe('credentials (design §4, RFC 7591 §3.2.1)', () => {
     })
   }
 
-  it('design §4 C-8: client_secret_jwt is not offered without registration.secretEncryptionKey', async () => {
+  it('RFC 7523 §2.2: client_secret_jwt is not offered without registration.secretEncryptionKey', async () => {
     const { fetch, registrar } = makeRegistrar()
     assert.ok(!registrar.rules.token_endpoint_auth_methods_supported.includes('client_secret_jwt'))
     const res = await call(fetch, 'POST', '/register', {
@@ -1428,7 +1428,7 @@ describe('credentials (design §4, RFC 7591 §3.2.1)', () => {
     assert.ok(!meta.body.token_endpoint_auth_methods_supported.includes('client_secret_jwt'))
   })
 
-  it('design §4: a client_secret_jwt secret is stored sealed (AES-256-GCM) and opens to the issued secret', async () => {
+  it('RFC 7523 §2.2: a client_secret_jwt secret is stored sealed (AES-256-GCM) and opens to the issued secret', async () => {
     const { fetch, store } = makeRegistrar({ registration: { secretEncryptionKey: KEY } })
     const res = await call(fetch, 'POST', '/register', {
       body: { ...minimal, token_endpoint_auth_method: 'client_secret_jwt' },
@@ -1513,7 +1513,7 @@ describe('credentials (design §4, RFC 7591 §3.2.1)', () => {
     )
   })
 
-  it('needsSecret / needsPlaintextSecret follow design §4', async () => {
+  it('needsSecret / needsPlaintextSecret follow RFC 7591 §3.2.1 and RFC 7523 §2.2', async () => {
     const m = (extra: Input) =>
       validate({ ...minimal, ...extra }, { registration: { secretEncryptionKey: KEY } })
     assert.equal(

@@ -10,7 +10,7 @@ import {
   parseIp,
 } from '../../src/net/network-address.js'
 
-describe('isSpecialUseAddress (RFC 6890; design §4 outbound fetches; RCIMD-6.5-a)', () => {
+describe('isSpecialUseAddress (RFC 6890; RFC 7591 §5 outbound fetches; RCIMD-6.5-a)', () => {
   const special = [
     '0.0.0.0',
     '0.1.2.3',

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { freePort, send, WEB_CLIENT } from '../adapters/support.js'
 import { tempDir } from '../helpers.js'
-import { freePort, send, WEB_CLIENT } from './support.js'
+import { block } from './markdown.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 // resolved here: the examples run in a scratch directory, where `--import tsx` would not resolve
@@ -18,15 +19,12 @@ const EXAMPLES = [
   'The AS side: looking clients up and authenticating them',
 ]
 
-/** The first ts block under `### heading` in the README's `## Library` section. */
+/** The first ts block under `heading` in docs/library-and-adapters.md (the AS side: docs/as-side.md). */
 function libraryExample(heading: string): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-  const section = readme.slice(readme.indexOf('\n## Library\n'))
-  const start = section.indexOf(`\n### ${heading}\n`)
-  assert.ok(start >= 0, `README's Library section has "### ${heading}"`)
-  const match = /```ts\n([\s\S]*?)\n```/.exec(section.slice(start))
-  assert.ok(match, `"${heading}" has a ts block`)
-  return match[1] as string
+  const path = heading.startsWith('The AS side')
+    ? 'docs/as-side.md'
+    : 'docs/library-and-adapters.md'
+  return block(path, heading, 'ts')
 }
 
 interface Example {
@@ -42,7 +40,7 @@ after(() => {
 })
 
 /**
- * Runs a README example as written (`PORT` set, a scratch working directory for its SQLite file),
+ * Runs a documented example as written (`PORT` set, a scratch working directory for its SQLite file),
  * until it prints its "listening on" line.
  */
 async function run(heading: string): Promise<Example> {
@@ -94,7 +92,7 @@ async function run(heading: string): Promise<Example> {
   }
 }
 
-describe("README's Library examples run as written", () => {
+describe('docs/library-and-adapters.md: the examples run as written', () => {
   it('node:http: the printed initial access token registers one client; events are printed', async () => {
     const ex = await run('A complete server with node:http')
     try {
@@ -136,7 +134,7 @@ describe("README's Library examples run as written", () => {
   }
 })
 
-it("README's AS-side example: /authorize looks the client up, /token authenticates it", async () => {
+it('docs/as-side.md example: /authorize looks the client up, /token authenticates it', async () => {
   const ex = await run('The AS side: looking clients up and authenticating them')
   try {
     const created = await send(`${ex.url}/register`, { json: WEB_CLIENT })
@@ -170,7 +168,7 @@ it("README's AS-side example: /authorize looks the client up, /token authenticat
   }
 })
 
-it("README's Library examples type-check against the built package (tsc, strict)", async () => {
+it("the library pages' examples type-check against the built package (tsc, strict)", async () => {
   // tsx strips types without checking them; this catches an example that drifted from the API
   const dir = join(ROOT, '.tmp', `readme-library-types-${process.pid}`)
   mkdirSync(dir, { recursive: true })

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { runCli, type ServerProcess, startServer, tempDir } from '../helpers.js'
+import { block } from './markdown.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 
-/** The first fenced block of `language` after the `## heading` line of the README. */
-function readmeBlock(heading: string, language: string): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-  const start = readme.indexOf(`\n## ${heading}\n`)
-  assert.ok(start >= 0, `README has a "## ${heading}" section`)
-  const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\\n\`\`\``).exec(readme.slice(start))
-  assert.ok(match, `README's "${heading}" section has a ${language} block`)
-  return match[1] as string
-}
-
-describe('README', () => {
+describe('docs/library-and-adapters.md', () => {
   let server: ServerProcess
   let dir: { dir: string; cleanup: () => void }
   let store: string
@@ -31,14 +22,14 @@ describe('README', () => {
     dir.cleanup()
   })
 
-  it('the "Client library" example runs as written against a local server', async () => {
+  it('docs/library-and-adapters.md: the "Client library" example runs as written against a local server', async () => {
     const token = await runCli(['token', 'create', '--store', store])
     const iat = token.stdout.trim().split('\n').at(-1) as string
     // inside the package, so that `import … from 'registrar/client'` resolves to this package
     const scratch = join(ROOT, '.tmp')
     mkdirSync(scratch, { recursive: true })
     const file = join(scratch, `readme-client-example-${process.pid}.ts`)
-    writeFileSync(file, readmeBlock('Client library', 'ts'))
+    writeFileSync(file, block('docs/library-and-adapters.md', 'Client library', 'ts'))
     try {
       const proc = spawn(process.execPath, ['--import', 'tsx', file], {
         cwd: ROOT,

@@ -1,35 +1,27 @@
-// README "Using Registrar's clients in your authorization server": its programs run as written,
+// docs/as-side.md "Using Registrar's clients in your authorization server": its programs run as written,
 // its fragment type-checks against the built package, and the example commands start.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { freePort } from '../adapters/support.js'
 import { childEnv, type JsonBody, tempDir } from '../helpers.js'
-import { startExample } from './support.js'
+import { startExample } from '../integrations/support.js'
+import { block as docBlock, section } from './markdown.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const TSX = import.meta.resolve('tsx')
+const PAGE = 'docs/as-side.md'
 const SECTION = "Using Registrar's clients in your authorization server"
 
-/** The text of `### heading` in the section (up to the next heading of level 2 or 3). */
-function subsection(heading: string): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-  const start = readme.indexOf(`\n## ${SECTION}\n`)
-  assert.ok(start >= 0, `README has "## ${SECTION}"`)
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 4))
-  const at = section.indexOf(`\n### ${heading}\n`)
-  assert.ok(at >= 0, `the section has "### ${heading}"`)
-  const rest = section.slice(at + heading.length + 6)
-  const end = rest.search(/\n##+ /)
-  return end === -1 ? rest : rest.slice(0, end)
-}
-
 function block(heading: string, lang: string): string {
-  const match = new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\\n\`\`\``).exec(subsection(heading))
-  assert.ok(match, `"${heading}" has a ${lang} block`)
-  return match[1] as string
+  // the subsection of "## Using Registrar's clients in your authorization server" in docs/as-side.md
+  assert.ok(
+    section(PAGE, SECTION).includes(`\n### ${heading}\n`),
+    `"${SECTION}" has "### ${heading}"`,
+  )
+  return docBlock(PAGE, heading, lang)
 }
 
 const cleanups: (() => void)[] = []
@@ -37,7 +29,7 @@ after(() => {
   for (const cleanup of cleanups) cleanup()
 })
 
-/** Runs a README program (PORT set, a scratch working directory) until its listening line. */
+/** Runs a documented program (PORT set, a scratch working directory) until its listening line. */
 async function run(heading: string) {
   const scratch = join(ROOT, '.tmp')
   mkdirSync(scratch, { recursive: true })
@@ -108,7 +100,7 @@ const register = (url: string, metadata: Record<string, unknown>) =>
 const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
 
-describe("README's AS-side programs run as written", () => {
+describe('docs/as-side.md: the programs run as written', () => {
   it('The API: /authorize checks client and redirect URI first; /token authenticates the client (AS-6749-4.1.2.1-a, AS-6749-5.2-a)', async () => {
     const ex = await run('The API')
     try {
@@ -188,7 +180,7 @@ describe("README's AS-side programs run as written", () => {
     for (const command of commands) {
       const [, script, ...args] = command.split(/\s+/)
       const name = script?.split('/')[1] as 'oidc-provider' | 'mcp-server'
-      // --port 0 instead of the README's fixed port; startExample adds it
+      // --port 0 instead of the page's fixed port; startExample adds it
       const rest = args.filter((a, i) => a !== '--port' && args[i - 1] !== '--port')
       const ex = await startExample(name, rest)
       try {
@@ -208,7 +200,7 @@ describe("README's AS-side programs run as written", () => {
   })
 })
 
-it("README's AS-side code type-checks against the built package (tsc, strict)", async () => {
+it("docs/as-side.md's code type-checks against the built package (tsc, strict)", async () => {
   const dir = join(ROOT, '.tmp', `readme-as-types-${process.pid}`)
   mkdirSync(dir, { recursive: true })
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))

@@ -6,27 +6,17 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { DEFAULTS } from '../../src/config/resolve.js'
 import { childEnv, type ServerProcess, startServer, tempDir } from '../helpers.js'
+import { startExample } from '../integrations/support.js'
+import { fenced, page, ROOT, section } from './markdown.js'
 
 /**
- * README "A session with curl" must work verbatim: its fenced sh blocks run in order against a
- * server started as `npm start` does, on port 3000 when that port is free (otherwise on a free
- * port, substituted into the commands). They run in a scratch directory holding a `bin` link to
- * this checkout, so the default `./data/registrar.db` is a fresh file there.
+ * README "A one-minute session with curl" must work verbatim: its fenced sh blocks run in order
+ * against a server started as `npm start` does, on port 3000 when that port is free (otherwise on
+ * a free port, substituted into the commands). They run in a scratch directory holding a `bin`
+ * link to this checkout, so the default `./data/registrar.db` is a fresh file there.
  */
 
-const ROOT = new URL('../../', import.meta.url).pathname
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
-
-function section(title: string): string {
-  const start = README.indexOf(`## ${title}`)
-  assert.ok(start >= 0, `README has a "${title}" section`)
-  const end = README.indexOf('\n## ', start + 3)
-  return README.slice(start, end === -1 ? undefined : end)
-}
-
-function fenced(text: string, lang: string): string[] {
-  return [...text.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!)
-}
+const README = page('README.md')
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -57,20 +47,35 @@ function bash(
 describe('README', () => {
   it('the set-up commands describe the defaults (npm start serves 127.0.0.1:3000 on ./data/registrar.db)', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-    assert.equal(pkg.scripts.start, 'node bin/registrar.js serve')
+    // npm install no longer builds (no prepare script: consumers' installs must not run tsc)
+    assert.equal(pkg.scripts.prepare, undefined)
+    assert.equal(pkg.scripts.start, 'npm run build --silent && node bin/registrar.js serve')
     const setup = fenced(README, 'sh')[0]!
-    assert.match(setup, /npm install/)
+    assert.match(setup, /^npm install +#/m)
     assert.match(
       setup,
-      new RegExp(`npm start +# serves on http://${DEFAULTS.host}:${DEFAULTS.port}`),
+      new RegExp(`npm start +# builds, then serves on http://${DEFAULTS.host}:${DEFAULTS.port}`),
     )
     assert.ok(setup.includes(DEFAULTS.store.replace('sqlite:', '').replace(/^\.\//, './')))
-    assert.match(setup, /npm test/)
+    // the example session printed below the commands is what serve prints
+    const printed = fenced(README, 'text')[0]!
+    assert.match(
+      printed,
+      new RegExp(
+        `^listening on http://${DEFAULTS.host}:${DEFAULTS.port} \\(issuer http://${DEFAULTS.host}:${DEFAULTS.port}\\)$`,
+        'm',
+      ),
+    )
+    const started = JSON.parse(printed.split('\n').find((l) => l.includes('"started"'))!)
+    assert.deepEqual(
+      [started.store, started.registration],
+      [DEFAULTS.store, DEFAULTS.registration.mode],
+    )
     assert.equal(DEFAULTS.registration.mode, 'token', 'the session below relies on token mode')
   })
 
-  it('"A session with curl" works verbatim against a running server', async (t) => {
-    const session = section('A session with curl')
+  it('"A one-minute session with curl" works verbatim against a running server', async (t) => {
+    const session = section('README.md', 'A one-minute session with curl')
     const blocks = fenced(session, 'sh')
     assert.ok(blocks.length >= 2, 'at least the registration and the discovery blocks')
     const example = JSON.parse(fenced(session, 'json')[0]!) as Record<string, unknown>
@@ -132,6 +137,41 @@ describe('README', () => {
     } finally {
       await server?.stop()
       scratch.cleanup()
+    }
+  })
+})
+
+describe('README "MCP quick start"', () => {
+  it('the example starts as shown, and the curl session finds the AS and registers a public client', async () => {
+    const quick = section('README.md', 'MCP quick start')
+    const [start, session] = fenced(quick, 'sh')
+    assert.ok(start && session)
+    const command = start.split('\n').find((l) => l.startsWith('node examples/'))!
+    assert.equal(command, 'node examples/mcp-server/server.js --port 3001 --auto-login')
+    // the same command on a free port (startExample adds --port 0 after the script)
+    const example = await startExample('mcp-server', ['--auto-login'])
+    try {
+      const port = new URL(example.url).port
+      const scratch = tempDir('registrar-readme-mcp-')
+      try {
+        const marker = '----README-BLOCK----'
+        const script = session
+          .replaceAll('127.0.0.1:3001', `127.0.0.1:${port}`)
+          .replace('\ncurl -s -X POST', `\necho '${marker}'\ncurl -s -X POST`)
+        const run = await bash(script, scratch.dir)
+        assert.equal(run.code, 0, run.stderr)
+        const [resource, registered] = run.stdout.split(marker).map((o) => JSON.parse(o))
+        assert.deepEqual(resource.authorization_servers, [example.url])
+        assert.equal(resource.resource, `${example.url}/mcp`)
+        assert.equal(typeof registered.client_id, 'string', JSON.stringify(registered))
+        assert.equal(registered.token_endpoint_auth_method, 'none')
+        assert.equal(registered.client_secret, undefined)
+        assert.equal(registered.client_name, 'My MCP client')
+      } finally {
+        scratch.cleanup()
+      }
+    } finally {
+      await example.stop()
     }
   })
 })

@@ -1,29 +1,22 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { composeRegistrar } from '../../src/app.js'
 import { resolveConfig } from '../../src/config/resolve.js'
 import { createInitialAccessToken } from '../../src/core/initial-access-token.js'
 import { MemoryStore } from '../../src/storage/memory.js'
+import { adminApp } from '../admin/support.js'
 import { call, ISSUER } from '../helpers.js'
 import { client } from '../storage/store.contract.js'
-import { adminApp } from './support.js'
+import { section } from './markdown.js'
 
-// README "Operations" and "Admin console" stay true to the code: the configuration shown is
+// docs/operations.md "Audit trail and metrics" and "Admin console" stay true to the code: the configuration shown is
 // accepted, every metric in the table is exposed, every admin API request in the table is served.
 
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+const PAGE = 'docs/operations.md'
 
-function section(title: string): string {
-  const start = README.indexOf(`\n## ${title}\n`)
-  assert.ok(start >= 0, `README has "## ${title}"`)
-  const end = README.indexOf('\n## ', start + 4)
-  return README.slice(start, end === -1 ? undefined : end)
-}
-
-describe('README "Operations" and "Admin console"', () => {
+describe('docs/operations.md "Audit trail and metrics" and "Admin console"', () => {
   it('the configuration shown is valid', () => {
-    const json = /```json\n([\s\S]*?)```/.exec(section('Admin console'))?.[1]
+    const json = /```json\n([\s\S]*?)```/.exec(section(PAGE, 'Admin console'))?.[1]
     assert.ok(json)
     const config = resolveConfig({ file: { issuer: ISSUER, ...JSON.parse(json) } })
     assert.equal(config.admin.listen, '127.0.0.1:9400')
@@ -31,9 +24,9 @@ describe('README "Operations" and "Admin console"', () => {
   })
 
   it('every metric of the table is exposed', async () => {
-    const names = [...section('Operations').matchAll(/^\| `(registrar_[a-z_]+)`/gm)].map(
-      (m) => m[1],
-    )
+    const names = [
+      ...section(PAGE, 'Audit trail and metrics').matchAll(/^\| `(registrar_[a-z_]+)`/gm),
+    ].map((m) => m[1])
     assert.equal(names.length, 8)
     const config = resolveConfig({
       file: { issuer: ISSUER, registration: { mode: 'open' }, metrics: { enabled: true } },
@@ -48,7 +41,7 @@ describe('README "Operations" and "Admin console"', () => {
 
   it('every request of the admin API table is served', async () => {
     const rows = [
-      ...section('Admin console').matchAll(/^\| `(GET|POST|DELETE) (\/admin\/api\/[^`?]*)/gm),
+      ...section(PAGE, 'Admin console').matchAll(/^\| `(GET|POST|DELETE) (\/admin\/api\/[^`?]*)/gm),
     ]
     assert.equal(rows.length, 9)
     const app = await adminApp()

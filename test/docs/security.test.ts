@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { resolveConfig } from '../../src/config/resolve.js'
 import { call, makeRegistrar, runCli, tempDir } from '../helpers.js'
 import { CLIENTS, MCP_SDK_EXAMPLE_CLIENT } from '../interop/real-client-payloads.js'
+import { fenced, section } from './markdown.js'
 
-/** The JSON blocks of the README section "Securing open registration", in order. */
+/** The JSON blocks of docs/security.md's section "Securing open registration", in order. */
 function readmeConfigs(): Record<string, unknown>[] {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-  const section = readme.split('## Securing open registration')[1]?.split(/\n## /)[0] ?? ''
-  return [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1] as string))
+  return fenced(section('docs/security.md', 'Securing open registration'), 'json').map(
+    (json) => JSON.parse(json) as Record<string, unknown>,
+  )
 }
 
-describe('README "Securing open registration" configs', () => {
+describe('docs/security.md "Securing open registration" configs', () => {
   const [mcp, statementOnly] = readmeConfigs()
 
   it('both ready configs are valid', () => {
@@ -22,7 +23,7 @@ describe('README "Securing open registration" configs', () => {
     resolveConfig({ file: statementOnly })
   })
 
-  it('issue 12 item 14: every real MCP client of design §5 and the MCP SDK example client registers under the MCP config', async () => {
+  it('issue 12 item 14: every real MCP client of real-client-payloads.ts and the MCP SDK example client registers under the MCP config', async () => {
     const { fetch } = makeRegistrar(mcp as Record<string, unknown>)
     const payloads = [
       ...CLIENTS.map((c) => [c.name, c.body] as const),
