@@ -100,6 +100,7 @@ export function attachOperations(
       recordReads: config.audit.recordReads,
       failureThreshold: config.audit.authenticationFailureThreshold,
       failureWindow: config.audit.authenticationFailureWindow,
+      ...(metrics && { onDropped: (event) => metrics.auditEntryDropped(event) }),
       onError: (err, entry) =>
         logger?.warn(
           { err: (err as Error)?.message, event: entry.event, client_id: entry.client_id },

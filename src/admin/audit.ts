@@ -21,6 +21,13 @@ export interface AuditTrailOptions {
   failureWindow?: number
   /** Told when an entry could not be written (the change itself is already stored). */
   onError?: (err: unknown, entry: Omit<AuditEntry, 'id'>) => void
+  /**
+   * Entries from unauthenticated traffic (`authentication_failures`,
+   * `authentication_limit_reached`) written at most per window, all keys together. Default 100.
+   */
+  anonymousBudget?: number
+  /** Told of each such entry left out because the budget was spent (a metric). */
+  onDropped?: (event: AuditEntry['event']) => void
 }
 
 /** Members never recorded: credentials the server issues, and the statement JWT (its claims are). */
@@ -28,6 +35,8 @@ const NOT_RECORDED = new Set<string>([...SERVER_ISSUED_MEMBERS, 'software_statem
 
 /** Keys the burst detector remembers at most; the oldest window is forgotten first. */
 const MAX_BURST_KEYS = 10_000
+/** Entries that unauthenticated traffic may cause per window, whoever sends it. */
+const ANONYMOUS_BUDGET = 100
 
 /**
  * The audit trail (issue 13 item 2): turns the domain's events (`registration.*`), the admin
@@ -48,6 +57,11 @@ export class AuditTrail {
   readonly #onError: (err: unknown, entry: Omit<AuditEntry, 'id'>) => void
   readonly #pending = new Set<Promise<void>>()
   readonly #bursts = new Map<string, { start: number; count: number; reported: boolean }>()
+  /** client_ids that failed as `unknown_client` lately (anyone can make them up). */
+  readonly #unknown = new Map<string, number>()
+  readonly #anonymousBudget: number
+  readonly #onDropped: (event: AuditEntry['event']) => void
+  #anonymous = { start: Number.NEGATIVE_INFINITY, written: 0 }
 
   constructor(options: AuditTrailOptions) {
     this.#store = options.store
@@ -56,6 +70,8 @@ export class AuditTrail {
     this.#threshold = options.failureThreshold ?? 5
     this.#window = options.failureWindow ?? 60
     this.#onError = options.onError ?? (() => {})
+    this.#anonymousBudget = options.anonymousBudget ?? ANONYMOUS_BUDGET
+    this.#onDropped = options.onDropped ?? (() => {})
   }
 
   /** Records the registration events of a `Registrar`; returns the unsubscribe function. */
@@ -220,9 +236,14 @@ export class AuditTrail {
   observeClientAuthentication(emitter: EventEmitter): () => void {
     const failed = (e: unknown) => {
       const event = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>
-      const clientId = typeof event.client_id === 'string' ? event.client_id : undefined
+      const claimed = typeof event.client_id === 'string' ? event.client_id : undefined
       const address = typeof event.address === 'string' ? event.address : undefined
-      if (clientId === undefined && address === undefined) return
+      // a client_id nobody registered is the sender's choice: its failures are grouped by
+      // address alone (one key per address, not one per made-up id) and the entry names none
+      const unknown = event.reason === 'unknown_client'
+      if (unknown && claimed !== undefined) this.#remember(this.#unknown, claimed)
+      const clientId = unknown ? undefined : claimed
+      if (clientId === undefined && address === undefined && !unknown) return
       this.#authenticationFailed(clientId, address, {
         credential: 'client_authentication',
         ...(typeof event.method === 'string' && { method: event.method }),
@@ -233,14 +254,20 @@ export class AuditTrail {
     // reports each key once per window), not one per refused attempt
     const limited = (e: unknown) => {
       const event = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>
-      const clientId = typeof event.client_id === 'string' ? event.client_id : undefined
+      const claimed = typeof event.client_id === 'string' ? event.client_id : undefined
       const address = typeof event.address === 'string' ? event.address : undefined
-      this.record({
+      // the per-client limit of a made-up client_id: one entry per address and window for all
+      // such ids (its failures were reported just before, as unknown_client)
+      const unknown = claimed !== undefined && this.#isUnknown(claimed)
+      if (unknown && !this.#firstInWindow(`limit unknown ${address ?? ''}`)) return
+      const clientId = unknown ? undefined : claimed
+      this.#recordAnonymous({
         event: 'authentication_limit_reached',
         ...(clientId !== undefined && { client_id: clientId }),
         actor: actor('anonymous', undefined, address),
         details: {
           scope: event.scope,
+          ...(unknown && { reason: 'unknown_client' }),
           failures: event.max,
           within_seconds: event.window_seconds,
         },
@@ -263,7 +290,20 @@ export class AuditTrail {
     address: string | undefined,
     details: Record<string, unknown>,
   ): void {
-    const key = clientId !== undefined ? `client ${clientId}` : `address ${address}`
+    const burst = this.#burst(clientId !== undefined ? `client ${clientId}` : `address ${address}`)
+    burst.count += 1
+    if (burst.count < this.#threshold || burst.reported) return
+    burst.reported = true
+    this.#recordAnonymous({
+      event: 'authentication_failures',
+      ...(clientId !== undefined && { client_id: clientId }),
+      actor: actor('anonymous', undefined, address),
+      details: { ...details, failures: burst.count, within_seconds: this.#window },
+    })
+  }
+
+  /** The burst of this key in the current window (a new one when the last has ended). */
+  #burst(key: string): { start: number; count: number; reported: boolean } {
     const now = this.#now()
     let burst = this.#bursts.get(key)
     if (!burst || now - burst.start >= this.#window) {
@@ -274,15 +314,42 @@ export class AuditTrail {
       burst = { start: now, count: 0, reported: false }
       this.#bursts.set(key, burst)
     }
+    return burst
+  }
+
+  /** True the first time a key is seen in its window. */
+  #firstInWindow(key: string): boolean {
+    const burst = this.#burst(key)
     burst.count += 1
-    if (burst.count < this.#threshold || burst.reported) return
-    burst.reported = true
-    this.record({
-      event: 'authentication_failures',
-      ...(clientId !== undefined && { client_id: clientId }),
-      actor: actor('anonymous', undefined, address),
-      details: { ...details, failures: burst.count, within_seconds: this.#window },
-    })
+    return burst.count === 1
+  }
+
+  /** Remembers a key for one window (bounded, oldest first out). */
+  #remember(map: Map<string, number>, key: string): void {
+    map.delete(key)
+    if (map.size >= MAX_BURST_KEYS) map.delete(map.keys().next().value as string)
+    map.set(key, this.#now())
+  }
+
+  #isUnknown(clientId: string): boolean {
+    const at = this.#unknown.get(clientId)
+    return at !== undefined && this.#now() - at < this.#window
+  }
+
+  /**
+   * An entry caused by unauthenticated traffic: written while this window's budget lasts (all
+   * addresses together, so no number of addresses turns failures into unbounded writes), else
+   * left out and reported to `onDropped`.
+   */
+  #recordAnonymous(entry: Omit<AuditEntry, 'id' | 'at'>): void {
+    const now = this.#now()
+    if (now - this.#anonymous.start >= this.#window) this.#anonymous = { start: now, written: 0 }
+    if (this.#anonymous.written >= this.#anonymousBudget) {
+      this.#onDropped(entry.event)
+      return
+    }
+    this.#anonymous.written += 1
+    this.record(entry)
   }
 
   /** Appends an entry now (time filled in); the write completes in the background. */

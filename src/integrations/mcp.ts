@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
 import type { OAuthRegisteredClientsStore } from '@modelcontextprotocol/sdk/server/auth/clients.js'
 import type { OAuthServerProvider } from '@modelcontextprotocol/sdk/server/auth/provider.js'
 import {
@@ -32,6 +33,14 @@ export interface McpIntegrationOptions {
    */
   clientCertificate?: (req: Request) => AuthenticateClientOptions['clientCertificate'] | undefined
 }
+
+/**
+ * The Express the SDK's `mcpAuthRouter` is built with (resolved from the SDK, not from the host),
+ * so this integration's checks are mounted with the very path matching the SDK's endpoints use.
+ */
+const sdkExpress = createRequire(
+  import.meta.resolve('@modelcontextprotocol/sdk/server/auth/router.js'),
+)('express') as typeof import('express')
 
 /** What the SDK's authorization server can serve (its token handler's grants, its authorize handler). */
 const SDK_GRANT_TYPES = ['authorization_code', 'refresh_token']
@@ -88,7 +97,9 @@ export class McpIntegration {
    */
   clientAuthentication(): RequestHandler {
     return (req, res, next) => {
-      this.#authenticateClient(req, res, next).catch(next)
+      this.#authenticateClient(req, res, next, `${this.issuer}${req.baseUrl}${req.path}`).catch(
+        next,
+      )
     }
   }
 
@@ -199,15 +210,33 @@ export class McpIntegration {
         bearer_methods_supported: ['header'],
       }),
     )
-    const documents = new Map([
-      ['/.well-known/oauth-authorization-server', metadata],
-      [
-        `/.well-known/oauth-protected-resource${resourcePath === '/' ? '' : resourcePath}`,
-        protectedResource,
-      ],
-    ])
-    const authorize = this.authorizationCheck()
-    const authenticate = this.clientAuthentication()
+    const sdkMetadata = createOAuthMetadata({
+      ...options,
+      provider: this.provider(options.provider),
+    })
+    // The SDK mounts each endpoint with Express's `router.use(path)`: case-insensitive, with or
+    // without a trailing slash, sub-paths included. Registrar's checks are mounted the same way on
+    // a router of the SDK's Express, so no spelling of a path reaches an SDK handler unchecked
+    // (AS-BP-06, RFC 9207).
+    const guard = sdkExpress.Router()
+    guard.use('/.well-known/oauth-authorization-server', (req: Request, res: Response) =>
+      serveDocument(req, res, metadata),
+    )
+    guard.use(
+      `/.well-known/oauth-protected-resource${resourcePath === '/' ? '' : resourcePath}`,
+      (req: Request, res: Response) => serveDocument(req, res, protectedResource),
+    )
+    guard.use(new URL(sdkMetadata.authorization_endpoint).pathname, this.authorizationCheck())
+    const endpoints = [sdkMetadata.token_endpoint, sdkMetadata.revocation_endpoint]
+    for (const endpoint of endpoints) {
+      if (endpoint === undefined) continue
+      // the audience an assertion may name is the endpoint, however the path was spelt
+      guard.use(new URL(endpoint).pathname, (req: Request, res: Response, next: NextFunction) => {
+        // other methods: the SDK answers 405 before it looks at the client
+        if (req.method !== 'POST') return next()
+        this.#authenticateClient(req, res, next, endpoint).catch(next)
+      })
+    }
     // RFC 7591 §3 / RFC 7592 §2 are Registrar's (its body reading, rate limit and log)
     const registration = registrarMiddleware(this.#app)
     return (req, res, next) => {
@@ -216,16 +245,7 @@ export class McpIntegration {
         registration(req, res, next)
         return
       }
-      const document = documents.get(path)
-      if (document !== undefined) {
-        serveDocument(req, res, document)
-        return
-      }
-      const then = (err?: unknown) => (err ? next(err) : sdk(req, res, next))
-      if (path === '/authorize') authorize(req, res, then)
-      else if ((path === '/token' || path === '/revoke') && req.method === 'POST') {
-        authenticate(req, res, then)
-      } else sdk(req, res, next)
+      guard(req, res, (err?: unknown) => (err ? next(err) : sdk(req, res, next)))
     }
   }
 
@@ -246,7 +266,12 @@ export class McpIntegration {
     return information as OAuthClientInformationFull
   }
 
-  async #authenticateClient(req: Request, res: Response, next: NextFunction): Promise<void> {
+  async #authenticateClient(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    endpoint: string,
+  ): Promise<void> {
     const params = await formParameters(req, res)
     if (params === undefined) return
     let client: RegisteredClient
@@ -255,7 +280,7 @@ export class McpIntegration {
       ;({ client } = await this.#app.authenticateClient(
         { headers: req.headers, body: params, query: queryParameters(req) },
         {
-          endpoint: `${this.issuer}${req.path}`,
+          endpoint,
           ...(certificate !== undefined && { clientCertificate: certificate }),
           // Express's req.ip: the peer, or X-Forwarded-For per the app's `trust proxy`
           ...(req.ip && { clientAddress: req.ip }),

@@ -33,6 +33,7 @@ type ClientInstance = InstanceType<Provider['Client']> & { noManage?: boolean }
 type Assertion = NonNullable<Configuration['assertJwtClientAuthClaimsAndHeader']>
 type Features = NonNullable<Configuration['features']>
 type JWA = NonNullable<Configuration['enabledJWA']>
+type MTLS = NonNullable<Features['mTLS']>
 
 /** Bound of the client_id → RegisteredClient map the redirect-URI check reads (one per request). */
 const SEEN_MAX = 10_000
@@ -54,15 +55,21 @@ const CLIENT_AUTHENTICATION_ROUTES = new Set<string | undefined>([
  *   because it asks its adapter on every `Client.find`. Every other model stays with your adapter.
  * - oidc-provider's own registration is off; Registrar's RFC 7591 / 7592 endpoints (`/register`,
  *   `/register/{client_id}`) are served on the provider's origin and advertised in its discovery.
- * - Client authentication goes through `authenticateClient`: secrets are stored hashed, so
- *   `client_secret_basic` / `client_secret_post` are verified by Registrar (oidc-provider's
- *   `compareClientSecret`); `private_key_jwt` and `client_secret_jwt` assertions are checked by
- *   oidc-provider and then by Registrar (its audience, lifetime cap and `jti` replay record in the
- *   store of record), so the stricter rule of the two applies.
+ * - Client authentication goes through `authenticateClient`, for every request at a
+ *   client-authenticating endpoint and before oidc-provider's own checks (assertion signature,
+ *   registered method), so every failure counts towards `clientAuthentication.failureLimit` and a
+ *   throttled address gets the same 429 whatever client_id it names (AS-BP-06). Secrets are
+ *   stored hashed, so `client_secret_basic` / `client_secret_post` are verified by Registrar
+ *   alone; `private_key_jwt` and `client_secret_jwt` assertions by Registrar (its audience,
+ *   lifetime cap and `jti` replay record in the store of record) and then by oidc-provider, so
+ *   the stricter rule of the two applies; `tls_client_auth` with the certificate of oidc-provider's
+ *   `features.mTLS.getCertificate`.
  * - Redirect URIs are matched by `matchRedirectUri` (exact, any port on http loopback for every
  *   client, RFC 8252 §7.3) at `/authorize`, and in oidc-provider's error handler before it
  *   redirects an error.
- * - `recordUse` is called on oidc-provider's success events.
+ * - `recordUse` is called on every successful client authentication (introspection and
+ *   revocation emit no oidc-provider event) and on oidc-provider's success events (an
+ *   authorization request authenticates no client).
  *
  * Where oidc-provider needs the secret itself (RFC 7518 §3.2 HMAC: `client_secret_jwt`, HS-signed
  * ID tokens or userinfo; OIDC Core §10.2 symmetric encryption) it gets the plaintext Registrar
@@ -79,6 +86,8 @@ export class OidcProviderIntegration {
   /** The registered client behind each oidc-provider Client found lately (by client_id). */
   readonly #seen = new Map<string, RegisteredClient>()
   readonly #authentications = new WeakMap<object, Promise<AuthenticatedClient | undefined>>()
+  /** oidc-provider's `features.mTLS.getCertificate`, when the feature is on. */
+  #certificate: MTLS['getCertificate']
 
   constructor(app: RegistrarForOidcProvider, options: OidcProviderIntegrationOptions = {}) {
     this.#app = app
@@ -111,6 +120,10 @@ export class OidcProviderIntegration {
     const supported = (member: string): string[] =>
       Array.isArray(metadata[member]) ? (metadata[member] as string[]) : []
     const jwa: JWA = { ...configuration.enabledJWA }
+    // RFC 8705 §2: Registrar verifies tls_client_auth / self_signed_tls_client_auth too, with
+    // the certificate oidc-provider's mTLS feature reads from the request
+    const mTLS = features.mTLS
+    this.#certificate = mTLS?.enabled && mTLS.getCertificate ? mTLS.getCertificate : undefined
     const result: Configuration = {
       ...configuration,
       adapter: this.#adapterFactory(configuration.adapter),
@@ -210,13 +223,21 @@ export class OidcProviderIntegration {
     const find = Client.find.bind(Client)
     ;(Client as { find: typeof Client.find }).find = async (id: string) => {
       try {
-        const found = await find(id)
-        // an unknown client at a client-authenticating endpoint goes through Registrar's
-        // authentication all the same: its failure counts and its refusal reads like a known
-        // client's (RFC 6749 §2.3.1 limits, as-side AS-BP-06)
+        const found = (await find(id)) as ClientInstance | undefined
+        if (found?.noManage) return found // a static client of yours
+        // the client a client-authenticating endpoint is about to authenticate (none yet on the
+        // request): Registrar authenticates it first, known or unknown, before oidc-provider's
+        // own checks (assertion signature, registered method), so that every failure counts
+        // towards the limit, a throttled request is refused alike for every client_id (RFC 6749
+        // §2.3.1, as-side AS-BP-06), and a refused known client reads like an unknown one
         const ctx = Provider.ctx
-        if (found === undefined && ctx && CLIENT_AUTHENTICATION_ROUTES.has(ctx.oidc?.route)) {
-          await integration.#authenticate(ctx)
+        if (
+          ctx &&
+          CLIENT_AUTHENTICATION_ROUTES.has(ctx.oidc?.route) &&
+          ctx.oidc.entities?.Client === undefined
+        ) {
+          const authenticated = await integration.#authenticate(ctx)
+          if (authenticated?.client.client_id !== id) return undefined
         }
         return found
       } catch (err) {
@@ -363,15 +384,27 @@ export class OidcProviderIntegration {
   async #authenticateOnce(ctx: KoaContextWithOIDC): Promise<AuthenticatedClient | undefined> {
     const oidc = ctx.oidc as typeof ctx.oidc & { body?: Record<string, unknown> }
     try {
-      return await this.#app.authenticateClient(
+      const certificate = this.#certificate?.(ctx)
+      const authenticated = await this.#app.authenticateClient(
         {
           headers: ctx.headers,
           body: oidc.body ?? {},
           query: ctx.query,
         },
-        // Koa's ctx.ip: the peer, or X-Forwarded-For when the app sets `proxy` (trusts it)
-        { endpoint: oidc.urlFor(oidc.route), ...(ctx.ip && { clientAddress: ctx.ip }) },
+        {
+          endpoint: oidc.urlFor(oidc.route),
+          // Koa's ctx.ip: the peer, or X-Forwarded-For when the app sets `proxy` (trusts it)
+          ...(ctx.ip && { clientAddress: ctx.ip }),
+          ...(certificate && { clientCertificate: certificate }),
+        },
       )
+      // an authentication is a use (idle expiry): introspection and revocation emit no
+      // oidc-provider event; the registry writes at most once a minute per client
+      const clientId = authenticated.client.client_id
+      this.#app
+        .recordUse(clientId)
+        .catch((err) => this.#onError(err, `recordUse(${clientId}) failed`))
+      return authenticated
     } catch (err) {
       const code = (err as { error?: unknown }).error
       if (code === 'invalid_client') return undefined

@@ -54,6 +54,7 @@ export class RegistrarMetrics {
   readonly #fetches: PromClient.Counter<'outcome'>
   readonly #storeLatency: PromClient.Histogram<'operation' | 'outcome'>
   readonly #expired: PromClient.Counter<'policy'>
+  readonly #auditDropped: PromClient.Counter<'event'>
   #store: Store | undefined
   #counted: { at: number; counts: Promise<ClientCount[]> } | undefined
 
@@ -109,6 +110,12 @@ export class RegistrarMetrics {
       name: 'registrar_clients_expired_total',
       help: 'Clients deleted by the idle-expiry sweep (lifecycle.expireUnusedAfter), by policy',
       labelNames: ['policy'],
+      registers,
+    })
+    this.#auditDropped = new P.Counter({
+      name: 'registrar_audit_entries_dropped_total',
+      help: 'Audit entries of unauthenticated traffic left out once the per-window budget was spent, by event',
+      labelNames: ['event'],
       registers,
     })
     const self = this
@@ -168,6 +175,11 @@ export class RegistrarMetrics {
   /** Counts the clients the idle-expiry sweep deletes (`client.expired`), by policy. */
   observeLifecycle(lifecycle: EventEmitter<ClientLifecycleEvents>): void {
     lifecycle.on('client.expired', (e) => this.#expired.inc({ policy: e.policy ?? '' }))
+  }
+
+  /** Counts an audit entry the trail left out (its anonymous budget spent), by event. */
+  auditEntryDropped(event: string): void {
+    this.#auditDropped.inc({ event })
   }
 
   /**

@@ -199,6 +199,117 @@ describe('audit trail', () => {
     })
   })
 
+  it('AS-BP-06: failures naming made-up client_ids are grouped by address, and the entry names none of them', async () => {
+    const { audit, entries } = setup()
+    const as = new EventEmitter()
+    audit.observeClientAuthentication(as)
+    for (let id = 0; id < 5; id++) {
+      for (let i = 0; i < 4; i++) {
+        as.emit('client.authentication_failed', {
+          client_id: `made-up-${id}`,
+          reason: 'unknown_client',
+          address: '2001:db8:1::/64',
+        })
+      }
+    }
+    // a registered client's failures still have their own entry, under its client_id
+    for (let i = 0; i < 3; i++) {
+      as.emit('client.authentication_failed', {
+        client_id: 'c-1',
+        reason: 'wrong_secret',
+        address: '2001:db8:1::/64',
+      })
+    }
+    const written = await entries()
+    assert.deepEqual(
+      written.map((e) => [e.event, e.client_id, e.actor.address, e.details?.reason]),
+      [
+        ['authentication_failures', undefined, '2001:db8:1::/64', 'unknown_client'],
+        ['authentication_failures', 'c-1', '2001:db8:1::/64', 'wrong_secret'],
+      ],
+    )
+  })
+
+  it('AS-6749-2.3.1-c AS-BP-06: the per-client limit of made-up client_ids is one entry per address and window', async () => {
+    let now = 1_000_000
+    const { audit, entries } = setup({ clock: () => now })
+    const as = new EventEmitter()
+    audit.observeClientAuthentication(as)
+    const limit = (clientId: string, address: string) => {
+      as.emit('client.authentication_limit_reached', {
+        scope: 'client',
+        client_id: clientId,
+        address,
+        max: 20,
+        window_seconds: 60,
+      })
+    }
+    for (const address of ['192.0.2.1', '192.0.2.2']) {
+      for (let id = 0; id < 5; id++) {
+        as.emit('client.authentication_failed', {
+          client_id: `made-up-${id}`,
+          reason: 'unknown_client',
+          address,
+        })
+        limit(`made-up-${id}`, address)
+      }
+    }
+    limit('c-1', '192.0.2.1') // a client nobody reported unknown keeps its client_id
+    now += 61 // a later window: one more entry for the address
+    as.emit('client.authentication_failed', {
+      client_id: 'made-up-9',
+      reason: 'unknown_client',
+      address: '192.0.2.1',
+    })
+    limit('made-up-9', '192.0.2.1')
+    const written = (await entries()).filter((e) => e.event === 'authentication_limit_reached')
+    assert.deepEqual(
+      written.map((e) => [e.client_id, e.actor.address, e.details?.reason]),
+      [
+        [undefined, '192.0.2.1', 'unknown_client'],
+        [undefined, '192.0.2.2', 'unknown_client'],
+        ['c-1', '192.0.2.1', undefined],
+        [undefined, '192.0.2.1', 'unknown_client'],
+      ],
+    )
+  })
+
+  it('AS-BP-06: entries from unauthenticated traffic stay within a budget per window, whatever the number of addresses; the rest are counted as dropped', async () => {
+    let now = 1_000_000
+    const { store } = makeRegistrar({ audit: { enabled: false } })
+    const dropped: string[] = []
+    const audit = new AuditTrail({
+      store,
+      clock: () => now,
+      failureThreshold: 2,
+      failureWindow: 60,
+      anonymousBudget: 10,
+      onDropped: (event) => dropped.push(event),
+    })
+    const as = new EventEmitter()
+    audit.observeClientAuthentication(as)
+    const attack = () => {
+      for (let a = 0; a < 24; a++) {
+        for (let i = 0; i < 2; i++) {
+          as.emit('client.authentication_failed', {
+            client_id: `c-${a}`,
+            reason: 'wrong_secret',
+            address: `2001:db8:${a}::/64`,
+          })
+        }
+      }
+    }
+    attack()
+    await audit.flush()
+    assert.equal((await store.listAuditEntries({ limit: 1000 })).length, 10)
+    assert.equal(dropped.length, 14)
+    assert.ok(dropped.every((e) => e === 'authentication_failures'))
+    now += 61 // the next window has a budget of its own
+    attack()
+    await audit.flush()
+    assert.equal((await store.listAuditEntries({ limit: 1000 })).length, 20)
+  })
+
   it('retention purges entries older than the setting', async () => {
     let now = 1_700_000_000
     const { audit, entries } = setup({ clock: () => now })

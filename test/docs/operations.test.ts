@@ -27,7 +27,7 @@ describe('docs/operations.md "Audit trail and metrics" and "Admin console"', () 
     const names = [
       ...section(PAGE, 'Audit trail and metrics').matchAll(/^\| `(registrar_[a-z_]+)`/gm),
     ].map((m) => m[1])
-    assert.equal(names.length, 8)
+    assert.equal(names.length, 10)
     const config = resolveConfig({
       file: { issuer: ISSUER, registration: { mode: 'open' }, metrics: { enabled: true } },
     })

@@ -166,6 +166,26 @@ describe('metrics', () => {
     )
   })
 
+  it('AS-BP-06: audit entries of unauthenticated traffic past the per-window budget (100) are counted as dropped', async () => {
+    const { runtime, scrape } = await metricsApp({ audit: { enabled: true } })
+    const as = new EventEmitter()
+    runtime.operations.observeClientAuthentication(as)
+    for (let i = 0; i < 105; i++) {
+      as.emit('client.authentication_limit_reached', {
+        scope: 'client',
+        client_id: `c-${i}`,
+        address: `192.0.2.${i}`,
+        max: 20,
+        window_seconds: 60,
+      })
+    }
+    const text = await scrape()
+    assert.equal(
+      sample(text, 'registrar_audit_entries_dropped_total{event="authentication_limit_reached"}'),
+      5,
+    )
+  })
+
   it('outbound fetches by outcome', async () => {
     let fail = false
     const fake: OutboundFetch = async () => {
