@@ -3,7 +3,7 @@ import type { RunStats } from './load.js'
 import type { MachineInfo, Pinning } from './servers.js'
 
 export type StoreKind = 'memory' | 'sqlite' | 'postgres'
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6'
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W7'
 
 export const WORKLOAD_LABEL: Record<WorkloadId, string> = {
   W1: 'W1 register',
@@ -12,6 +12,7 @@ export const WORKLOAD_LABEL: Record<WorkloadId, string> = {
   W4: 'W4 read @scale',
   W5: 'W5 authenticate @1k',
   W6: 'W6 lookup @1k',
+  W7: 'W7 CIMD lookup @1k',
 }
 
 /** Medians over the repetitions of one server's runs (non-2xx and errors: sums). */
@@ -199,7 +200,7 @@ export function renderMarkdown(result: BenchResult): string {
       '',
       'Ratio: median registrar req/s ÷ median ceiling req/s (a bare `node:http` server that parses the ' +
         'same JSON body and answers 201 with a random 256-bit id, 200 to a form POST (W5) or to a GET), ' +
-        'measured in the same run. W5 and W6 run an AS token and authorization endpoint on the built ' +
+        'measured in the same run. W5, W6 and W7 run an AS token and authorization endpoint on the built ' +
         'package (bench/as-server.ts): authenticateClient (client_secret_basic), getClient + matchRedirectUri. ' +
         'Ratio per CPU-s: the same ratio for requests per CPU-second of the server process ' +
         '(from /proc), which a busy machine disturbs less. W3 answers are 400 by design; its non-2xx ' +

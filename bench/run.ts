@@ -45,11 +45,13 @@ Workloads:
   W5  POST /token of an AS on Registrar: authenticateClient (client_secret_basic), round-robin
       over 1,000 clients, then 200 (bench/as-server.ts)
   W6  GET /authorize of the same AS: getClient + matchRedirectUri, round-robin over 1,000 clients
+  W7  the same GET /authorize for 1,000 Client ID Metadata Document clients whose documents are
+      cached (seeded into the store as a fetch leaves them; no origin is contacted)
 
 Options:
   --quick                W1 on memory and SQLite, 1 repetition of 5 s: under a minute
   --stores LIST          memory,sqlite,postgres                         (default all three)
-  --workloads LIST       W1,W2,W3,W4,W5,W6                               (default all six)
+  --workloads LIST       W1,W2,W3,W4,W5,W6,W7                            (default all seven)
   --duration S           seconds per autocannon run                      (default 10; quick 5)
   --warmup S             unmeasured run per server before the first      (default 2; quick 1)
   --reps N               repetitions (medians of N)                      (default 3; quick 1)
@@ -152,9 +154,9 @@ function options(argv: string[]): Options | undefined {
   const against = values.against === undefined ? undefined : resolve(values.against)
   const workloads = list<WorkloadId>(
     values.workloads,
-    ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'],
-    quick ? ['W1'] : ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'],
-  ).filter((w) => !(against && (w === 'W4' || w === 'W5' || w === 'W6')))
+    ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7'],
+    quick ? ['W1'] : ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7'],
+  ).filter((w) => !(against && (w === 'W4' || w === 'W5' || w === 'W6' || w === 'W7')))
   return {
     quick,
     stores: list(
@@ -284,6 +286,7 @@ async function openSession(kind: StoreKind, group: string, ctx: Context): Promis
       // the built package of the registrar under test
       const dist = join(dirname(dirname(ctx.opts.bin)), 'dist/index.js')
       const args = ['--dist', dist, '--store', storeUrl, '--port', '0', '--host', '127.0.0.1']
+      if (group.includes('W7')) args.push('--cimd', String(READ_CLIENTS))
       let server: RunningServer
       try {
         server = await startServer(ctx.scripts.asServer, args, {
@@ -307,7 +310,7 @@ async function openSession(kind: StoreKind, group: string, ctx: Context): Promis
         })
     if (!against) undo.push(() => ceiling.stop())
     const storeUrl = await freshStore()
-    const registrar = /W5|W6/.test(group)
+    const registrar = /W5|W6|W7/.test(group)
       ? await startAsServer(storeUrl, `${kind}-${group}`)
       : await startRegistrar(ctx.opts.bin, storeUrl, `${kind}-${group}`)
     return { registrar, ceiling, storeUrl, close }
@@ -386,6 +389,8 @@ function targetFor(kind: StoreKind, w: WorkloadId): number | undefined {
   // issue 10: targets on memory; SQLite and PostgreSQL read through the same in-process cache
   if (w === 'W5') return kind === 'memory' ? 0.5 : undefined
   if (w === 'W6') return kind === 'memory' ? 0.7 : undefined
+  // issue 11: a cached CIMD client at least as fast as W6's registered client
+  if (w === 'W7') return kind === 'memory' ? 0.7 : undefined
   return undefined
 }
 
@@ -434,7 +439,7 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
     opts.workloads.filter((w) => w === 'W1'),
     opts.workloads.filter((w) => w === 'W3'),
     opts.workloads.filter((w) => w === 'W2' || w === 'W4'),
-    opts.workloads.filter((w) => w === 'W5' || w === 'W6'),
+    opts.workloads.filter((w) => w === 'W5' || w === 'W6' || w === 'W7'),
   ].filter((g) => g.length > 0)
   for (const group of groups) {
     const name = group.join('+')
@@ -521,7 +526,7 @@ async function runGroup(
     return
   }
 
-  if (group[0] === 'W5' || group[0] === 'W6') {
+  if (group[0] === 'W5' || group[0] === 'W6' || group[0] === 'W7') {
     await runAsSide(kind, group, s, ctx, store)
     return
   }
@@ -714,6 +719,25 @@ async function runAsSide(
       },
     ]
     store.workloads.push(result(ctx, kind, 'W6', await interleaved(s, label('W6'), requests, ctx)))
+  }
+  if (group.includes('W7')) {
+    // the URLs bench/as-server.ts seeds with --cimd N
+    const documents = Array.from(
+      { length: READ_CLIENTS },
+      (_, i) =>
+        `/authorize?client_id=${encodeURIComponent(`https://cimd.bench.example/clients/${i}.json`)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`,
+    )
+    await expect(s.registrar, documents[0] as string, { method: 'GET' }, (status) =>
+      status === 200 ? undefined : 'expected 200 for a cached metadata document client',
+    )
+    let k = 0
+    const requests = () => [
+      {
+        method: 'GET' as const,
+        setupRequest: (req: LoadRequest) => ({ ...req, path: documents[k++ % documents.length] }),
+      },
+    ]
+    store.workloads.push(result(ctx, kind, 'W7', await interleaved(s, label('W7'), requests, ctx)))
   }
 }
 

@@ -204,8 +204,12 @@ export function composeRegistrar(
     fetch,
     failureLimit,
     ...(caFile !== undefined && { tlsClientAuthTrustAnchors: readFileSync(caFile) }),
+    ...(config.clientIdMetadataDocuments.enabled && {
+      metadataDocumentFetch: metadataDocumentFetchFor(config),
+    }),
     ...(deps.clock !== undefined && { clock: deps.clock }),
   })
+  if (deps.logger) logMetadataDocuments(clientRegistry, deps.logger)
   let rateLimiter = deps.rateLimiter ?? memoryRateLimiter(config)
   if (metrics && rateLimiter) rateLimiter = metrics.instrumentRateLimiter(rateLimiter)
   const operations = attachOperations(config, {
@@ -388,4 +392,42 @@ function safeFetchFor(config: Readonly<RegistrarConfig>): OutboundFetch {
     allowedAddresses: config.fetch.allowedAddresses,
     ...(config.fetch.caFile !== undefined && { ca: readFileSync(config.fetch.caFile) }),
   })
+}
+
+/**
+ * The fetcher of Client ID Metadata Documents: the SSRF-safe fetcher with the documents' own
+ * limits (`clientIdMetadataDocuments.maxBytes`, `timeoutMs`), never following a redirect
+ * (CIMD-5-d), sharing `fetch.allowedAddresses` and `fetch.caFile` with every outbound fetch.
+ */
+export function metadataDocumentFetchFor(config: Readonly<RegistrarConfig>): OutboundFetch {
+  const cimd = config.clientIdMetadataDocuments
+  return createSafeFetch({
+    timeoutMs: cimd.timeoutMs,
+    maxBytes: cimd.maxBytes,
+    maxRedirects: 0,
+    allowedAddresses: config.fetch.allowedAddresses,
+    ...(config.fetch.caFile !== undefined && { ca: readFileSync(config.fetch.caFile) }),
+  })
+}
+
+/** Every refusal of a metadata document client is logged with its reason (issue 11). */
+function logMetadataDocuments(registry: ClientRegistryService, logger: AccessLogger): void {
+  registry.on('metadata_document.refused', (e) =>
+    logger.warn({ event: 'metadata_document.refused', ...e }, 'metadata document client refused'),
+  )
+  registry.on('metadata_document.fetched', (e) =>
+    logger.info({ event: 'metadata_document.fetched', ...e }, 'metadata document fetched'),
+  )
+  registry.on('metadata_document.changed', (e) =>
+    logger.warn({ event: 'metadata_document.changed', ...e }, 'metadata document changed'),
+  )
+  registry.on('metadata_document.stale', (e) =>
+    logger.warn(
+      { event: 'metadata_document.stale', ...e },
+      'metadata document origin failing; serving the cached copy',
+    ),
+  )
+  registry.on('metadata_document.warning', (e) =>
+    logger.warn({ event: 'metadata_document.warning', ...e }, 'metadata document URL warning'),
+  )
 }

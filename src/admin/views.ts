@@ -4,6 +4,7 @@ import {
   type ClientRecord,
   type InitialAccessTokenRecord,
   initialAccessTokenUsable,
+  type MetadataDocumentRecord,
   registrationSource,
 } from '../core/store.js'
 
@@ -29,6 +30,48 @@ export function clientView(c: ClientRecord): Record<string, unknown> {
     version: c.version,
     metadata: c.metadata,
     ...(c.software_statement !== undefined && { software_statement: c.software_statement }),
+  }
+}
+
+/**
+ * The status of a metadata document client as an operator sees it: `blocked` (clients block),
+ * `pending` (a requireApproval policy, not yet approved), `failing` (no usable copy, the last fetch
+ * failed), `active` otherwise.
+ */
+export function metadataDocumentStatus(
+  d: MetadataDocumentRecord,
+  requireApproval: boolean,
+  now: number,
+): 'active' | 'pending' | 'blocked' | 'failing' {
+  if (d.decision === 'blocked') return 'blocked'
+  if (requireApproval && d.decision !== 'approved') return 'pending'
+  const usable = d.metadata !== undefined && Math.max(d.expiresAt ?? 0, d.staleUntil ?? 0) > now
+  if (!usable && d.failure !== undefined) return 'failing'
+  return 'active'
+}
+
+/**
+ * What an operator sees of a Client ID Metadata Document client (`registrar clients show URL`,
+ * `list --json`, the admin API): its source, last fetch, cache expiry, last use and the copy in use.
+ */
+export function metadataDocumentView(
+  d: MetadataDocumentRecord,
+  requireApproval: boolean,
+  now: number,
+): Record<string, unknown> {
+  return {
+    client_id: d.client_id,
+    status: metadataDocumentStatus(d, requireApproval, now),
+    source: 'metadata_document',
+    ...(d.decision !== undefined && { decision: d.decision }),
+    ...(d.policy !== undefined && { policy: d.policy }),
+    ...(d.fetchedAt !== undefined && { last_fetch: d.fetchedAt }),
+    ...(d.expiresAt !== undefined && { cache_expires_at: d.expiresAt }),
+    ...(d.staleUntil !== undefined && { stale_until: d.staleUntil }),
+    ...(d.bytes !== undefined && { bytes: d.bytes }),
+    ...(d.lastUsedAt !== undefined && { last_used_at: d.lastUsedAt }),
+    ...(d.failure !== undefined && { last_failure: d.failure }),
+    ...(d.metadata !== undefined && { metadata: d.metadata }),
   }
 }
 

@@ -2,13 +2,16 @@ import { EventEmitter } from 'node:events'
 import { LRUCache } from 'lru-cache'
 import { ConfigError } from '../config/resolve.js'
 import { secretKeyBytes } from '../config/schema.js'
+import { looksLikeClientIdUrl } from '../core/client-id-metadata-document.js'
 import { openSecret } from '../core/crypto.js'
 import { RegistrationError } from '../core/errors.js'
 import { type OutboundFetch, OutboundFetchError } from '../core/outbound-fetch.js'
 import type { Registrar } from '../core/registration.js'
 import type { ClientChangeEvent } from '../core/store.js'
+import { createSafeFetch } from '../net/safe-fetch.js'
 import { epochSeconds } from '../shared/epoch.js'
 import { type AuthenticationAttempt, ClientAuthenticator } from './client-authentication.js'
+import type { ActiveClient } from './client-cache.js'
 import { ClientCache } from './client-cache.js'
 import { ClientKeySets } from './client-key-set.js'
 import {
@@ -18,6 +21,10 @@ import {
   throttleScope,
 } from './errors.js'
 import type { ClientAuthenticationFailureLimit, FailureLimitReached } from './failure-limit.js'
+import {
+  type MetadataDocumentReports,
+  MetadataDocumentResolver,
+} from './metadata-document-resolver.js'
 import { parseTrustAnchors } from './mutual-tls.js'
 import { matchRedirectUri } from './redirect-uri.js'
 import type {
@@ -48,6 +55,16 @@ export interface ClientRegistryEvents {
       address?: string
     },
   ]
+  /** A Client ID Metadata Document client was refused, before or after a fetch (issue 11). */
+  'metadata_document.refused': [Parameters<MetadataDocumentReports['refused']>[0]]
+  /** A document was fetched and accepted; the copy is used until `expires_at`. */
+  'metadata_document.fetched': [Parameters<MetadataDocumentReports['fetched']>[0]]
+  /** A refetched document differs from the copy it replaces (CIMD-BP-22). */
+  'metadata_document.changed': [Parameters<MetadataDocumentReports['changed']>[0]]
+  /** The origin failed transiently; the expired copy is served until `stale_until`. */
+  'metadata_document.stale': [Parameters<MetadataDocumentReports['stale']>[0]]
+  /** A URL accepted with a warning (a path of `/`, CIMD-3-c). */
+  'metadata_document.warning': [Parameters<MetadataDocumentReports['warning']>[0]]
   /**
    * An attempt refused (429) by `clientAuthentication.failureLimit` before its credentials were
    * checked (RFC 6749 §2.3.1).
@@ -72,6 +89,12 @@ export interface CreateClientRegistryOptions {
   fetch?: OutboundFetch
   /** PEM of the CAs `tls_client_auth` certificates must be issued by (RFC 8705 §2.1). */
   tlsClientAuthTrustAnchors?: string | Buffer
+  /**
+   * The fetcher for Client ID Metadata Documents (`clientIdMetadataDocuments.enabled`): SSRF-safe,
+   * no redirects, the documents' size cap and deadline. Default: built from the configuration
+   * (`fetch.allowedAddresses`; pass one built with `ca` for a private or test CA).
+   */
+  metadataDocumentFetch?: OutboundFetch
   /** Seconds since the epoch; for tests. */
   clock?: () => number
   /** Brute-force protection (`clientAuthentication.failureLimit`); none without it. */
@@ -105,6 +128,8 @@ export class ClientRegistryService
   readonly issuer: string
   readonly #registrar: Registrar
   readonly #cache: ClientCache
+  /** Resolves Client ID Metadata Document URLs; absent unless enabled. */
+  readonly metadataDocuments: MetadataDocumentResolver | undefined
   readonly #authenticator: ClientAuthenticator
   readonly #now: () => number
   readonly #secretKey: Buffer | undefined
@@ -146,7 +171,7 @@ export class ClientRegistryService
       clockSkew: settings.clockSkew,
       maxBodyBytes: config.limits.maxBodyBytes,
       signingAlgorithms: registrar.rules.token_endpoint_auth_signing_alg_values_supported,
-      lookup: (id) => (usableId(id) ? this.#cache.get(id) : Promise.resolve(undefined)),
+      lookup: (id) => this.#lookup(id),
       store,
       keys: new ClientKeySets({
         fetch,
@@ -163,8 +188,34 @@ export class ClientRegistryService
       ),
       now: this.#now,
     })
+    const cimd = config.clientIdMetadataDocuments
+    this.metadataDocuments = cimd.enabled
+      ? new MetadataDocumentResolver({
+          registrar,
+          fetch:
+            options.metadataDocumentFetch ??
+            createSafeFetch({
+              timeoutMs: cimd.timeoutMs,
+              maxBytes: cimd.maxBytes,
+              maxRedirects: 0,
+              allowedAddresses: config.fetch.allowedAddresses,
+            }),
+          now: this.#now,
+          cacheTtlMs: settings.clientCacheTtlMs,
+          reports: {
+            refused: (e) => this.emit('metadata_document.refused', e),
+            fetched: (e) => this.emit('metadata_document.fetched', e),
+            changed: (e) => this.emit('metadata_document.changed', e),
+            stale: (e) => this.emit('metadata_document.stale', e),
+            warning: (e) => this.emit('metadata_document.warning', e),
+          },
+        })
+      : undefined
     // changes through this process's domain, whatever the store can tell
-    const onChange = ({ client_id }: { client_id: string }) => this.#cache.invalidate(client_id)
+    const onChange = ({ client_id }: { client_id: string }) => {
+      this.#cache.invalidate(client_id)
+      this.metadataDocuments?.invalidate(client_id)
+    }
     for (const event of ['registration.created', 'registration.updated', 'registration.deleted']) {
       const name = event as 'registration.updated'
       registrar.on(name, onChange)
@@ -186,9 +237,11 @@ export class ClientRegistryService
     const listener = (event: ClientChangeEvent) => {
       if (event.type === 'changed') {
         this.#cache.invalidate(event.clientId)
+        this.metadataDocuments?.invalidate(event.clientId)
         return
       }
       this.#cache.invalidate()
+      this.metadataDocuments?.invalidate()
       this.#cache.trusted = event.type === 'resumed'
     }
     const attempt = (): Promise<void> =>
@@ -221,8 +274,23 @@ export class ClientRegistryService
    * awaiting approval (any status but `active`). Rejects only when the store cannot answer (503).
    */
   async getClient(clientId: string): Promise<RegisteredClient | undefined> {
+    return (await this.#lookup(clientId))?.client
+  }
+
+  /**
+   * Stored clients first (CIMD-BP-25: a stored client whose id is an https URL is never fetched),
+   * then, when enabled, a Client ID Metadata Document for an https URL.
+   */
+  async #lookup(clientId: string): Promise<ActiveClient | undefined> {
     if (!usableId(clientId)) return undefined
-    return (await this.#cache.get(clientId))?.client
+    // a document client held in process: every change that could make it a stored client, or
+    // refuse it, invalidates this copy first (registration events, the store's change feed)
+    const documents = this.metadataDocuments
+    const held = documents && looksLikeClientIdUrl(clientId) && documents.cached(clientId)
+    if (held) return held
+    const stored = await this.#cache.get(clientId)
+    if (stored || !this.metadataDocuments || !looksLikeClientIdUrl(clientId)) return stored
+    return this.metadataDocuments.resolve(clientId)
   }
 
   async authenticateClient(
@@ -323,7 +391,11 @@ export class ClientRegistryService
     if (last !== undefined && now - last < USE_INTERVAL) return
     this.#recentUses.set(clientId, now)
     try {
-      await this.#registrar.store.recordClientUse(clientId, now, USE_INTERVAL)
+      const store = this.#registrar.store
+      const recorded = await store.recordClientUse(clientId, now, USE_INTERVAL)
+      if (!recorded && this.metadataDocuments && looksLikeClientIdUrl(clientId)) {
+        await store.recordMetadataDocumentUse(clientId, now, USE_INTERVAL)
+      }
     } catch {
       this.#recentUses.delete(clientId)
     }

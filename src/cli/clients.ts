@@ -1,15 +1,17 @@
 import { AuditTrail } from '../admin/audit.js'
 import type { StatusAction } from '../admin/service.js'
-import { clientView } from '../admin/views.js'
+import { clientView, metadataDocumentStatus, metadataDocumentView } from '../admin/views.js'
 import type { RegistrarSettings } from '../config/schema.js'
+import { looksLikeClientIdUrl } from '../core/client-id-metadata-document.js'
 import { ClientLifecycle } from '../core/client-lifecycle.js'
-import type { ClientRecord, Store } from '../core/store.js'
+import type { AuditEvent, ClientRecord, MetadataDocumentRecord, Store } from '../core/store.js'
 import { epochSeconds } from '../shared/epoch.js'
 import {
   adminRefusal,
   type Command,
   isoTime,
   loadConfig,
+  operator,
   parse,
   positiveInt,
   STORE_HELP,
@@ -21,7 +23,7 @@ import {
   withStore,
 } from './common.js'
 
-const HELP = `Usage: registrar clients <list|show|approve|disable|enable|delete|sweep> [options]
+const HELP = `Usage: registrar clients <list|show|approve|disable|enable|delete|block|sweep> [options]
 
 Administration of registered clients, straight on the store (no server needed). Changes go through
 the same checks as the admin API and are recorded in the audit trail (registrar audit) with the
@@ -48,6 +50,13 @@ operating-system user as the operator.
                                       their policy's expireUnusedAfter (else
                                       lifecycle.expireUnusedAfter), each recorded in the audit trail
                                       as expired; --dry-run lists them and deletes nothing
+
+Client ID Metadata Document clients (clientIdMetadataDocuments.enabled; ID is the https URL):
+list and show include them (source metadata_document, last fetch, cache expiry, last use).
+  registrar clients delete URL        forgets the cached document: it is fetched again on next use
+  registrar clients block URL         refuses the URL for good, fetched or not (enable URL lifts it)
+  registrar clients approve URL       admits a URL held by a requireApproval policy (no --version:
+                                      the document, not a stored registration, is what is approved)
 
 Common options (the store used is named on stderr):
 ${STORE_HELP}
@@ -88,7 +97,7 @@ function redirectHosts(c: ClientRecord): string {
 export const clients: Command = {
   name: 'clients',
   summary:
-    'list, show, approve, disable, enable, delete and sweep (idle expiry) registered clients',
+    'list, show, approve, disable, enable, delete and sweep (idle expiry) registered clients; block metadata document URLs',
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args
@@ -111,13 +120,25 @@ export const clients: Command = {
       })
       if (values.help) return help()
       const idleFor = values.idle === undefined ? undefined : parseDuration('--idle', values.idle)
-      const all = await withStore(
-        loadConfig(values),
-        (store) => (idleFor === undefined ? store.listClients() : idleClients(store, idleFor)),
+      const config = loadConfig(values)
+      // metadata document clients are listed beside registered ones; idle expiry is for the latter
+      const [all, documents] = await withStore(
+        config,
+        (store) =>
+          Promise.all([
+            idleFor === undefined ? store.listClients() : idleClients(store, idleFor),
+            idleFor === undefined ? store.listMetadataDocuments() : Promise.resolve([]),
+          ]),
         values,
       )
+      const now = epochSeconds()
+      const approval = requiresApproval(config)
       if (values.json) {
-        process.stdout.write(`${safeJson(all.map(clientView))}\n`)
+        const views = [
+          ...all.map(clientView),
+          ...documents.map((d) => metadataDocumentView(d, approval, now)),
+        ]
+        process.stdout.write(`${safeJson(views)}\n`)
         return 0
       }
       const rows = all.map((c) =>
@@ -133,7 +154,37 @@ export const clients: Command = {
       )
       const header = ['CLIENT_ID', 'NAME', 'CREATED', 'AUTH METHOD', 'REDIRECT HOSTS', 'STATUS']
       process.stdout.write(`${table([...header, 'LAST USED'], rows)}\n`)
+      if (documents.length > 0) {
+        const documentRows = documents.map((d) =>
+          [
+            d.client_id,
+            truncate(d.metadata?.client_name ?? '-', 32),
+            metadataDocumentStatus(d, approval, now),
+            isoTime(d.fetchedAt),
+            isoTime(d.expiresAt),
+            isoTime(d.lastUsedAt),
+          ].map(cell),
+        )
+        const documentHeader = [
+          'METADATA DOCUMENT (client_id)',
+          'NAME',
+          'STATUS',
+          'LAST FETCH',
+          'CACHE EXPIRES',
+          'LAST USED',
+        ]
+        process.stdout.write(`\n${table(documentHeader, documentRows)}\n`)
+      }
       return 0
+    }
+    if (sub === 'block' || ((sub === 'approve' || sub === 'enable') && isUrlArgument(rest))) {
+      const { values, positionals } = parse(rest, { ...STORE_OPTION }, true)
+      if (values.help) return help()
+      const url = positionals[0]
+      if (positionals.length !== 1 || url === undefined || !looksLikeClientIdUrl(url)) {
+        throw new UsageError(`registrar clients ${sub} URL takes exactly one https client_id URL`)
+      }
+      return decide(sub, url, loadConfig(values), values)
     }
     if (sub === 'approve') {
       const { values, positionals } = parse(
@@ -181,10 +232,37 @@ export const clients: Command = {
       const id = positionals[0] as string
       const config = loadConfig(values)
       if (sub === 'show') {
-        const client = await withStore(config, (store) => store.findClient(id), values)
-        if (!client) return notFound(id)
-        process.stdout.write(`${safeJson(clientView(client))}\n`)
+        const [client, document] = await withStore(
+          config,
+          (store) => Promise.all([store.findClient(id), findDocument(store, id)]),
+          values,
+        )
+        if (client) {
+          process.stdout.write(`${safeJson(clientView(client))}\n`)
+          return 0
+        }
+        if (!document) return notFound(id)
+        const view = metadataDocumentView(document, requiresApproval(config), epochSeconds())
+        process.stdout.write(`${safeJson(view)}\n`)
         return 0
+      }
+      if (looksLikeClientIdUrl(id)) {
+        // a stored client with an https id is deleted as any other; otherwise the cached document
+        const forgotten = await withStore(
+          config,
+          async (store) => {
+            if (await store.findClient(id)) return undefined
+            const known = await store.forgetMetadataDocument(id)
+            if (known) await audit(store, config, 'deleted', id)
+            return known
+          },
+          values,
+        )
+        if (forgotten === false) return notFound(id)
+        if (forgotten === true) {
+          process.stdout.write(`forgot the cached metadata document of ${id}\n`)
+          return 0
+        }
       }
       try {
         await withAdmin(config, (admin, actor) => admin.deleteClient(id, actor), values)
@@ -341,6 +419,66 @@ async function approve(
       )
       return 1
   }
+}
+
+/** Whether the `metadata_document` policy holds new URLs for approval. */
+function requiresApproval(config: Readonly<RegistrarSettings>): boolean {
+  const name = config.policies.metadataDocument
+  return name !== undefined && config.policies.definitions[name]?.requireApproval === true
+}
+
+function isUrlArgument(rest: string[]): boolean {
+  return rest.some((a) => looksLikeClientIdUrl(a))
+}
+
+function findDocument(store: Store, id: string): Promise<MetadataDocumentRecord | undefined> {
+  return looksLikeClientIdUrl(id) ? store.findMetadataDocument(id) : Promise.resolve(undefined)
+}
+
+/** Records an operator's action on a metadata document URL in the audit trail, when it is on. */
+async function audit(
+  store: Store,
+  config: Readonly<RegistrarSettings>,
+  event: AuditEvent,
+  url: string,
+): Promise<void> {
+  if (!config.audit.enabled) return
+  await store.appendAuditEntry({
+    at: epochSeconds(),
+    event,
+    client_id: url,
+    actor: operator(),
+    details: { source: 'metadata_document' },
+  })
+}
+
+/** `block`, `approve` or `enable` (lifting a block) of a metadata document URL. */
+async function decide(
+  sub: 'block' | 'approve' | 'enable',
+  url: string,
+  config: Readonly<RegistrarSettings>,
+  values: { store?: string; config?: string; create?: boolean },
+): Promise<number> {
+  await withStore(
+    config,
+    async (store) => {
+      await store.decideMetadataDocument(
+        url,
+        sub === 'block' ? 'blocked' : sub === 'approve' ? 'approved' : undefined,
+      )
+      await audit(
+        store,
+        config,
+        sub === 'block' ? 'disabled' : sub === 'approve' ? 'approved' : 'enabled',
+        url,
+      )
+    },
+    values,
+    { persistent: `registrar clients ${sub}` },
+  )
+  const done = { block: 'blocked', approve: 'approved', enable: 'enabled' }[sub]
+  process.stdout.write(`${done} ${url}\n`)
+  return 0
 }
 
 /** An {@link AdminService} refusal: one line on stderr, exit code 1; anything else is thrown on. */

@@ -277,6 +277,12 @@ const registrationPolicySchema = z.strictObject(
     reservedClientNames: setting(stringArray().optional(), {
       doc: '`client_name` values (case-insensitive, look-alikes too) reserved for clients vouched for by a software statement.',
     }),
+    allowedHosts: setting(stringArray().optional(), {
+      doc: 'Client ID Metadata Documents only: hosts a `client_id` URL may name (exact, or `*.example.com` for subdomains); any other is refused before a fetch.',
+    }),
+    deniedHosts: setting(stringArray().optional(), {
+      doc: 'Client ID Metadata Documents only: hosts a `client_id` URL must not name (same patterns); refused before a fetch, even when `allowedHosts` matches.',
+    }),
     sameHostReferences: setting(
       z
         .union(
@@ -494,6 +500,9 @@ export const configSchema = z
         initialAccessToken: setting(z.string({ error: 'must be a policy name' }).optional(), {
           doc: 'Policy for registrations with an initial access token that names none.',
         }),
+        metadataDocument: setting(z.string({ error: 'must be a policy name' }).optional(), {
+          doc: 'Policy for clients identified by a Client ID Metadata Document URL (registrant class `metadata_document`).',
+        }),
         definitions: setting(
           z
             .record(z.string(), registrationPolicySchema, { error: 'must be an object' })
@@ -686,6 +695,45 @@ export const configSchema = z
           doc: 'Seconds the secret replaced by a renewal (an RFC 7592 update carrying the current `client_secret` of an expiring secret) keeps authenticating, never past its own expiry; `0` = it stops at once.',
         }),
       }),
+      clientIdMetadataDocuments: section({
+        enabled: setting(bool().default(false), {
+          doc: 'Resolve a `client_id` that is an https URL by fetching its Client ID Metadata Document (draft-ietf-oauth-client-id-metadata-document), and advertise `client_id_metadata_document_supported` in both discovery documents.',
+        }),
+        maxBytes: setting(
+          z
+            .int({ error: 'must be at least 1' })
+            .min(1, 'must be at least 1')
+            .default(16 * 1024),
+          {
+            doc: "Largest document accepted, read as a stream (claude.ai's document is over 5 KiB).",
+          },
+        ),
+        timeoutMs: setting(
+          z.int({ error: 'must be at least 1' }).min(1, 'must be at least 1').default(5000),
+          { doc: 'Deadline for a whole document fetch (connect, TLS, headers, body), in ms.' },
+        ),
+        cacheMinSeconds: setting(nonNegativeInt().default(60), {
+          doc: 'Shortest time a fetched document is kept, whatever its `Cache-Control` or `Expires` says (also the lifetime under `no-store`/`no-cache`).',
+        }),
+        cacheMaxSeconds: setting(nonNegativeInt().default(86_400), {
+          doc: 'Longest time a fetched document is kept before it is fetched again.',
+        }),
+        cacheDefaultSeconds: setting(nonNegativeInt().default(600), {
+          doc: 'Lifetime of a document served without `Cache-Control: max-age` or `Expires` (clamped to the bounds).',
+        }),
+        staleIfErrorSeconds: setting(nonNegativeInt().default(3600), {
+          doc: 'How long after expiry a document may still be used while its origin fails transiently (timeout, 5xx, redirect, connection); never after 404/410 or an invalid document.',
+        }),
+        failureCacheSeconds: setting(nonNegativeInt().default(10), {
+          doc: 'How long a failed fetch or an invalid document is remembered before the URL is fetched again (bounds the fetches an attacker can cause); `0` = not remembered.',
+        }),
+        allowQuery: setting(bool().default(false), {
+          doc: 'Accept `client_id` URLs with a query component (the draft says SHOULD NOT: one origin could mint unlimited identities).',
+        }),
+        acceptTextPlain: setting(bool().default(false), {
+          doc: 'Also accept documents served as `text/plain` (raw.githubusercontent.com); by default only `application/json` and `application/*+json`.',
+        }),
+      }),
       admin: section({
         enabled: setting(bool().default(false), {
           doc: 'Serve the admin API (`ISSUER/admin/api`) and the web console (`ISSUER/admin`), authenticated with admin tokens (`registrar admin-token create`), never with registration credentials.',
@@ -760,9 +808,17 @@ export const configSchema = z
         message: 'must not exceed limits.requestTimeoutMs',
       })
     }
+    const cimd = c.clientIdMetadataDocuments
+    if (cimd.cacheMinSeconds > cimd.cacheMaxSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientIdMetadataDocuments', 'cacheMinSeconds'],
+        message: 'must not exceed clientIdMetadataDocuments.cacheMaxSeconds',
+      })
+    }
     // rules across sections: a name must resolve, and what needs a key must have one
     const definitions = c.policies.definitions
-    for (const name of ['anonymous', 'initialAccessToken'] as const) {
+    for (const name of ['anonymous', 'initialAccessToken', 'metadataDocument'] as const) {
       const v = c.policies[name]
       if (v !== undefined && !Object.hasOwn(definitions, v)) {
         ctx.addIssue({

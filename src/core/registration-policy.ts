@@ -9,7 +9,11 @@ import type { InitialAccessTokenRecord } from './store.js'
  * Who is registering, which decides the policy (RFC 7591 §5: the whole request — statement,
  * initial access token and metadata — is considered).
  */
-export type RegistrantClass = 'anonymous' | 'initial_access_token' | 'software_statement'
+export type RegistrantClass =
+  | 'anonymous'
+  | 'initial_access_token'
+  | 'software_statement'
+  | 'metadata_document'
 
 export interface Registrant {
   class: RegistrantClass
@@ -78,6 +82,36 @@ export function policiesFor(
     ])
   }
   return named.map(([name, by]) => resolvePolicy(config, name, by))
+}
+
+/**
+ * The policy of clients identified by a Client ID Metadata Document URL (registrant class
+ * `metadata_document`), if one is configured (`policies.metadataDocument`).
+ */
+export function metadataDocumentPolicies(config: Readonly<RegistrarConfig>): NamedPolicy[] {
+  const name = config.policies.metadataDocument
+  return name === undefined ? [] : [resolvePolicy(config, name, 'policies.metadataDocument')]
+}
+
+/**
+ * The `allowedHosts` / `deniedHosts` rules of the `metadata_document` policies for the host of a
+ * `client_id` URL (CIMD-9.9-a): the refusal naming the policy and rule, or undefined when allowed.
+ * Decided before any fetch.
+ */
+export function metadataDocumentHostRefusal(
+  hostname: string,
+  policies: readonly NamedPolicy[],
+): string | undefined {
+  for (const { name, policy } of policies) {
+    const denied = policy.deniedHosts?.find((p) => hostMatches(hostname, p))
+    if (denied !== undefined) {
+      return `host ${hostname} is denied by policy '${name}' (rule deniedHosts: ${denied})`
+    }
+    if (policy.allowedHosts && !policy.allowedHosts.some((p) => hostMatches(hostname, p))) {
+      return `host ${hostname} is not allowed by policy '${name}' (rule allowedHosts)`
+    }
+  }
+  return undefined
 }
 
 /**

@@ -54,6 +54,9 @@ export function authorizationServerMetadata(
   }
   doc.issuer = issuer
   doc.registration_endpoint = registrationEndpoint(issuer)
+  // CIMD-7-a, CIMD-BP-23: both discovery documents, exactly when the feature is on
+  if (config.clientIdMetadataDocuments.enabled) doc.client_id_metadata_document_supported = true
+  else delete doc.client_id_metadata_document_supported
   for (const [k, v] of Object.entries(doc)) {
     if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) delete doc[k]
   }

@@ -321,6 +321,36 @@ export interface Store {
    */
   watchClientChanges?(listener: (event: ClientChangeEvent) => void): Promise<() => Promise<void>>
 
+  /** The cached metadata document of a Client Identifier URL, if any. */
+  findMetadataDocument(clientId: string): Promise<MetadataDocumentRecord | undefined>
+  /**
+   * Writes the outcome of a fetch (the copy, its lifetime, the failure record), leaving the
+   * decision and the last use as they are, and releases the fetch lease.
+   */
+  saveMetadataDocument(cache: MetadataDocumentCache): Promise<void>
+  /** Sets (or, with `undefined`, clears) the operator's decision about a URL, fetched or not. */
+  decideMetadataDocument(
+    clientId: string,
+    decision: MetadataDocumentDecision | undefined,
+  ): Promise<void>
+  /**
+   * Forgets the cached copy and failure record, so the next use fetches again; an operator's
+   * decision is kept. Resolves false when nothing was known about the URL.
+   */
+  forgetMetadataDocument(clientId: string): Promise<boolean>
+  /** Every known metadata document URL, ordered by URL; `after` is the last URL seen. */
+  listMetadataDocuments(options?: {
+    limit?: number
+    after?: string
+  }): Promise<MetadataDocumentRecord[]>
+  /**
+   * Takes the right to fetch a URL for `seconds`, unless another holder has it until after `now`:
+   * resolves true for exactly one caller at a time, so instances sharing a database fetch a
+   * document once per expiry. Released by {@link Store.saveMetadataDocument} or by expiring.
+   */
+  leaseMetadataDocumentFetch(clientId: string, now: number, seconds: number): Promise<boolean>
+  /** Like {@link Store.recordClientUse}, for a known metadata document URL. */
+  recordMetadataDocumentUse(clientId: string, now: number, minInterval: number): Promise<boolean>
   /**
    * Idle clients matching `query` ({@link IdleClientQuery}), ordered by client_id, at most
    * `limit`: the candidates of the idle-expiry sweep.
@@ -347,6 +377,40 @@ export interface Store {
   ping(): Promise<void>
   close(): Promise<void>
 }
+
+/**
+ * A Client ID Metadata Document as the store of record keeps it (CIMD §11 D-10, D-26): the
+ * validated copy in use, its lifetime and failure record, the operator's decision and the last use.
+ * The document stays the source of truth; this is a cache shared by every instance.
+ */
+export interface MetadataDocumentRecord {
+  /** The Client Identifier URL, byte for byte (CIMD-3-h). */
+  client_id: string
+  /** Validated metadata of the last accepted document, policy applied. */
+  metadata?: ClientMetadata
+  /** The `metadata_document` policy applied, if any. */
+  policy?: string
+  /** Seconds since the epoch of the fetch that produced `metadata`. */
+  fetchedAt?: number
+  /** Until when `metadata` is used without fetching again (seconds). */
+  expiresAt?: number
+  /** Until when `metadata` may still be used while the origin fails transiently (seconds). */
+  staleUntil?: number
+  /** Size in bytes of the accepted document. */
+  bytes?: number
+  /** The last failed fetch or refused document, remembered until `until` (seconds). */
+  failure?: { refusal: string; detail: string; at: number; until: number }
+  /** An operator's decision; written only by {@link Store.decideMetadataDocument}. */
+  decision?: MetadataDocumentDecision
+  /** Written only by {@link Store.recordMetadataDocumentUse}. */
+  lastUsedAt?: number
+}
+
+/** `approved`: admitted despite `requireApproval`; `blocked`: refused for good. */
+export type MetadataDocumentDecision = 'approved' | 'blocked'
+
+/** The members {@link Store.saveMetadataDocument} writes (the fetch's outcome). */
+export type MetadataDocumentCache = Omit<MetadataDocumentRecord, 'decision' | 'lastUsedAt'>
 
 /** True when an IAT record can still be used at `now` (seconds). */
 export function initialAccessTokenUsable(t: InitialAccessTokenRecord, now: number): boolean {

@@ -140,6 +140,9 @@ export class McpIntegration {
       response_types_supported: list('response_types_supported') ?? SDK_RESPONSE_TYPES,
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
+      // CIMD-7-a: exactly when Registrar resolves metadata document clients
+      client_id_metadata_document_supported:
+        registrars.client_id_metadata_document_supported === true ? true : undefined,
     })
   }
 

@@ -132,6 +132,10 @@ export class OidcProviderIntegration {
       discovery: {
         ...configuration.discovery,
         registration_endpoint: `${this.issuer}/register`,
+        // CIMD-7-a, CIMD-BP-23: exactly when Registrar resolves metadata document clients
+        ...(metadata.client_id_metadata_document_supported === true && {
+          client_id_metadata_document_supported: true,
+        }),
       },
       // AS-BP-05: an omitted redirect_uri is refused rather than defaulted (OpenID Connect always
       // sends one; a port-less loopback URI must never be defaulted)

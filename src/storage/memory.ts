@@ -13,6 +13,9 @@ import {
   type IdleClientQuery,
   type InitialAccessTokenRecord,
   initialAccessTokenUsable,
+  type MetadataDocumentCache,
+  type MetadataDocumentDecision,
+  type MetadataDocumentRecord,
   registrationSource,
   type Store,
 } from '../core/store.js'
@@ -27,6 +30,14 @@ interface Entry {
   policy: string | undefined
   /** Store-managed (recordClientUse), kept apart from the record so replaces leave it alone. */
   lastUsedAt: number | undefined
+}
+
+/** A metadata document URL's row: the serialised cache plus the store-managed columns. */
+interface DocumentEntry {
+  cache: string | undefined
+  decision: MetadataDocumentDecision | undefined
+  lastUsedAt: number | undefined
+  leaseUntil: number | undefined
 }
 
 /** Expired assertion records are swept at most this often (seconds). */
@@ -48,6 +59,7 @@ export class MemoryStore implements Store {
   readonly #assertions = new Map<string, number>()
   #lastPurge = 0
   readonly #watchers = new ClientChangeListeners()
+  readonly #documents = new Map<string, DocumentEntry>()
   readonly #locks = new InProcessLocks()
   #closed = false
 
@@ -254,6 +266,108 @@ export class MemoryStore implements Store {
     return true
   }
 
+  async findMetadataDocument(clientId: string): Promise<MetadataDocumentRecord | undefined> {
+    this.#open()
+    const e = this.#documents.get(clientId)
+    return e === undefined ? undefined : documentRecord(clientId, e)
+  }
+
+  async saveMetadataDocument(cache: MetadataDocumentCache): Promise<void> {
+    this.#open()
+    const e = this.#documents.get(cache.client_id)
+    const json = JSON.stringify(cache)
+    if (e === undefined) {
+      this.#documents.set(cache.client_id, {
+        cache: json,
+        decision: undefined,
+        lastUsedAt: undefined,
+        leaseUntil: undefined,
+      })
+    } else {
+      e.cache = json
+      e.leaseUntil = undefined
+    }
+    this.#watchers.changed(cache.client_id)
+  }
+
+  async decideMetadataDocument(
+    clientId: string,
+    decision: MetadataDocumentDecision | undefined,
+  ): Promise<void> {
+    this.#open()
+    const e = this.#documents.get(clientId)
+    if (e === undefined) {
+      if (decision === undefined) return
+      this.#documents.set(clientId, {
+        cache: undefined,
+        decision,
+        lastUsedAt: undefined,
+        leaseUntil: undefined,
+      })
+    } else {
+      e.decision = decision
+    }
+    this.#watchers.changed(clientId)
+  }
+
+  async forgetMetadataDocument(clientId: string): Promise<boolean> {
+    this.#open()
+    const e = this.#documents.get(clientId)
+    if (e === undefined) return false
+    if (e.decision === undefined) this.#documents.delete(clientId)
+    else {
+      e.cache = undefined
+      e.leaseUntil = undefined
+    }
+    this.#watchers.changed(clientId)
+    return true
+  }
+
+  async listMetadataDocuments(
+    options: { limit?: number; after?: string } = {},
+  ): Promise<MetadataDocumentRecord[]> {
+    this.#open()
+    const ids = [...this.#documents.keys()]
+      .filter((id) => options.after === undefined || id > options.after)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
+    return ids.map((id) => documentRecord(id, this.#documents.get(id) as DocumentEntry))
+  }
+
+  async leaseMetadataDocumentFetch(
+    clientId: string,
+    now: number,
+    seconds: number,
+  ): Promise<boolean> {
+    this.#open()
+    const e = this.#documents.get(clientId)
+    if (e === undefined) {
+      this.#documents.set(clientId, {
+        cache: undefined,
+        decision: undefined,
+        lastUsedAt: undefined,
+        leaseUntil: now + seconds,
+      })
+      return true
+    }
+    if (e.leaseUntil !== undefined && e.leaseUntil > now) return false
+    e.leaseUntil = now + seconds
+    return true
+  }
+
+  async recordMetadataDocumentUse(
+    clientId: string,
+    now: number,
+    minInterval: number,
+  ): Promise<boolean> {
+    this.#open()
+    const e = this.#documents.get(clientId)
+    if (e === undefined) return false
+    if (e.lastUsedAt !== undefined && e.lastUsedAt > now - minInterval) return false
+    e.lastUsedAt = now
+    return true
+  }
+
   async listIdleClients(query: IdleClientQuery): Promise<ClientRecord[]> {
     this.#open()
     const exclude = new Set(query.excludePolicies ?? [])
@@ -368,4 +482,14 @@ function comparePositions(a: ClientPosition, b: ClientPosition): number {
     b.issuedAt - a.issuedAt ||
     (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0)
   )
+}
+
+/** A document row as a record: the cache members plus the store-managed ones. */
+function documentRecord(clientId: string, e: DocumentEntry): MetadataDocumentRecord {
+  return {
+    ...(e.cache === undefined ? {} : (JSON.parse(e.cache) as MetadataDocumentCache)),
+    client_id: clientId,
+    ...(e.decision !== undefined && { decision: e.decision }),
+    ...(e.lastUsedAt !== undefined && { lastUsedAt: e.lastUsedAt }),
+  }
 }

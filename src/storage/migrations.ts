@@ -180,6 +180,39 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    // Client ID Metadata Documents (issue 11): the cached, validated copy of each document URL in
+    // use, shared by every instance on one database (one fetch per expiry: the fetch lease), the
+    // operator's decision (approved / blocked) and the last use. `cache` is JSON (fetched_at,
+    // expires_at, stale bound, failure record, metadata); the store reads and writes it whole.
+    id: '005-metadata-documents',
+    sqlite: [
+      `CREATE TABLE metadata_documents (
+        client_id TEXT PRIMARY KEY,
+        cache TEXT,
+        decision TEXT,
+        last_used_at INTEGER,
+        lease_until INTEGER
+      ) WITHOUT ROWID`,
+    ],
+    postgres: [
+      `CREATE TABLE metadata_documents (
+        client_id TEXT COLLATE "C" PRIMARY KEY,
+        cache TEXT,
+        decision TEXT,
+        last_used_at BIGINT,
+        lease_until BIGINT
+      )`,
+      // other instances drop their in-process copy when a document is refetched, forgotten,
+      // approved or blocked; a recorded use or a lease changes nothing they cache
+      `CREATE TRIGGER metadata_documents_notify_insert_delete AFTER INSERT OR DELETE
+        ON metadata_documents FOR EACH ROW EXECUTE FUNCTION registrar_notify_client_change()`,
+      `CREATE TRIGGER metadata_documents_notify_update AFTER UPDATE ON metadata_documents
+        FOR EACH ROW WHEN (OLD.cache IS DISTINCT FROM NEW.cache
+          OR OLD.decision IS DISTINCT FROM NEW.decision)
+        EXECUTE FUNCTION registrar_notify_client_change()`,
+    ],
+  },
+  {
     // issue 13 item 1, client lifecycle: the secret an RFC 7592 renewal replaced, accepted until its
     // grace period ends (hash for client_secret_basic/post, sealed for client_secret_jwt), and an
     // index for the idle-expiry sweep. Touches only the clients table (independent of 005).

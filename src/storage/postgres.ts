@@ -15,6 +15,9 @@ import type {
   CreateClientOptions,
   IdleClientQuery,
   InitialAccessTokenRecord,
+  MetadataDocumentCache,
+  MetadataDocumentDecision,
+  MetadataDocumentRecord,
   Store,
 } from '../core/store.js'
 import { epochSeconds } from '../shared/epoch.js'
@@ -31,11 +34,14 @@ import {
   clientToRow,
   type InitialAccessTokenRow,
   idleSql,
+  METADATA_DOCUMENT_COLUMNS,
+  type MetadataDocumentRow,
   mergeCounts,
   RANK_SQL,
   rowToAdminToken,
   rowToAuditEntry,
   rowToClient,
+  rowToMetadataDocument,
   rowToToken,
   SOURCE_SQL,
   searchClients,
@@ -164,6 +170,29 @@ const RECORD_ASSERTION = `INSERT INTO client_assertion_jtis (client_id, jti, exp
   VALUES ($1, $2, $3)
   ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at
   WHERE client_assertion_jtis.expires_at < $4`
+
+const SAVE_DOCUMENT = `INSERT INTO metadata_documents (client_id, cache) VALUES ($1, $2)
+  ON CONFLICT (client_id) DO UPDATE SET cache = EXCLUDED.cache, lease_until = NULL`
+
+const DECIDE_DOCUMENT = `INSERT INTO metadata_documents (client_id, decision) VALUES ($1, $2)
+  ON CONFLICT (client_id) DO UPDATE SET decision = EXCLUDED.decision`
+
+// one statement: the row goes when no decision keeps it, otherwise only its cached copy
+const FORGET_DOCUMENT = `WITH d AS (
+    DELETE FROM metadata_documents WHERE client_id = $1 AND decision IS NULL RETURNING 1
+  ), u AS (
+    UPDATE metadata_documents SET cache = NULL, lease_until = NULL
+    WHERE client_id = $1 AND decision IS NOT NULL RETURNING 1
+  ) SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM u) AS n`
+
+// Under READ COMMITTED two instances racing for a lease serialise on the row: the second sees the
+// first's lease_until and its WHERE fails, so exactly one fetches.
+const LEASE_DOCUMENT = `INSERT INTO metadata_documents (client_id, lease_until) VALUES ($1, $2)
+  ON CONFLICT (client_id) DO UPDATE SET lease_until = EXCLUDED.lease_until
+  WHERE metadata_documents.lease_until IS NULL OR metadata_documents.lease_until <= $3`
+
+const RECORD_DOCUMENT_USE = `UPDATE metadata_documents SET last_used_at = $2
+  WHERE client_id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`
 
 const INSERT_TOKEN = `INSERT INTO initial_access_tokens
   (id, token_hash, created_at, expires_at, max_uses, uses, policy, description)
@@ -302,6 +331,61 @@ export class PostgresStore implements Store {
 
   async recordClientUse(clientId: string, now: number, minInterval: number): Promise<boolean> {
     const result = await this.#query(RECORD_USE, [clientId, now, now - minInterval])
+    return result.rowCount === 1
+  }
+
+  async findMetadataDocument(clientId: string): Promise<MetadataDocumentRecord | undefined> {
+    const { rows } = await this.#query<MetadataDocumentRow>(
+      `SELECT ${METADATA_DOCUMENT_COLUMNS} FROM metadata_documents WHERE client_id = $1`,
+      [clientId],
+    )
+    return rows[0] && rowToMetadataDocument(rows[0])
+  }
+
+  async saveMetadataDocument(cache: MetadataDocumentCache): Promise<void> {
+    await this.#query(SAVE_DOCUMENT, [cache.client_id, JSON.stringify(cache)])
+    this.#watchers.changed(cache.client_id)
+  }
+
+  async decideMetadataDocument(
+    clientId: string,
+    decision: MetadataDocumentDecision | undefined,
+  ): Promise<void> {
+    await this.#query(DECIDE_DOCUMENT, [clientId, decision ?? null])
+    this.#watchers.changed(clientId)
+  }
+
+  async forgetMetadataDocument(clientId: string): Promise<boolean> {
+    const { rows } = await this.#query<{ n: string }>(FORGET_DOCUMENT, [clientId])
+    return this.#changedIf(Number(rows[0]?.n) > 0, clientId)
+  }
+
+  async listMetadataDocuments(
+    options: { limit?: number; after?: string } = {},
+  ): Promise<MetadataDocumentRecord[]> {
+    const { rows } = await this.#query<MetadataDocumentRow>(
+      `SELECT ${METADATA_DOCUMENT_COLUMNS} FROM metadata_documents WHERE client_id > $1
+       ORDER BY client_id LIMIT $2`,
+      [options.after ?? '', options.limit ?? null],
+    )
+    return rows.map(rowToMetadataDocument)
+  }
+
+  async leaseMetadataDocumentFetch(
+    clientId: string,
+    now: number,
+    seconds: number,
+  ): Promise<boolean> {
+    const result = await this.#query(LEASE_DOCUMENT, [clientId, now + seconds, now])
+    return result.rowCount === 1
+  }
+
+  async recordMetadataDocumentUse(
+    clientId: string,
+    now: number,
+    minInterval: number,
+  ): Promise<boolean> {
+    const result = await this.#query(RECORD_DOCUMENT_USE, [clientId, now, now - minInterval])
     return result.rowCount === 1
   }
 

@@ -8,6 +8,8 @@ import {
   type ClientStatus,
   clientPosition,
   type InitialAccessTokenRecord,
+  type MetadataDocumentCache,
+  type MetadataDocumentRecord,
   type RegistrationSource,
 } from '../core/store.js'
 
@@ -302,4 +304,27 @@ export function mergeCounts(
     counts.set(key, c)
   }
   return [...counts.values()]
+}
+
+/** A `metadata_documents` row (migration 005). */
+export interface MetadataDocumentRow {
+  client_id: string
+  cache: string | null
+  decision: string | null
+  last_used_at: number | string | null
+}
+
+/** The columns {@link rowToMetadataDocument} reads. */
+export const METADATA_DOCUMENT_COLUMNS = 'client_id, cache, decision, last_used_at'
+
+/** A `metadata_documents` row as a record; an unknown decision reads as `blocked` (fail closed). */
+export function rowToMetadataDocument(row: MetadataDocumentRow): MetadataDocumentRecord {
+  return {
+    ...(row.cache === null ? {} : (JSON.parse(row.cache) as MetadataDocumentCache)),
+    client_id: row.client_id,
+    ...(row.decision !== null && {
+      decision: row.decision === 'approved' ? 'approved' : 'blocked',
+    }),
+    ...(row.last_used_at !== null && { lastUsedAt: Number(row.last_used_at) }),
+  }
 }

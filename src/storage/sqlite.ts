@@ -15,6 +15,9 @@ import type {
   CreateClientOptions,
   IdleClientQuery,
   InitialAccessTokenRecord,
+  MetadataDocumentCache,
+  MetadataDocumentDecision,
+  MetadataDocumentRecord,
   Store,
 } from '../core/store.js'
 import { epochSeconds } from '../shared/epoch.js'
@@ -32,11 +35,14 @@ import {
   clientToRow,
   type InitialAccessTokenRow,
   idleSql,
+  METADATA_DOCUMENT_COLUMNS,
+  type MetadataDocumentRow,
   mergeCounts,
   RANK_SQL,
   rowToAdminToken,
   rowToAuditEntry,
   rowToClient,
+  rowToMetadataDocument,
   rowToToken,
   SOURCE_SQL,
   searchClients,
@@ -216,6 +222,35 @@ export class SqliteStore implements Store {
         'SELECT * FROM admin_tokens ORDER BY created_at, id',
       ),
       revokeAdminToken: db.prepare('DELETE FROM admin_tokens WHERE id = ?'),
+      findDocument: db.prepare<[string], MetadataDocumentRow>(
+        `SELECT ${METADATA_DOCUMENT_COLUMNS} FROM metadata_documents WHERE client_id = ?`,
+      ),
+      saveDocument: db.prepare(
+        `INSERT INTO metadata_documents (client_id, cache) VALUES (?, ?)
+         ON CONFLICT (client_id) DO UPDATE SET cache = excluded.cache, lease_until = NULL`,
+      ),
+      decideDocument: db.prepare(
+        `INSERT INTO metadata_documents (client_id, decision) VALUES (?, ?)
+         ON CONFLICT (client_id) DO UPDATE SET decision = excluded.decision`,
+      ),
+      forgetUndecided: db.prepare(
+        'DELETE FROM metadata_documents WHERE client_id = ? AND decision IS NULL',
+      ),
+      forgetCache: db.prepare(
+        'UPDATE metadata_documents SET cache = NULL, lease_until = NULL WHERE client_id = ?',
+      ),
+      listDocuments: db.prepare<[string, number], MetadataDocumentRow>(
+        `SELECT ${METADATA_DOCUMENT_COLUMNS} FROM metadata_documents WHERE client_id > ?
+         ORDER BY client_id LIMIT ?`,
+      ),
+      leaseDocument: db.prepare(
+        `INSERT INTO metadata_documents (client_id, lease_until) VALUES (?, ?)
+         ON CONFLICT (client_id) DO UPDATE SET lease_until = excluded.lease_until
+         WHERE metadata_documents.lease_until IS NULL OR metadata_documents.lease_until <= ?`,
+      ),
+      recordDocumentUse: db.prepare(
+        'UPDATE metadata_documents SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)',
+      ),
       recordUse: db.prepare(
         'UPDATE clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)',
       ),
@@ -313,6 +348,67 @@ export class SqliteStore implements Store {
   async recordClientUse(clientId: string, now: number, minInterval: number): Promise<boolean> {
     return this.#write(
       () => this.#stmt.recordUse.run(now, clientId, now - minInterval).changes === 1,
+    )
+  }
+
+  async findMetadataDocument(clientId: string): Promise<MetadataDocumentRecord | undefined> {
+    return this.#run(() => {
+      const row = this.#stmt.findDocument.get(clientId)
+      return row && rowToMetadataDocument(row)
+    })
+  }
+
+  async saveMetadataDocument(cache: MetadataDocumentCache): Promise<void> {
+    await this.#write(() => this.#stmt.saveDocument.run(cache.client_id, JSON.stringify(cache)))
+    this.#watchers.changed(cache.client_id)
+  }
+
+  async decideMetadataDocument(
+    clientId: string,
+    decision: MetadataDocumentDecision | undefined,
+  ): Promise<void> {
+    await this.#write(() => this.#stmt.decideDocument.run(clientId, decision ?? null))
+    this.#watchers.changed(clientId)
+  }
+
+  async forgetMetadataDocument(clientId: string): Promise<boolean> {
+    return this.#changedIf(
+      await this.#write(
+        () =>
+          this.#stmt.forgetUndecided.run(clientId).changes === 1 ||
+          this.#stmt.forgetCache.run(clientId).changes === 1,
+      ),
+      clientId,
+    )
+  }
+
+  async listMetadataDocuments(
+    options: { limit?: number; after?: string } = {},
+  ): Promise<MetadataDocumentRecord[]> {
+    return this.#run(() =>
+      this.#stmt.listDocuments
+        .all(options.after ?? '', options.limit ?? -1)
+        .map(rowToMetadataDocument),
+    )
+  }
+
+  async leaseMetadataDocumentFetch(
+    clientId: string,
+    now: number,
+    seconds: number,
+  ): Promise<boolean> {
+    return this.#write(
+      () => this.#stmt.leaseDocument.run(clientId, now + seconds, now).changes === 1,
+    )
+  }
+
+  async recordMetadataDocumentUse(
+    clientId: string,
+    now: number,
+    minInterval: number,
+  ): Promise<boolean> {
+    return this.#write(
+      () => this.#stmt.recordDocumentUse.run(now, clientId, now - minInterval).changes === 1,
     )
   }
 

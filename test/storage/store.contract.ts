@@ -827,6 +827,92 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
       })
     })
 
+    describe('metadata documents (issue 11, CIMD §11 D-10/D-26)', () => {
+      const url = 'https://client.example/cimd.json'
+      const cache = (extra: Record<string, unknown> = {}) => ({
+        client_id: url,
+        metadata: metadata({ client_name: 'CIMD client', token_endpoint_auth_method: 'none' }),
+        fetchedAt: NOW,
+        expiresAt: NOW + 600,
+        staleUntil: NOW + 4200,
+        bytes: 5432,
+        ...extra,
+      })
+
+      it('saveMetadataDocument() then findMetadataDocument() round-trips the cache; unknown URL: undefined', async () => {
+        assert.equal(await store.findMetadataDocument(url), undefined)
+        await store.saveMetadataDocument(cache())
+        assert.deepEqual(await store.findMetadataDocument(url), cache())
+        const failure = { refusal: 'fetch_failed', detail: 'timeout', at: NOW, until: NOW + 10 }
+        await store.saveMetadataDocument({ client_id: url, failure })
+        assert.deepEqual(await store.findMetadataDocument(url), { client_id: url, failure })
+      })
+
+      it('decisions: set on an unknown URL, kept by a save and by forget, cleared with undefined', async () => {
+        await store.decideMetadataDocument(url, 'blocked')
+        assert.deepEqual(await store.findMetadataDocument(url), {
+          client_id: url,
+          decision: 'blocked',
+        })
+        await store.saveMetadataDocument(cache())
+        assert.equal((await store.findMetadataDocument(url))?.decision, 'blocked')
+        assert.equal(await store.forgetMetadataDocument(url), true)
+        assert.deepEqual(await store.findMetadataDocument(url), {
+          client_id: url,
+          decision: 'blocked',
+        })
+        await store.decideMetadataDocument(url, 'approved')
+        assert.equal((await store.findMetadataDocument(url))?.decision, 'approved')
+        await store.decideMetadataDocument(url, undefined)
+        assert.equal((await store.findMetadataDocument(url))?.decision, undefined)
+      })
+
+      it('forgetMetadataDocument(): an undecided URL is gone; an unknown one resolves false', async () => {
+        assert.equal(await store.forgetMetadataDocument(url), false)
+        await store.saveMetadataDocument(cache())
+        assert.equal(await store.forgetMetadataDocument(url), true)
+        assert.equal(await store.findMetadataDocument(url), undefined)
+      })
+
+      it('leaseMetadataDocumentFetch(): one holder at a time, 20 concurrent: exactly one; free again after expiry or a save', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.leaseMetadataDocumentFetch(url, NOW, 10)),
+        )
+        assert.equal(results.filter(Boolean).length, 1)
+        assert.equal(await store.leaseMetadataDocumentFetch(url, NOW + 9, 10), false)
+        assert.equal(await store.leaseMetadataDocumentFetch(url, NOW + 10, 10), true)
+        await store.saveMetadataDocument(cache())
+        assert.equal(await store.leaseMetadataDocumentFetch(url, NOW + 11, 10), true)
+        // a lease alone is no cached copy
+        assert.equal((await store.findMetadataDocument(url))?.metadata?.client_name, 'CIMD client')
+      })
+
+      it('recordMetadataDocumentUse(): at most once per interval, kept by saves, unknown URL false', async () => {
+        assert.equal(await store.recordMetadataDocumentUse(url, NOW, 60), false)
+        await store.saveMetadataDocument(cache())
+        assert.equal(await store.recordMetadataDocumentUse(url, NOW, 60), true)
+        assert.equal(await store.recordMetadataDocumentUse(url, NOW + 30, 60), false)
+        await store.saveMetadataDocument(cache({ bytes: 1 }))
+        assert.equal((await store.findMetadataDocument(url))?.lastUsedAt, NOW)
+        assert.equal(await store.recordMetadataDocumentUse(url, NOW + 60, 60), true)
+      })
+
+      it('listMetadataDocuments(): ordered by URL, paged with after and limit', async () => {
+        const urls = ['https://b.example/c', 'https://a.example/c', 'https://c.example/c']
+        for (const u of urls) await store.saveMetadataDocument({ client_id: u, fetchedAt: NOW })
+        const all = await store.listMetadataDocuments()
+        assert.deepEqual(
+          all.map((d) => d.client_id),
+          [...urls].sort(),
+        )
+        const page = await store.listMetadataDocuments({ after: 'https://a.example/c', limit: 1 })
+        assert.deepEqual(
+          page.map((d) => d.client_id),
+          ['https://b.example/c'],
+        )
+      })
+    })
+
     describe('idle clients: listIdleClients(), deleteIdleClients() (issue 13 item 1)', () => {
       const CUTOFF = NOW
       /** Creates a client last changed at `updatedAt`, optionally used at `usedAt`. */

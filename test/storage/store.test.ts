@@ -39,7 +39,7 @@ storeContract('memory', { open: async () => new MemoryStore() })
       const url = (db as TestDatabase).url
       await admin(
         url,
-        'TRUNCATE clients, initial_access_tokens, audit_entries, admin_tokens, client_assertion_jtis',
+        'TRUNCATE clients, initial_access_tokens, audit_entries, admin_tokens, client_assertion_jtis, metadata_documents',
       )
       return openStore(url, {
         postgres: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },

@@ -6,7 +6,12 @@ import {
   type StatusAction,
 } from '../../admin/service.js'
 import { parseTime } from '../../admin/time.js'
-import { auditEntryView, clientView, initialAccessTokenView } from '../../admin/views.js'
+import {
+  auditEntryView,
+  clientView,
+  initialAccessTokenView,
+  metadataDocumentView,
+} from '../../admin/views.js'
 import { RegistrationError } from '../../core/errors.js'
 import type { ClientRecord } from '../../core/store.js'
 import { checkJsonMediaType, parseJsonObject } from '../json-body.js'
@@ -29,6 +34,7 @@ const STATUS_ACTIONS: readonly string[] = ['approve', 'disable', 'enable']
  * below `/admin/api`. Reads need any admin token; changes a read-write one (403 otherwise).
  *
  * - `GET /clients?search=&status=&policy=&source=&limit=&cursor=`, `GET /clients/{id}`
+ * - `GET /metadata-documents`: the Client ID Metadata Document clients (at most 1,000, by URL)
  * - `POST /clients/{id}/approve|disable|enable`, `DELETE /clients/{id}` (`If-Match: "VERSION"`
  *   optional: only that version is changed, 412 otherwise)
  * - `GET|POST /initial-access-tokens`, `DELETE /initial-access-tokens/{id}`
@@ -80,6 +86,18 @@ export async function adminApi(
       ...(expectedVersion !== undefined && { expectedVersion }),
     })
     return withVersion(ok(clientView(changed)), changed)
+  }
+
+  if (collection === 'metadata-documents' && id === undefined) {
+    allow(method, ['GET'])
+    query(request, [])
+    const now = context.clock()
+    const { policies } = service.config
+    const held =
+      policies.metadataDocument !== undefined &&
+      policies.definitions[policies.metadataDocument]?.requireApproval === true
+    const documents = await service.store.listMetadataDocuments({ limit: 1000 })
+    return ok({ metadata_documents: documents.map((d) => metadataDocumentView(d, held, now)) })
   }
 
   if (collection === 'initial-access-tokens' && action === undefined) {
