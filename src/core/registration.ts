@@ -760,8 +760,9 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
               : currentExpiresAt,
       }
       const previous = [
-        ...live.map((p, i) =>
-          // the earlier secret presented: cut to the grace period, never extended
+        ...(current.previousClientSecrets ?? []).map((p, i) =>
+          // the earlier secret presented (its index among all stored): cut to the grace period,
+          // never extended
           presented === i ? { ...p, expiresAt: Math.min(p.expiresAt, graceEnd) } : p,
         ),
         demoted,

@@ -206,6 +206,33 @@ describe('secret expiry and renewal over RFC 7592 (AS-7591-3.2.1-a, R7591-3.2.1-
     assert.equal(await authenticates(reg.client_id, s4), reg.client_id)
   })
 
+  it('review finding 4: a renewal with an earlier secret cuts that one only, whatever ended before it', async () => {
+    const reg = await registerOverHttp()
+    const path = new URL(reg.registration_client_uri).pathname
+    const put = async (secret: string) => {
+      const r = await http('PUT', path, renewal(reg, secret), reg.registration_access_token)
+      assert.equal(r.status, 200, r.text)
+      return r.body.client_secret as string
+    }
+    const start = now
+    const s1 = reg.client_secret as string
+    const s2 = await put(s1) // S1 ends at start + GRACE
+    now += 10
+    const s3 = await put(s1) // S2 keeps its life
+    now += 10
+    await put(s2) // S2 ends at start + 20 + GRACE; S3 keeps its life
+    // S1 has ended (still stored before S2 and S3); S2 is valid: renewing with it must cut S2,
+    // not S3
+    now = start + GRACE + 5
+    await put(s2)
+    now = start + 2 * GRACE + 10
+    assert.equal(await authenticates(reg.client_id, s3), reg.client_id)
+    await rejectsWith(
+      app.authenticateClient(tokenRequest({}, { authorization: basic(reg.client_id, s2) })),
+      'invalid_client',
+    )
+  })
+
   it('review finding 4: two simultaneous renewals with the same secret both get a secret that keeps working', async () => {
     const reg = await registerOverHttp()
     const path = new URL(reg.registration_client_uri).pathname
