@@ -915,16 +915,21 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
         const held = new Promise<void>((resolve) => {
           release = resolve
         })
+        let entered = () => {}
+        const inside = new Promise<void>((resolve) => {
+          entered = resolve
+        })
         const first = store.runExclusive('sweep', async () => {
+          entered()
           await held
           return 'first'
         })
-        // let the first take the lock (PostgreSQL: a connection and a round trip)
-        for (let i = 0; i < 200; i++) {
-          const probe = await store.runExclusive('sweep', async () => 'probe')
-          if (!probe.ran) break
-          await new Promise((r) => setTimeout(r, 10))
-        }
+        // wait until the first holds the lock (PostgreSQL: a connection and a round trip, slow
+        // under load); probing with more callers could take it first and turn the first away
+        await Promise.race([
+          inside,
+          first.then((r) => assert.fail(`the first caller did not run: ${JSON.stringify(r)}`)),
+        ])
         assert.deepEqual(await store.runExclusive('sweep', async () => 'second'), { ran: false })
         assert.deepEqual(await store.runExclusive('other', async () => 'other'), {
           ran: true,
