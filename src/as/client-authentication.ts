@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { type CompactVerifyGetKey, compactVerify } from 'jose'
 import { constantEquals, openSecret, sha256 } from '../core/crypto.js'
-import type { ClientRecord, Store } from '../core/store.js'
+import type { ClientRecord, PreviousClientSecret, Store } from '../core/store.js'
 import { readAuthenticationInput } from './authentication-request.js'
 import { parseBasicCredentials } from './basic-credentials.js'
 import {
@@ -207,24 +207,29 @@ export class ClientAuthenticator {
     throw this.#fail('invalid_secret')
   }
 
-  /** The previous secret matches and its grace period has not ended. */
+  /**
+   * An earlier secret (one a renewal replaced) matches and has not ended. Every entry is compared:
+   * the time taken does not tell which one matched.
+   */
   #previousSecretMatches(digest: string, record: ClientRecord): boolean {
-    const previous = record.previousClientSecret
-    if (previous === undefined) return false
-    let matches: boolean
-    if (previous.hash !== undefined) matches = constantEquals(digest, previous.hash)
-    else {
-      const secret = this.#openPrevious(record)
-      matches = secret !== undefined && constantEquals(digest, sha256(secret))
+    const now = this.#o.now()
+    let found = false
+    for (const previous of record.previousClientSecrets ?? []) {
+      let matches: boolean
+      if (previous.hash !== undefined) matches = constantEquals(digest, previous.hash)
+      else {
+        const secret = this.#openPrevious(record, previous)
+        matches = secret !== undefined && constantEquals(digest, sha256(secret))
+      }
+      if (matches && previous.expiresAt > now) found = true
     }
-    return matches && previous.expiresAt > this.#o.now()
+    return found
   }
 
-  #openPrevious(record: ClientRecord): string | undefined {
-    const sealed = record.previousClientSecret?.encrypted
-    if (sealed === undefined || !this.#o.secretKey) return undefined
+  #openPrevious(record: ClientRecord, previous: PreviousClientSecret): string | undefined {
+    if (previous.encrypted === undefined || !this.#o.secretKey) return undefined
     try {
-      return openSecret(sealed, this.#o.secretKey, record.client_id)
+      return openSecret(previous.encrypted, this.#o.secretKey, record.client_id)
     } catch {
       return undefined
     }
@@ -327,20 +332,25 @@ export class ClientAuthenticator {
       if (!hmacKeyLongEnough(alg, secret)) {
         throw this.#fail('invalid_assertion', attempt, `the secret is too short for ${alg}`)
       }
-      // during a renewal's grace period an assertion signed with the previous secret verifies
-      // too, as the previous secret does for client_secret_basic/post
-      const previous = active.record.previousClientSecret
-      const previousSecret =
-        previous !== undefined && previous.expiresAt > now
-          ? this.#openPrevious(active.record)
-          : undefined
+      // an assertion signed with an earlier secret still valid (a renewal replaced it) verifies
+      // too, as that secret does for client_secret_basic/post
+      const earlier = (active.record.previousClientSecrets ?? []).flatMap((p) => {
+        const opened = p.expiresAt > now ? this.#openPrevious(active.record, p) : undefined
+        return opened !== undefined && hmacKeyLongEnough(alg, opened) ? [opened] : []
+      })
+      let verifiedEarlier = false
       if (
-        previousSecret !== undefined &&
-        hmacKeyLongEnough(alg, previousSecret) &&
+        earlier.length > 0 &&
         !(await this.#verifies(assertion, new TextEncoder().encode(secret), alg))
       ) {
-        await this.#verify(assertion, new TextEncoder().encode(previousSecret), alg, attempt)
-      } else {
+        for (const key of earlier) {
+          if (await this.#verifies(assertion, new TextEncoder().encode(key), alg)) {
+            verifiedEarlier = true
+            break
+          }
+        }
+      }
+      if (!verifiedEarlier) {
         await this.#verify(assertion, new TextEncoder().encode(secret), alg, attempt)
         if (secretExpired(active.record, () => now)) throw this.#fail('secret_expired')
       }

@@ -49,7 +49,12 @@ operating-system user as the operator.
                                       lifecycle.sweepInterval: deletes the active clients unused for
                                       their policy's expireUnusedAfter (else
                                       lifecycle.expireUnusedAfter), each recorded in the audit trail
-                                      as expired; --dry-run lists them and deletes nothing
+                                      as expired; --dry-run lists them and deletes nothing.
+                                      --json: {"ran": true, "dry_run": false, "clients": [...]}, or
+                                      {"ran": false, "reason": "locked" | "off", "clients": []}.
+                                      Exit codes: 0 swept (or idle expiry is off), 1 error,
+                                      2 usage or configuration error, 3 another sweep holds the
+                                      lock (PostgreSQL): this one did not run
 
 Client ID Metadata Document clients (clientIdMetadataDocuments.enabled; ID is the https URL):
 list and show include them (source metadata_document, last fetch, cache expiry, last use).
@@ -294,6 +299,9 @@ async function idleClients(store: Store, idleFor: number): Promise<ClientRecord[
 
 const PAGE = 500
 
+/** Exit code of `clients sweep` when another sweep holds the lock: it did not run. */
+export const SWEEP_LOCKED = 3
+
 /** `90m`, `24h`, `30d`, `3600s`: a positive duration in seconds. */
 export function parseDuration(flag: string, value: string): number {
   const m = /^(\d{1,6})([smhd])$/.exec(value)
@@ -306,7 +314,9 @@ export function parseDuration(flag: string, value: string): number {
 
 /**
  * One idle-expiry sweep (or its dry run) on the store, with the audit entries a server's sweep
- * writes. Another sweep running on the same PostgreSQL database turns this one away (exit 0).
+ * writes. Another sweep running on the same PostgreSQL database turns this one away: exit
+ * {@link SWEEP_LOCKED}, and `--json` says it did not run (a script must not read it as "nothing
+ * was idle").
  */
 async function sweep(
   config: Readonly<RegistrarSettings>,
@@ -342,16 +352,20 @@ async function sweep(
     process.stderr.write(
       "idle expiry is off: lifecycle.expireUnusedAfter and every policy's expireUnusedAfter are 0 or unset\n",
     )
-    if (json) process.stdout.write('[]\n')
+    if (json) process.stdout.write(`${safeJson({ ran: false, reason: 'off', clients: [] })}\n`)
     return 0
   }
   if (!result.ran) {
-    process.stderr.write('another sweep is running on this store; nothing done\n')
-    if (json) process.stdout.write('[]\n')
-    return 0
+    process.stderr.write(
+      `another sweep holds the lock on this store; this one did not run (exit ${SWEEP_LOCKED})\n`,
+    )
+    if (json) process.stdout.write(`${safeJson({ ran: false, reason: 'locked', clients: [] })}\n`)
+    return SWEEP_LOCKED
   }
   if (json) {
-    process.stdout.write(`${safeJson(result.clients)}\n`)
+    process.stdout.write(
+      `${safeJson({ ran: true, dry_run: result.dryRun, clients: result.clients })}\n`,
+    )
     return 0
   }
   const verb = dryRun ? 'would expire' : 'expired'

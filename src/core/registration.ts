@@ -37,6 +37,8 @@ import {
   type ClientRecord,
   type InitialAccessTokenRecord,
   initialAccessTokenUsable,
+  MAX_PREVIOUS_CLIENT_SECRETS,
+  type PreviousClientSecret,
   type Store,
 } from './store.js'
 
@@ -141,6 +143,9 @@ const SERVER_MANAGED = [
 
 /** Compare-and-swap attempts of one update or delete before it is answered 503 (retry). */
 const MAX_ATTEMPTS = 9
+
+/** The secret an update carries: the current one, or the index of an earlier one still valid. */
+type Presented = 'current' | number
 
 /**
  * The registration domain: RFC 7591 registration and RFC 7592 read / update / delete, over a
@@ -706,15 +711,17 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   /**
    * The secret after an RFC 7592 §2.2 update. Kept when it still serves the new metadata; minted
    * afresh when it does not (another kind, too short for a new HMAC algorithm) or has expired.
-   * Renewed when the request carries the client's secret and secrets expire (its own, or its
-   * policy's lifetime): a new secret and expiry in the response, the replaced one accepted for
-   * `lifecycle.secretRotationGracePeriod` (never past its own expiry).
+   * Renewed when the request carries one of the client's valid secrets and secrets expire (its
+   * own, or its policy's lifetime): a new secret and expiry in the response. No other holder of a
+   * valid secret is stranded (docs/lifecycle.md, "Renewal"): the secret presented keeps
+   * authenticating for `lifecycle.secretRotationGracePeriod` at most (never extended, never past
+   * its own expiry); every other valid secret, the current one included, keeps its end.
    */
   #updatedSecret(
     metadata: ClientMetadata,
     current: ClientRecord,
     now: number,
-    presented: 'current' | 'previous' | undefined,
+    presented: Presented | undefined,
   ): { plaintext?: string; stored: Partial<ClientRecord> } {
     if (!needsSecret(metadata)) return { stored: {} }
     const currentExpiresAt = current.client_secret_expires_at ?? 0
@@ -723,33 +730,53 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
     const usable = plaintext
       ? current.clientSecretEncrypted !== undefined && this.#sealedLongEnough(current, metadata)
       : current.clientSecretEncrypted !== undefined || current.clientSecretHash !== undefined
-    const previousLive =
-      current.previousClientSecret !== undefined && current.previousClientSecret.expiresAt > now
-        ? current.previousClientSecret
-        : undefined
-    if (!usable || expired)
-      return this.#issueSecret(metadata, current.client_id, now, current.policy)
-    const expiring = currentExpiresAt !== 0 || clientSecretLifetime(this.config, current.policy) > 0
+    const live = (current.previousClientSecrets ?? []).filter((p) => p.expiresAt > now)
+    const keep = (secrets: PreviousClientSecret[]) =>
+      secrets.length > 0 ? { previousClientSecrets: secrets } : {}
+    // another kind of secret: the old ones cannot serve the new metadata
+    if (!usable) return this.#issueSecret(metadata, current.client_id, now, current.policy)
+    if (expired) {
+      const fresh = this.#issueSecret(metadata, current.client_id, now, current.policy)
+      return { ...fresh, stored: { ...fresh.stored, ...keep(live) } }
+    }
+    const lifetime = clientSecretLifetime(this.config, current.policy)
+    const expiring = currentExpiresAt !== 0 || lifetime > 0
     if (presented !== undefined && expiring) {
       const renewed = this.#issueSecret(metadata, current.client_id, now, current.policy)
-      // the secret the client holds stays valid for the grace period: the current one, or (when
-      // the client renews again with the previous one: it never got the response) that one
-      const grace = this.config.lifecycle.secretRotationGracePeriod
-      let kept: ClientRecord['previousClientSecret']
-      if (presented === 'previous') kept = previousLive
-      else if (grace > 0) {
-        const end = now + grace
-        kept = {
-          ...(current.clientSecretHash !== undefined && { hash: current.clientSecretHash }),
-          ...(current.clientSecretEncrypted !== undefined && {
-            encrypted: current.clientSecretEncrypted,
-          }),
-          expiresAt: currentExpiresAt === 0 ? end : Math.min(end, currentExpiresAt),
-        }
+      const graceEnd = now + this.config.lifecycle.secretRotationGracePeriod
+      const demoted: PreviousClientSecret = {
+        ...(current.clientSecretHash !== undefined && { hash: current.clientSecretHash }),
+        ...(current.clientSecretEncrypted !== undefined && {
+          encrypted: current.clientSecretEncrypted,
+        }),
+        // the secret presented: the grace period, never past its own expiry. Another instance's
+        // current secret (renewal with an earlier one): its whole life, as its response said;
+        // one that never expired gets what the new one gets
+        expiresAt:
+          presented === 'current'
+            ? Math.min(graceEnd, currentExpiresAt === 0 ? graceEnd : currentExpiresAt)
+            : currentExpiresAt === 0
+              ? now + lifetime
+              : currentExpiresAt,
+      }
+      const previous = [
+        ...(current.previousClientSecrets ?? []).map((p, i) =>
+          // the earlier secret presented (its index among all stored): cut to the grace period,
+          // never extended
+          presented === i ? { ...p, expiresAt: Math.min(p.expiresAt, graceEnd) } : p,
+        ),
+        demoted,
+      ].filter((p) => p.expiresAt > now)
+      if (previous.length > MAX_PREVIOUS_CLIENT_SECRETS) {
+        // refused rather than ending a secret some instance holds early
+        const first = Math.min(...previous.map((p) => p.expiresAt))
+        throw invalidMetadata(
+          `${previous.length - 1} earlier client secrets of this client are still valid, the most kept; renew once the first of them ends (${new Date(first * 1000).toISOString()})`,
+        )
       }
       return {
         ...(renewed.plaintext !== undefined && { plaintext: renewed.plaintext }),
-        stored: { ...renewed.stored, ...(kept !== undefined && { previousClientSecret: kept }) },
+        stored: { ...renewed.stored, ...keep(previous) },
       }
     }
     return {
@@ -761,7 +788,7 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
         ...(current.clientSecretEncrypted !== undefined && {
           clientSecretEncrypted: current.clientSecretEncrypted,
         }),
-        ...(previousLive !== undefined && { previousClientSecret: previousLive }),
+        ...keep(live),
       },
     }
   }
@@ -780,23 +807,35 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
   /**
    * RFC 7592 §2.2: the request MUST NOT carry the four server-managed members; we ignore them when
    * they equal the current values (clients echo what they were given) and refuse them otherwise.
-   * A client_secret, if sent, MUST match the current one, or the previous one during its grace
-   * period (a client renewing again that never got the renewal's response); which one is returned.
+   * A client_secret, if sent, MUST match the current one, or an earlier one still valid (a client
+   * renewing again that never got the renewal's response, another instance of the client); which
+   * one is returned: `'current'` or the index in `previousClientSecrets`.
    */
   #checkManagedMembers(
     body: Record<string, unknown>,
     current: ClientRecord,
     token: string,
     now: number,
-  ): 'current' | 'previous' | undefined {
+  ): Presented | undefined {
     const currentValues: Record<(typeof SERVER_MANAGED)[number], unknown> = {
       registration_access_token: token,
       registration_client_uri: registrationClientUri(this.issuer, current.client_id),
       client_secret_expires_at: current.client_secret_expires_at,
       client_id_issued_at: current.client_id_issued_at,
     }
-    const previous = current.previousClientSecret
-    const previousLive = previous !== undefined && previous.expiresAt > now ? previous : undefined
+    const secret = typeof body.client_secret === 'string' ? body.client_secret : undefined
+    // every entry compared: the time taken does not tell which one matched
+    let previousMatch: number | undefined
+    for (const [i, p] of (current.previousClientSecrets ?? []).entries()) {
+      const matches =
+        secret !== undefined &&
+        this.#secretMatches(secret, {
+          client_id: current.client_id,
+          ...(p.hash !== undefined && { clientSecretHash: p.hash }),
+          ...(p.encrypted !== undefined && { clientSecretEncrypted: p.encrypted }),
+        })
+      if (matches && p.expiresAt > now && previousMatch === undefined) previousMatch = i
+    }
     for (const member of SERVER_MANAGED) {
       const sent = body[member]
       if (sent === undefined || sent === null) continue
@@ -806,41 +845,15 @@ export class Registrar extends EventEmitter<RegistrationEvents> {
           : sent === currentValues[member]
       if (!same) {
         // a client echoing its whole previous response after a renewal it did not see
-        if (
-          member === 'client_secret_expires_at' &&
-          previousLive !== undefined &&
-          typeof body.client_secret === 'string' &&
-          this.#secretMatches(body.client_secret, {
-            client_id: current.client_id,
-            ...(previousLive.hash !== undefined && { clientSecretHash: previousLive.hash }),
-            ...(previousLive.encrypted !== undefined && {
-              clientSecretEncrypted: previousLive.encrypted,
-            }),
-          })
-        ) {
-          continue
-        }
+        if (member === 'client_secret_expires_at' && previousMatch !== undefined) continue
         throw invalidMetadata(
           `the request MUST NOT include the ${member} member with a different value`,
         )
       }
     }
-    const secret = body.client_secret
-    if (secret === undefined || secret === null) return undefined
-    if (typeof secret === 'string' && this.#secretMatches(secret, current)) return 'current'
-    if (
-      typeof secret === 'string' &&
-      previousLive !== undefined &&
-      this.#secretMatches(secret, {
-        client_id: current.client_id,
-        ...(previousLive.hash !== undefined && { clientSecretHash: previousLive.hash }),
-        ...(previousLive.encrypted !== undefined && {
-          clientSecretEncrypted: previousLive.encrypted,
-        }),
-      })
-    ) {
-      return 'previous'
-    }
+    if (body.client_secret === undefined || body.client_secret === null) return undefined
+    if (secret !== undefined && this.#secretMatches(secret, current)) return 'current'
+    if (previousMatch !== undefined) return previousMatch
     throw invalidMetadata('client_secret does not match the current client secret')
   }
 

@@ -39,14 +39,19 @@ export interface ClientRecord {
    */
   lastUsedAt?: number
   /**
-   * The secret a renewal replaced (RFC 7592 §2.2 PUT carrying the current `client_secret`), still
-   * accepted until `expiresAt` (seconds) so that no client is stranded mid-rotation
-   * (`lifecycle.secretRotationGracePeriod`). Hashed or sealed like the current one.
+   * The secrets renewals replaced (RFC 7592 §2.2 PUT carrying a `client_secret`), each still
+   * accepted until its own `expiresAt` (seconds) so that no client instance is stranded
+   * mid-rotation (`lifecycle.secretRotationGracePeriod`, docs/lifecycle.md). Hashed or sealed like
+   * the current one; at most {@link MAX_PREVIOUS_CLIENT_SECRETS}, none whose `expiresAt` passed
+   * when the record was written.
    */
-  previousClientSecret?: PreviousClientSecret
+  previousClientSecrets?: PreviousClientSecret[]
 }
 
-/** See {@link ClientRecord.previousClientSecret}. */
+/** The most {@link ClientRecord.previousClientSecrets} a client has at once. */
+export const MAX_PREVIOUS_CLIENT_SECRETS = 8
+
+/** See {@link ClientRecord.previousClientSecrets}. */
 export interface PreviousClientSecret {
   hash?: string
   encrypted?: string

@@ -213,20 +213,17 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // issue 13 item 1, client lifecycle: the secret an RFC 7592 renewal replaced, accepted until its
-    // grace period ends (hash for client_secret_basic/post, sealed for client_secret_jwt), and an
-    // index for the idle-expiry sweep. Touches only the clients table (independent of 005).
+    // issue 13 item 1, client lifecycle: the secrets RFC 7592 renewals replaced, each accepted until
+    // its own end (a JSON array of a few {hash | encrypted, expiresAt}: hash for
+    // client_secret_basic/post, sealed for client_secret_jwt), and an index for the idle-expiry
+    // sweep. Touches only the clients table (independent of 005).
     id: '006-client-lifecycle',
     sqlite: [
-      'ALTER TABLE clients ADD COLUMN previous_client_secret_hash TEXT',
-      'ALTER TABLE clients ADD COLUMN previous_client_secret_encrypted TEXT',
-      'ALTER TABLE clients ADD COLUMN previous_client_secret_expires_at INTEGER',
+      'ALTER TABLE clients ADD COLUMN previous_client_secrets TEXT',
       'CREATE INDEX clients_by_last_used_at ON clients (last_used_at)',
     ],
     postgres: [
-      'ALTER TABLE clients ADD COLUMN previous_client_secret_hash TEXT',
-      'ALTER TABLE clients ADD COLUMN previous_client_secret_encrypted TEXT',
-      'ALTER TABLE clients ADD COLUMN previous_client_secret_expires_at BIGINT',
+      'ALTER TABLE clients ADD COLUMN previous_client_secrets TEXT',
       'CREATE INDEX clients_by_last_used_at ON clients (last_used_at)',
     ],
   },

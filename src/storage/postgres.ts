@@ -74,9 +74,7 @@ const CLIENT_COLUMN_TYPES: Record<(typeof CLIENT_COLUMNS)[number], string> = {
   initial_access_token_id: 'text',
   updated_at: 'bigint',
   version: 'integer',
-  previous_client_secret_hash: 'text',
-  previous_client_secret_encrypted: 'text',
-  previous_client_secret_expires_at: 'bigint',
+  previous_client_secrets: 'text',
 }
 
 const N = CLIENT_COLUMNS.length

@@ -10,6 +10,7 @@ import {
   type InitialAccessTokenRecord,
   type MetadataDocumentCache,
   type MetadataDocumentRecord,
+  type PreviousClientSecret,
   type RegistrationSource,
 } from '../core/store.js'
 
@@ -30,10 +31,8 @@ export interface ClientRow {
   version: number
   /** Written only by recordClientUse (migration 004). */
   last_used_at?: number | string | null
-  /** Migration 006: the secret a renewal replaced, during its grace period. */
-  previous_client_secret_hash: string | null
-  previous_client_secret_encrypted: string | null
-  previous_client_secret_expires_at: number | string | null
+  /** Migration 006: the secrets renewals replaced, still valid, as a JSON array. */
+  previous_client_secrets: string | null
 }
 
 export interface InitialAccessTokenRow {
@@ -62,9 +61,7 @@ export const CLIENT_COLUMNS = [
   'initial_access_token_id',
   'updated_at',
   'version',
-  'previous_client_secret_hash',
-  'previous_client_secret_encrypted',
-  'previous_client_secret_expires_at',
+  'previous_client_secrets',
 ] as const
 
 export function clientToRow(c: ClientRecord): unknown[] {
@@ -82,9 +79,7 @@ export function clientToRow(c: ClientRecord): unknown[] {
     c.initialAccessTokenId ?? null,
     c.updatedAt,
     c.version,
-    c.previousClientSecret?.hash ?? null,
-    c.previousClientSecret?.encrypted ?? null,
-    c.previousClientSecret?.expiresAt ?? null,
+    c.previousClientSecrets?.length ? JSON.stringify(c.previousClientSecrets) : null,
   ]
 }
 
@@ -108,16 +103,35 @@ export function rowToClient(r: ClientRow): ClientRecord {
     version: Number(r.version),
     ...(r.last_used_at !== undefined &&
       r.last_used_at !== null && { lastUsedAt: Number(r.last_used_at) }),
-    ...(r.previous_client_secret_expires_at !== null && {
-      previousClientSecret: {
-        ...(r.previous_client_secret_hash !== null && { hash: r.previous_client_secret_hash }),
-        ...(r.previous_client_secret_encrypted !== null && {
-          encrypted: r.previous_client_secret_encrypted,
-        }),
-        expiresAt: Number(r.previous_client_secret_expires_at),
-      },
+    ...(r.previous_client_secrets !== null && {
+      previousClientSecrets: previousSecrets(r.previous_client_secrets),
     }),
   }
+}
+
+/** The JSON of `previous_client_secrets`, keeping only well-formed entries (fails closed). */
+function previousSecrets(json: string): PreviousClientSecret[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(json)
+  } catch {
+    return []
+  }
+  if (!Array.isArray(parsed)) return []
+  return parsed.flatMap((e: Partial<PreviousClientSecret> | null) =>
+    e !== null &&
+    typeof e === 'object' &&
+    typeof e.expiresAt === 'number' &&
+    (typeof e.hash === 'string' || typeof e.encrypted === 'string')
+      ? [
+          {
+            ...(typeof e.hash === 'string' && { hash: e.hash }),
+            ...(typeof e.encrypted === 'string' && { encrypted: e.encrypted }),
+            expiresAt: e.expiresAt,
+          },
+        ]
+      : [],
+  )
 }
 
 /**

@@ -142,19 +142,144 @@ describe('secret expiry and renewal over RFC 7592 (AS-7591-3.2.1-a, R7591-3.2.1-
     assert.notEqual(newest, first.body.client_secret)
     assert.equal(await authenticates(reg.client_id, newest), reg.client_id)
     assert.equal(await authenticates(reg.client_id, old), reg.client_id)
-    // the secret of the lost response was never seen by the client: it is gone
-    await rejectsWith(
-      app.authenticateClient(
-        tokenRequest({}, { authorization: basic(reg.client_id, first.body.client_secret) }),
-      ),
-      'invalid_client',
-    )
-    // and the grace period is not extended by renewing again
+    // the grace period is not extended by renewing again
     now += GRACE - 60
     await rejectsWith(
       app.authenticateClient(tokenRequest({}, { authorization: basic(reg.client_id, old) })),
       'invalid_client',
     )
+    assert.equal(await authenticates(reg.client_id, newest), reg.client_id)
+  })
+
+  it('review finding 4: another instance renewing with the previous secret never strands the holder of the current one', async () => {
+    const reg = await registerOverHttp()
+    const path = new URL(reg.registration_client_uri).pathname
+    const s1 = reg.client_secret as string
+    const renewedAt = now
+    // instance A renews with S1 and gets S2
+    const a = await http('PUT', path, renewal(reg, s1), reg.registration_access_token)
+    assert.equal(a.status, 200, a.text)
+    const s2 = a.body.client_secret as string
+    const s2ExpiresAt = a.body.client_secret_expires_at as number
+    // 30 s later instance B, still holding S1, renews too and gets S3
+    now += 30
+    const b = await http('PUT', path, renewal(reg, s1), reg.registration_access_token)
+    assert.equal(b.status, 200, b.text)
+    const s3 = b.body.client_secret as string
+    assert.equal(new Set([s1, s2, s3]).size, 3)
+    for (const secret of [s1, s2, s3]) {
+      assert.equal(await authenticates(reg.client_id, secret), reg.client_id)
+    }
+    // S1's grace period ran from the first renewal: B's renewal did not extend it
+    now = renewedAt + GRACE
+    await rejectsWith(
+      app.authenticateClient(tokenRequest({}, { authorization: basic(reg.client_id, s1) })),
+      'invalid_client',
+    )
+    // A's S2 lives as long as its response said, well past the grace period
+    now = s2ExpiresAt - 1
+    assert.equal(await authenticates(reg.client_id, s2), reg.client_id)
+    assert.equal(await authenticates(reg.client_id, s3), reg.client_id)
+    // A renews before then with S2 (an earlier secret now): B's S3 keeps its whole life,
+    // S2 gets the grace period, never past its own expiry
+    now = s2ExpiresAt - 600
+    const a2 = await http('PUT', path, renewal(reg, s2), reg.registration_access_token)
+    assert.equal(a2.status, 200, a2.text)
+    const s4 = a2.body.client_secret as string
+    now = s2ExpiresAt - 1
+    for (const secret of [s2, s3, s4]) {
+      assert.equal(await authenticates(reg.client_id, secret), reg.client_id)
+    }
+    now = s2ExpiresAt
+    await rejectsWith(
+      app.authenticateClient(tokenRequest({}, { authorization: basic(reg.client_id, s2) })),
+      'invalid_client',
+    )
+    now = (b.body.client_secret_expires_at as number) - 1
+    assert.equal(await authenticates(reg.client_id, s3), reg.client_id)
+    assert.equal(await authenticates(reg.client_id, s4), reg.client_id)
+    now = b.body.client_secret_expires_at as number
+    await rejectsWith(
+      app.authenticateClient(tokenRequest({}, { authorization: basic(reg.client_id, s3) })),
+      'invalid_client',
+    )
+    assert.equal(await authenticates(reg.client_id, s4), reg.client_id)
+  })
+
+  it('review finding 4: a renewal with an earlier secret cuts that one only, whatever ended before it', async () => {
+    const reg = await registerOverHttp()
+    const path = new URL(reg.registration_client_uri).pathname
+    const put = async (secret: string) => {
+      const r = await http('PUT', path, renewal(reg, secret), reg.registration_access_token)
+      assert.equal(r.status, 200, r.text)
+      return r.body.client_secret as string
+    }
+    const start = now
+    const s1 = reg.client_secret as string
+    const s2 = await put(s1) // S1 ends at start + GRACE
+    now += 10
+    const s3 = await put(s1) // S2 keeps its life
+    now += 10
+    await put(s2) // S2 ends at start + 20 + GRACE; S3 keeps its life
+    // S1 has ended (still stored before S2 and S3); S2 is valid: renewing with it must cut S2,
+    // not S3
+    now = start + GRACE + 5
+    await put(s2)
+    now = start + 2 * GRACE + 10
+    assert.equal(await authenticates(reg.client_id, s3), reg.client_id)
+    await rejectsWith(
+      app.authenticateClient(tokenRequest({}, { authorization: basic(reg.client_id, s2) })),
+      'invalid_client',
+    )
+  })
+
+  it('review finding 4: two simultaneous renewals with the same secret both get a secret that keeps working', async () => {
+    const reg = await registerOverHttp()
+    const path = new URL(reg.registration_client_uri).pathname
+    const s1 = reg.client_secret as string
+    const results = await Promise.all(
+      [0, 1, 2].map(() => http('PUT', path, renewal(reg, s1), reg.registration_access_token)),
+    )
+    for (const r of results) assert.equal(r.status, 200, r.text)
+    const issued = results.map((r) => r.body.client_secret as string)
+    assert.equal(new Set(issued).size, 3)
+    now += GRACE
+    // S1's grace period is over; every secret handed out still authenticates
+    await rejectsWith(
+      app.authenticateClient(tokenRequest({}, { authorization: basic(reg.client_id, s1) })),
+      'invalid_client',
+    )
+    for (const secret of issued) {
+      assert.equal(await authenticates(reg.client_id, secret), reg.client_id)
+    }
+  })
+
+  it('review finding 4: at most 8 earlier secrets; a renewal that would keep a ninth is refused and strands nobody', async () => {
+    const reg = await registerOverHttp()
+    const path = new URL(reg.registration_client_uri).pathname
+    const s1 = reg.client_secret as string
+    const issued: string[] = []
+    for (let i = 0; i < 8; i++) {
+      const r = await http('PUT', path, renewal(reg, s1), reg.registration_access_token)
+      assert.equal(r.status, 200, r.text)
+      issued.push(r.body.client_secret as string)
+      now += 1
+    }
+    const refused = await http('PUT', path, renewal(reg, s1), reg.registration_access_token)
+    assert.equal(refused.status, 400, refused.text)
+    assert.equal(refused.body.error, 'invalid_client_metadata')
+    assert.match(refused.body.error_description, /8 earlier client secrets .* still valid/)
+    for (const secret of [s1, ...issued]) {
+      assert.equal(await authenticates(reg.client_id, secret), reg.client_id)
+    }
+    // once S1's grace period ends there is room again
+    now += GRACE
+    const current = issued.at(-1) as string
+    const r = await http('PUT', path, renewal(reg, current), reg.registration_access_token)
+    assert.equal(r.status, 200, r.text)
+    for (const secret of [...issued, r.body.client_secret as string]) {
+      assert.equal(await authenticates(reg.client_id, secret), reg.client_id)
+    }
   })
 
   it('the grace period never outlives the old secret; a PUT without the secret keeps it; a wrong secret is 400', async () => {
@@ -211,6 +336,32 @@ describe('secret expiry and renewal over RFC 7592 (AS-7591-3.2.1-a, R7591-3.2.1-
     now += GRACE
     await rejectsWith(signed(old), 'invalid_client')
     assert.equal((await signed(fresh)).method, 'client_secret_jwt')
+  })
+
+  it('review finding 4, client_secret_jwt: the seal of the current secret survives a renewal with the previous one', async () => {
+    const reg = await registerOverHttp({ token_endpoint_auth_method: 'client_secret_jwt' })
+    const path = new URL(reg.registration_client_uri).pathname
+    const s1 = reg.client_secret as string
+    const a = await http('PUT', path, renewal(reg, s1), reg.registration_access_token)
+    assert.equal(a.status, 200, a.text)
+    now += 30
+    const b = await http('PUT', path, renewal(reg, s1), reg.registration_access_token)
+    assert.equal(b.status, 200, b.text)
+    const signed = async (secret: string) =>
+      app.authenticateClient(
+        tokenRequest({
+          client_assertion_type: JWT_BEARER,
+          client_assertion: await assertion(reg.client_id, new TextEncoder().encode(secret), {
+            header: { alg: 'HS256' },
+            claims: { exp: now + 60, iat: now },
+          }),
+        }),
+      )
+    now += GRACE
+    await rejectsWith(signed(s1), 'invalid_client')
+    assert.equal((await signed(a.body.client_secret)).method, 'client_secret_jwt')
+    assert.equal((await signed(b.body.client_secret)).method, 'client_secret_jwt')
+    assert.equal(await app.symmetricSecret(reg.client_id), b.body.client_secret)
   })
 
   it('AS-BP-12: HS512 and HS384 clients get secrets of at least 512 and 384 bits that authenticate', async () => {

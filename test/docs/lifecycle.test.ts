@@ -2,13 +2,19 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import { composeRegistrar } from '../../src/app.js'
 import { DEFAULTS, resolveConfig } from '../../src/config/resolve.js'
+import { SWEEP_LOCK } from '../../src/core/client-lifecycle.js'
 import { epochSeconds } from '../../src/shared/epoch.js'
 import { openStore } from '../../src/storage/open-store.js'
 import { call, childEnv, ISSUER, tempDir } from '../helpers.js'
 import { CLIENTS } from '../interop/real-client-payloads.js'
+import {
+  createTestDatabase,
+  postgresTarget,
+  type TestDatabase,
+} from '../storage/postgres-helper.js'
 import { client } from '../storage/store.contract.js'
 
 /**
@@ -28,9 +34,10 @@ function fenced(lang: string): string[] {
 function sh(
   command: string,
   cwd: string,
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn('bash', ['-euo', 'pipefail', '-c', command], { cwd, env: childEnv() })
+    const p = spawn('bash', ['-euo', 'pipefail', '-c', command], { cwd, env: childEnv(env) })
     let stdout = ''
     let stderr = ''
     p.stdout.on('data', (d) => {
@@ -129,6 +136,102 @@ describe('docs/lifecycle.md', () => {
       // a second sweep has nothing left to do
       assert.match(await run(2), /^0 clients expired$/m)
     } finally {
+      scratch.cleanup()
+    }
+  })
+})
+
+describe('docs/lifecycle.md: clients sweep that did not run (review finding 6)', async () => {
+  const config = JSON.parse(fenced('json')[0] as string)
+  const [cron] = (fenced('sh')[1] as string)
+    .split('\n')
+    .map((l) => l.replace(/ +#.*$/, '').trim())
+    .filter(Boolean)
+  /** The `--json` cell of the row of the exit-code table with this exit code. */
+  const row = (exit: number) => {
+    const m = new RegExp(`^\\|[^|]+\\| \`${exit}\` +\\| \`(\\{.*\\})\` +\\|$`, 'm').exec(DOC)
+    return m?.[1] as string
+  }
+  const target = await postgresTarget()
+  let db: TestDatabase | undefined
+  before(async () => {
+    target.assertAvailable()
+    if (!target.skip) db = await createTestDatabase(target.url as string)
+  })
+  after(async () => {
+    await db?.drop()
+  })
+
+  it('the cron line succeeds when the sweep ran, as the table says', async () => {
+    const scratch = tempDir('registrar-lifecycle-doc-cron-')
+    try {
+      symlinkSync(join(ROOT, 'bin'), join(scratch.dir, 'bin'))
+      writeFileSync(join(scratch.dir, 'registrar.json'), JSON.stringify(config))
+      await (await openStore(`sqlite:${join(scratch.dir, 'data/registrar.db')}`)).close()
+      const r = await sh(cron as string, scratch.dir)
+      assert.equal(r.code, 0, r.stderr)
+      const out = JSON.parse(readFileSync(join(scratch.dir, 'sweep.json'), 'utf8'))
+      assert.deepEqual(out, { ...JSON.parse(row(0).replace('[...]', '[]')), clients: [] })
+      // the table's row for idle expiry configured nowhere
+      writeFileSync(join(scratch.dir, 'registrar.json'), JSON.stringify({ store: config.store }))
+      assert.equal((await sh(cron as string, scratch.dir)).code, 0)
+      const off = JSON.parse(readFileSync(join(scratch.dir, 'sweep.json'), 'utf8'))
+      const offRow = [...DOC.matchAll(/^\|[^|]+\| `0` +\| `(\{.*\})` +\|$/gm)][1]?.[1] as string
+      assert.deepEqual(off, JSON.parse(offRow))
+    } finally {
+      scratch.cleanup()
+    }
+  })
+
+  it('exit 3 while another sweep holds the lock (PostgreSQL): the cron line succeeds, nothing is deleted, the JSON says it did not run', {
+    skip: target.skip,
+  }, async () => {
+    const url = (db as TestDatabase).url
+    const scratch = tempDir('registrar-lifecycle-doc-locked-')
+    const store = await openStore(url)
+    try {
+      symlinkSync(join(ROOT, 'bin'), join(scratch.dir, 'bin'))
+      writeFileSync(join(scratch.dir, 'registrar.json'), JSON.stringify(config))
+      await store.createClient(client('other-400d', { updatedAt: epochSeconds() - 400 * DAY }))
+      let release = () => {}
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let locked = () => {}
+      const holding = new Promise<void>((resolve) => {
+        locked = resolve
+      })
+      const other = store.runExclusive(SWEEP_LOCK, async () => {
+        locked()
+        await held
+      })
+      await holding
+      try {
+        // REGISTRAR_STORE (over the file's store): the same command on PostgreSQL
+        const r = await sh(cron as string, scratch.dir, { REGISTRAR_STORE: url })
+        assert.equal(r.code, 0, r.stderr)
+        assert.match(r.stderr, /this one did not run \(exit 3\)/)
+        const out = JSON.parse(readFileSync(join(scratch.dir, 'sweep.json'), 'utf8'))
+        assert.deepEqual(out, JSON.parse(row(3)))
+        assert.ok(await store.findClient('other-400d'))
+        // without the `|| test $? -eq 3`, the exit code itself
+        const bare = await sh((cron as string).split(' > ')[0] as string, scratch.dir, {
+          REGISTRAR_STORE: url,
+        })
+        assert.equal(bare.code, 3, bare.stderr)
+      } finally {
+        release()
+        await other
+      }
+      const r = await sh(cron as string, scratch.dir, { REGISTRAR_STORE: url })
+      assert.equal(r.code, 0, r.stderr)
+      const out = JSON.parse(readFileSync(join(scratch.dir, 'sweep.json'), 'utf8'))
+      assert.deepEqual(
+        out.clients.map((c: { client_id: string }) => c.client_id),
+        ['other-400d'],
+      )
+    } finally {
+      await store.close()
       scratch.cleanup()
     }
   })

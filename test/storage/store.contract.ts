@@ -82,7 +82,10 @@ export function fullClient(id: string): ClientRecord {
     initialAccessTokenId: 'iat-1',
     updatedAt: 1_700_000_456,
     version: 7,
-    previousClientSecret: { hash: 'prev-hash', encrypted: 'v1.prev', expiresAt: 1_700_000_789 },
+    previousClientSecrets: [
+      { hash: 'prev-hash', encrypted: 'v1.prev', expiresAt: 1_700_000_789 },
+      { hash: 'older-hash', expiresAt: 1_700_000_700 },
+    ],
   }
 }
 
@@ -998,16 +1001,21 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
         const held = new Promise<void>((resolve) => {
           release = resolve
         })
+        let entered = () => {}
+        const inside = new Promise<void>((resolve) => {
+          entered = resolve
+        })
         const first = store.runExclusive('sweep', async () => {
+          entered()
           await held
           return 'first'
         })
-        // let the first take the lock (PostgreSQL: a connection and a round trip)
-        for (let i = 0; i < 200; i++) {
-          const probe = await store.runExclusive('sweep', async () => 'probe')
-          if (!probe.ran) break
-          await new Promise((r) => setTimeout(r, 10))
-        }
+        // wait until the first holds the lock (PostgreSQL: a connection and a round trip, slow
+        // under load); probing with more callers could take it first and turn the first away
+        await Promise.race([
+          inside,
+          first.then((r) => assert.fail(`the first caller did not run: ${JSON.stringify(r)}`)),
+        ])
         assert.deepEqual(await store.runExclusive('sweep', async () => 'second'), { ran: false })
         assert.deepEqual(await store.runExclusive('other', async () => 'other'), {
           ran: true,
@@ -1032,21 +1040,36 @@ export function storeContract(name: string, subject: StoreUnderTest): void {
       })
     })
 
-    describe('previousClientSecret (secret renewal grace, issue 13 item 1)', () => {
-      it('round-trips through createClient and replaceClient, and is removed by a replace without it', async () => {
-        const previous = { hash: 'old-hash', encrypted: 'v1.old', expiresAt: NOW + 60 }
-        await store.createClient(client('g1', { previousClientSecret: previous }))
-        assert.deepEqual((await store.findClient('g1'))?.previousClientSecret, previous)
+    describe('previousClientSecrets (secret renewal grace, issue 13 item 1)', () => {
+      it('round-trip in order through createClient and replaceClient; a replace without them removes them', async () => {
+        const previous = [
+          { hash: 'old-hash', encrypted: 'v1.old', expiresAt: NOW + 60 },
+          { encrypted: 'v1.older', expiresAt: NOW + 30 * 86_400 },
+          { hash: 'oldest-hash', expiresAt: NOW + 5 },
+        ]
+        await store.createClient(client('g1', { previousClientSecrets: previous }))
+        assert.deepEqual((await store.findClient('g1'))?.previousClientSecrets, previous)
         const current = (await store.findClient('g1')) as ClientRecord
-        const { previousClientSecret: _dropped, ...rest } = current
+        const { previousClientSecrets: _dropped, ...rest } = current
         assert.equal(await store.replaceClient({ ...rest, version: 2 }, 1), true)
-        assert.equal((await store.findClient('g1'))?.previousClientSecret, undefined)
-        const hashOnly = { hash: 'h2', expiresAt: NOW }
+        assert.equal((await store.findClient('g1'))?.previousClientSecrets, undefined)
+        const hashOnly = [{ hash: 'h2', expiresAt: NOW }]
         assert.equal(
-          await store.replaceClient({ ...rest, previousClientSecret: hashOnly, version: 3 }, 2),
+          await store.replaceClient({ ...rest, previousClientSecrets: hashOnly, version: 3 }, 2),
           true,
         )
-        assert.deepEqual((await store.findClient('g1'))?.previousClientSecret, hashOnly)
+        assert.deepEqual((await store.findClient('g1'))?.previousClientSecrets, hashOnly)
+        // eight, the most a client has (MAX_PREVIOUS_CLIENT_SECRETS), all kept
+        const eight = Array.from({ length: 8 }, (_, i) => ({
+          hash: `h${i}`,
+          encrypted: `v1.${'x'.repeat(120)}${i}`,
+          expiresAt: NOW + i,
+        }))
+        assert.equal(
+          await store.replaceClient({ ...rest, previousClientSecrets: eight, version: 4 }, 3),
+          true,
+        )
+        assert.deepEqual((await store.findClient('g1'))?.previousClientSecrets, eight)
       })
     })
 
