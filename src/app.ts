@@ -61,6 +61,12 @@ export interface RegistrarApp extends Required<ClientRegistry> {
   readonly clientRegistry: ClientRegistryService
   /** The resolved, frozen configuration. */
   readonly config: Readonly<RegistrarConfig>
+  /**
+   * The outbound fetcher the domain uses (`jwks_uri`, `sector_identifier_uri`, issuer JWKS): the
+   * SSRF-safe fetcher `fetch.*` configures unless one was injected. Integrations route their
+   * libraries' own fetches through it (registrar/oidc-provider).
+   */
+  readonly outboundFetch: OutboundFetch
   /** The store of record (the one passed in, or the one opened from a URL). */
   readonly store: Store
   /**
@@ -254,6 +260,7 @@ export function composeRegistrar(
     recordUse: (clientId) => clientRegistry.recordUse(clientId),
     symmetricSecret: (clientId) => clientRegistry.symmetricSecret(clientId),
     config,
+    outboundFetch: fetch,
     store,
     router,
     operations,

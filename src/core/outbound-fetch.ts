@@ -6,7 +6,13 @@
  */
 export type OutboundFetch = (
   url: string,
-  init?: { headers?: Headers | Record<string, string>; signal?: AbortSignal; method?: 'GET' },
+  init?: {
+    headers?: Headers | Record<string, string>
+    signal?: AbortSignal
+    /** POST (with `body`) only for notifications, e.g. OIDC Back-Channel Logout §2.5; never redirected. */
+    method?: 'GET' | 'POST'
+    body?: string
+  },
 ) => Promise<Response>
 
 /** A fetch refused or failed; `reason` is safe to show to the client that supplied the URL. */

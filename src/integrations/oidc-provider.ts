@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import Provider, {
   type Adapter,
   type AdapterPayload,
@@ -11,6 +12,8 @@ import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js'
 import { registrarMiddleware } from '../adapters/express.js'
 import type { RegistrarApp } from '../app.js'
 import type { AuthenticatedClient, ClientRegistry, RegisteredClient } from '../as/types.js'
+import { type OutboundFetch, OutboundFetchError } from '../core/outbound-fetch.js'
+import { createSafeFetch } from '../net/safe-fetch.js'
 
 /**
  * What this integration needs of a Registrar: the AS-side API, its configuration, its domain
@@ -18,7 +21,8 @@ import type { AuthenticatedClient, ClientRegistry, RegisteredClient } from '../a
  * returns.
  */
 export type RegistrarForOidcProvider = ClientRegistry &
-  Pick<RegistrarApp, 'config' | 'registrar' | 'router' | 'store'>
+  Pick<RegistrarApp, 'config' | 'registrar' | 'router' | 'store'> &
+  Partial<Pick<RegistrarApp, 'outboundFetch'>>
 
 /** Options of {@link OidcProviderIntegration} and {@link createProvider}. */
 export interface OidcProviderIntegrationOptions {
@@ -34,6 +38,8 @@ type Assertion = NonNullable<Configuration['assertJwtClientAuthClaimsAndHeader']
 type Features = NonNullable<Configuration['features']>
 type JWA = NonNullable<Configuration['enabledJWA']>
 type MTLS = NonNullable<Features['mTLS']>
+type ProviderFetch = NonNullable<Configuration['fetch']>
+type BodyLimits = NonNullable<Configuration['fetchResponseBodyLimits']>
 
 /** Bound of the client_id → RegisteredClient map the redirect-URI check reads (one per request). */
 const SEEN_MAX = 10_000
@@ -70,6 +76,13 @@ const CLIENT_AUTHENTICATION_ROUTES = new Set<string | undefined>([
  * - `recordUse` is called on every successful client authentication (introspection and
  *   revocation emit no oidc-provider event) and on oidc-provider's success events (an
  *   authorization request authenticates no client).
+ * - oidc-provider's own outbound requests (a client's `jwks_uri`, `sector_identifier_uri`,
+ *   back-channel logout and CIBA notifications) go through Registrar's SSRF-safe fetcher (RFC 7591
+ *   §5, RFC 9700 §4.15 / §2.6): https only, every resolved address checked before connecting
+ *   (`fetch.allowedAddresses`), `fetch.caFile`, `fetch.timeoutMs`, `fetch.maxBytes`, no redirects;
+ *   and every `fetchResponseBodyLimits` entry is finite. A `fetch` of your configuration replaces
+ *   it, and with it this protection (you opt out). oidc-provider's own Client ID Metadata Document
+ *   feature must stay off: Registrar resolves those clients (`clientIdMetadataDocuments`).
  *
  * Where oidc-provider needs the secret itself (RFC 7518 §3.2 HMAC: `client_secret_jwt`, HS-signed
  * ID tokens or userinfo; OIDC Core §10.2 symmetric encryption) it gets the plaintext Registrar
@@ -116,6 +129,17 @@ export class OidcProviderIntegration {
         )
       }
     }
+    // Registrar resolves metadata document clients (its policy, cache and SSRF-safe fetcher);
+    // oidc-provider's own resolver would bypass all three
+    if (features.clientIdMetadataDocument?.enabled) {
+      throw new Error(
+        'registrar/oidc-provider: features.clientIdMetadataDocument must stay off; Registrar resolves Client ID Metadata Document clients (clientIdMetadataDocuments.enabled)',
+      )
+    }
+    features.clientIdMetadataDocument = {
+      ...features.clientIdMetadataDocument,
+      enabled: false,
+    }
     const metadata = this.#app.registrar.serverMetadata()
     const supported = (member: string): string[] =>
       Array.isArray(metadata[member]) ? (metadata[member] as string[]) : []
@@ -144,6 +168,9 @@ export class OidcProviderIntegration {
       assertJwtClientAuthClaimsAndHeader: this.#assertion(
         configuration.assertJwtClientAuthClaimsAndHeader,
       ),
+      // RFC 7591 §5, RFC 9700 §4.15: client-supplied URLs are fetched SSRF-safely; yours opts out
+      fetch: configuration.fetch ?? providerFetch(this.#outboundFetch()),
+      fetchResponseBodyLimits: this.#bodyLimits(configuration.fetchResponseBodyLimits),
     }
     result.clientAuthMethods = aligned(
       configuration.clientAuthMethods,
@@ -303,6 +330,33 @@ export class OidcProviderIntegration {
     return provider
   }
 
+  /** Registrar's SSRF-safe fetcher: the app's, or one configured by its `fetch.*`. */
+  #outboundFetch(): OutboundFetch {
+    if (this.#app.outboundFetch) return this.#app.outboundFetch
+    const fetch = this.#app.config.fetch
+    return createSafeFetch({
+      timeoutMs: fetch.timeoutMs,
+      maxBytes: fetch.maxBytes,
+      maxRedirects: fetch.maxRedirects,
+      allowedAddresses: fetch.allowedAddresses,
+      ...(fetch.caFile !== undefined && { ca: readFileSync(fetch.caFile) }),
+    })
+  }
+
+  /** oidc-provider's per-purpose body caps, all finite: yours where finite, else `fetch.maxBytes`. */
+  #bodyLimits(user: BodyLimits | undefined): BodyLimits {
+    const maxBytes = this.#app.config.fetch.maxBytes
+    const limits: BodyLimits = {
+      'client_id metadata document': this.#app.config.clientIdMetadataDocuments.maxBytes,
+      jwks_uri: maxBytes,
+      sector_identifier_uri: maxBytes,
+    }
+    for (const [purpose, limit] of Object.entries(user ?? {})) {
+      if (limit !== undefined && Number.isFinite(limit)) limits[purpose] = limit
+    }
+    return limits
+  }
+
   /** The adapter factory: `Client` from Registrar, every other model from yours. */
   #adapterFactory(user: Configuration['adapter']): (name: string) => Adapter {
     const clients = this.#clientAdapter()
@@ -450,6 +504,35 @@ export function createProvider(
   return integration.attach(
     new Provider(integration.issuer, integration.configuration(configuration)),
   )
+}
+
+/**
+ * oidc-provider's `fetch(url, init)` on Registrar's fetcher. oidc-provider sets `signal` (its own
+ * 2.5 s deadline, kept besides `fetch.timeoutMs`), an empty `user-agent` (Registrar's is sent
+ * instead) and an undici `dispatcher` (ignored: the fetcher makes its own checked connections).
+ */
+export function providerFetch(outbound: OutboundFetch): ProviderFetch {
+  return async (input, init = {}) => {
+    const url = input instanceof Request ? input.url : String(input)
+    const method = (init.method ?? 'GET').toUpperCase()
+    if (method !== 'GET' && method !== 'POST') {
+      throw new OutboundFetchError(`${method} is not an outbound method Registrar sends`)
+    }
+    const headers = new Headers(init.headers)
+    headers.delete('user-agent')
+    let body: string | undefined
+    if (init.body !== undefined && init.body !== null) {
+      if (typeof init.body === 'string') body = init.body
+      else if (init.body instanceof URLSearchParams) body = init.body.toString()
+      else throw new OutboundFetchError('only string and form bodies are sent')
+    }
+    return outbound(url, {
+      method,
+      headers,
+      ...(init.signal && { signal: init.signal }),
+      ...(body !== undefined && { body }),
+    })
+  }
 }
 
 /**

@@ -94,6 +94,7 @@ export function createSafeFetch(options: SafeFetchOptions): OutboundFetch {
     url: URL,
     headers: Record<string, string>,
     signal: AbortSignal,
+    body: string | undefined,
   ): Promise<IncomingMessage> {
     // loaded on the first fetch, not at module load: importing `registrar` loads no HTTP module
     const { request: httpsRequest } = await import('node:https')
@@ -105,8 +106,13 @@ export function createSafeFetch(options: SafeFetchOptions): OutboundFetch {
           hostname,
           port: url.port || 443,
           path: `${url.pathname}${url.search}`,
-          method: 'GET',
-          headers: { 'user-agent': USER_AGENT, ...headers, host: url.host },
+          method: body === undefined ? 'GET' : 'POST',
+          headers: {
+            'user-agent': USER_AGENT,
+            ...headers,
+            host: url.host,
+            ...(body !== undefined && { 'content-length': String(Buffer.byteLength(body)) }),
+          },
           agent: false,
           lookup: checkedLookup,
           ...(isIpLiteral(hostname) ? {} : { servername: hostname }),
@@ -122,7 +128,7 @@ export function createSafeFetch(options: SafeFetchOptions): OutboundFetch {
             : new OutboundFetchError(describe(err), { cause: err }),
         ),
       )
-      req.end()
+      req.end(body)
     })
   }
 
@@ -152,14 +158,17 @@ export function createSafeFetch(options: SafeFetchOptions): OutboundFetch {
     new Headers(init.headers).forEach((v, k) => {
       headers[k] = v
     })
+    const post = init.method === 'POST'
+    const requestBody = post ? (init.body ?? '') : undefined
     let url = checkUrl(input)
     try {
       for (let hop = 0; ; hop++) {
-        const res = await once(url, headers, signal)
+        const res = await once(url, headers, signal, requestBody)
         const status = res.statusCode ?? 0
         if (status >= 300 && status < 400 && res.headers.location !== undefined) {
           res.destroy()
-          if (hop >= options.maxRedirects)
+          // a POST is never replayed to another URL
+          if (post || hop >= options.maxRedirects)
             throw new OutboundFetchError('redirects are not followed')
           url = checkUrl(new URL(res.headers.location, url).href)
           continue

@@ -57,6 +57,15 @@ describe('safe outbound fetch (SSRF matrix)', () => {
       } else if (req.url === '/huge') {
         res.writeHead(200, { 'content-type': 'application/json' })
         res.end(`"${'a'.repeat(100_000)}"`)
+      } else if (req.url === '/post' && req.method === 'POST') {
+        let received = ''
+        req.on('data', (d) => {
+          received += d
+        })
+        req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ received, type: req.headers['content-type'] }))
+        })
       } else if (req.url === '/huge-chunked') {
         res.writeHead(200, { 'content-type': 'application/json' })
         const chunk = 'a'.repeat(512)
@@ -97,6 +106,23 @@ describe('safe outbound fetch (SSRF matrix)', () => {
       'a connection reached the IPv6 loopback listener',
     )
   }
+
+  it('OIDC Back-Channel Logout §2.5: a POST sends its body; a redirect answering a POST is never followed', async () => {
+    const fetch = createSafeFetch(options({ maxRedirects: 3 }))
+    const res = await fetch(`${good.origin}/post`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'logout_token=abc',
+    })
+    assert.deepEqual(await res.json(), {
+      received: 'logout_token=abc',
+      type: 'application/x-www-form-urlencoded',
+    })
+    await assert.rejects(
+      fetch(`${good.origin}/redirect-good`, { method: 'POST', body: 'x=1' }),
+      /redirects are not followed/,
+    )
+  })
 
   it('RCIMD-6.5-a: 127.0.0.1 literal is refused without connecting', async () => {
     await refused(`https://127.0.0.1:${counter.port}/`, /special-use/)
