@@ -12,6 +12,8 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js'
+import { exportJWK, generateKeyPair } from 'jose'
+import * as oidc from 'openid-client'
 import type { JsonBody } from '../helpers.js'
 import { type Example, followToClient, startExample, visit } from '../integrations/support.js'
 import { type DocumentServer, startDocumentServer } from './fixtures.js'
@@ -21,6 +23,8 @@ before(async () => {
   docs = await startDocumentServer()
 })
 after(() => docs?.stop())
+
+type CryptoKeyOf = Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
 
 /** The examples' --config: CIMD on, the fixture's CA trusted and its address allowed (tests only). */
 const cimdConfig = () => ({
@@ -184,4 +188,73 @@ describe('a CIMD client at the oidc-provider example (CIMD on)', () => {
     assert.ok(body.access_token)
     assert.ok(body.id_token)
   })
+
+  /**
+   * Authorization code + PKCE with openid-client 6, the token request authenticated by a
+   * private_key_jwt assertion signed with `key` (RFC 7523 §2.2).
+   */
+  async function privateKeyJwtFlow(clientId: string, key: CryptoKeyOf, redirectUri: string) {
+    const config = await oidc.discovery(
+      new URL(op.url),
+      clientId,
+      { token_endpoint_auth_method: 'private_key_jwt' },
+      oidc.PrivateKeyJwt(key),
+      { execute: [oidc.allowInsecureRequests] },
+    )
+    const verifier = oidc.randomPKCECodeVerifier()
+    const state = oidc.randomState()
+    const start = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    })
+    const callback = await followToClient(start.href, redirectUri)
+    return oidc.authorizationCodeGrant(config, new URL(callback), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    })
+  }
+
+  /** The OAuth error of a refused token request as openid-client reports it. */
+  function refusal(err: unknown): unknown {
+    if (err instanceof oidc.WWWAuthenticateChallengeError) return err.cause[0]?.parameters.error
+    return (err as { error?: unknown }).error
+  }
+
+  for (const where of ['jwks', 'jwks_uri'] as const) {
+    it(`CIMD-6-a CIMD-9.6-a AS-7523-3-a: private_key_jwt with the keys of the document (${where}${where === 'jwks_uri' ? ', https with the test CA' : ''}): code + PKCE + token; a foreign key's assertion is invalid_client`, async () => {
+      const redirectUri = 'https://client.example/cb'
+      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+      const jwks = { keys: [{ ...(await exportJWK(publicKey)), alg: 'ES256', use: 'sig' }] }
+      let keys: Record<string, unknown> = { jwks }
+      if (where === 'jwks_uri') {
+        const path = '/op-pkjwt-keys.json'
+        docs.route(path, (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks))
+        })
+        keys = { jwks_uri: docs.url(path) }
+      }
+      const url = docs.json(`/op-pkjwt-${where}.json`, {
+        client_name: `CIMD private_key_jwt client (${where})`,
+        redirect_uris: [redirectUri],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        ...keys,
+      })
+      const tokens = await privateKeyJwtFlow(url, privateKey, redirectUri)
+      assert.ok(tokens.access_token)
+      assert.equal(tokens.claims()?.aud, url)
+      if (where === 'jwks_uri') assert.ok(docs.hits('/op-pkjwt-keys.json') >= 1)
+
+      const foreign = await generateKeyPair('ES256', { extractable: true })
+      await assert.rejects(privateKeyJwtFlow(url, foreign.privateKey, redirectUri), (err) => {
+        assert.equal(refusal(err), 'invalid_client', String(err))
+        return true
+      })
+    })
+  }
 })
