@@ -216,3 +216,56 @@ export async function runCli(
   clearTimeout(timer)
   return { code, stdout, stderr }
 }
+
+/** A child process started by {@link spawnUntilListening}. */
+export interface ListeningProcess {
+  proc: ChildProcess
+  /** The URL its listening line named. */
+  url: string
+  /** stdout and stderr so far, interleaved. */
+  output: () => string
+  exited: Promise<number | null>
+}
+
+/**
+ * Spawns `node ARGS` and resolves once its stdout has a `listening on URL` line (the examples' and
+ * the documented programs' contract); rejects with the output when it exits first or stays silent
+ * past `timeoutMs` (generous by default: tsx compiles, oidc-provider and the MCP SDK are large
+ * imports, and the machine is shared).
+ */
+export async function spawnUntilListening(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; label: string; timeoutMs?: number },
+): Promise<ListeningProcess> {
+  const proc = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  proc.stdout?.on('data', (d) => {
+    out += d
+  })
+  proc.stderr?.on('data', (d) => {
+    out += d
+  })
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${options.label} did not start:\n${out}`)),
+      options.timeoutMs ?? 30_000,
+    )
+    proc.stdout?.on('data', () => {
+      const match = /^listening on (http:\/\/\S+)$/m.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1] as string)
+      }
+    })
+    exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`${options.label} exited with ${code}:\n${out}`))
+    })
+  })
+  return { proc, url, output: () => out, exited }
+}

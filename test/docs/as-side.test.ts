@@ -1,12 +1,12 @@
 // docs/as-side.md "Using Registrar's clients in your authorization server": its programs run as written,
 // its fragment type-checks against the built package, and the example commands start.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { freePort } from '../adapters/support.js'
-import { childEnv, type JsonBody, tempDir } from '../helpers.js'
+import { childEnv, type JsonBody, spawnUntilListening, tempDir } from '../helpers.js'
 import { startExample } from '../integrations/support.js'
 import { block as docBlock, section } from './markdown.js'
 
@@ -41,36 +41,14 @@ async function run(heading: string) {
     cwd.cleanup()
   })
   const port = await freePort()
-  const proc: ChildProcess = spawn(process.execPath, ['--import', TSX, file], {
+  const { proc, output, exited } = await spawnUntilListening(['--import', TSX, file], {
     cwd: cwd.dir,
     env: childEnv({ PORT: String(port) }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  proc.stdout?.on('data', (d) => {
-    out += d
-  })
-  proc.stderr?.on('data', (d) => {
-    out += d
-  })
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve))
-  await new Promise<void>((resolve, reject) => {
-    // generous: tsx compiles the file, oidc-provider is a large import, the machine is shared
-    const timer = setTimeout(() => reject(new Error(`${heading} did not start:\n${out}`)), 30_000)
-    proc.stdout?.on('data', () => {
-      if (out.includes(`listening on http://127.0.0.1:${port}`)) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`${heading} exited with ${code}:\n${out}`))
-    })
+    label: heading,
   })
   return {
     url: `http://127.0.0.1:${port}`,
-    output: () => out,
+    output,
     stop: () => {
       proc.kill('SIGKILL')
       return exited

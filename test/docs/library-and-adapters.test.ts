@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { freePort, send, WEB_CLIENT } from '../adapters/support.js'
-import { tempDir } from '../helpers.js'
+import { spawnUntilListening, tempDir } from '../helpers.js'
 import { block } from './markdown.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
@@ -55,36 +55,16 @@ async function run(heading: string): Promise<Example> {
     cwd.cleanup()
   })
   const port = await freePort()
-  const proc = spawn(process.execPath, ['--import', TSX, file], {
+  const { proc, output, exited } = await spawnUntilListening(['--import', TSX, file], {
     cwd: cwd.dir,
     env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  proc.stdout?.on('data', (d) => {
-    out += d
-  })
-  proc.stderr?.on('data', (d) => {
-    out += d
-  })
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${heading} did not start:\n${out}`)), 15_000)
-    proc.stdout?.on('data', () => {
-      if (out.includes(`listening on http://127.0.0.1:${port}`)) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`${heading} exited with ${code}:\n${out}`))
-    })
+    label: heading,
+    timeoutMs: 15_000,
   })
   return {
     proc,
     url: `http://127.0.0.1:${port}`,
-    output: () => out,
+    output,
     stop: async () => {
       proc.kill('SIGTERM')
       return exited

@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { childEnv, tempDir } from '../helpers.js'
+import { childEnv, spawnUntilListening, tempDir } from '../helpers.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 
@@ -31,37 +31,14 @@ export async function startExample(
     writeFileSync(path, JSON.stringify(config))
     extra.push('--config', path)
   }
-  const proc = spawn(
-    process.execPath,
+  const { proc, url, output, exited } = await spawnUntilListening(
     [join(ROOT, 'examples', name, 'server.js'), '--port', '0', ...extra, ...args],
-    { cwd: scratch.dir, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: scratch.dir, env: childEnv(), label: name },
   )
-  let out = ''
-  proc.stdout?.on('data', (d) => {
-    out += d
-  })
-  proc.stderr?.on('data', (d) => {
-    out += d
-  })
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve))
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out}`)), 30_000)
-    proc.stdout?.on('data', () => {
-      const match = /^listening on (http:\/\/\S+)$/m.exec(out)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1] as string)
-      }
-    })
-    exited.then((code) => {
-      clearTimeout(timer)
-      reject(new Error(`${name} exited with ${code}:\n${out}`))
-    })
-  })
   return {
     url,
     proc,
-    output: () => out,
+    output,
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGTERM')
       const code = await exited
