@@ -269,3 +269,60 @@ export async function spawnUntilListening(
   })
   return { proc, url, output: () => out, exited }
 }
+
+/**
+ * Takes `name` with `store.runExclusive` and holds it until the returned function is called (which
+ * resolves once the holder has let go): another process's sweep then finds the lock taken.
+ */
+export async function holdExclusive(store: Store, name: string): Promise<() => Promise<void>> {
+  let release = () => {}
+  const held = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let locked = () => {}
+  const holding = new Promise<void>((resolve) => {
+    locked = resolve
+  })
+  const holder = store.runExclusive(name, async () => {
+    locked()
+    await held
+  })
+  await holding
+  return async () => {
+    release()
+    await holder
+  }
+}
+
+/**
+ * Type-checks `files` (relative to `dir`, a directory two levels below the repository, e.g.
+ * `.tmp/NAME`) with the project's strict tsconfig and tsc; resolves to tsc's exit code and output.
+ */
+export async function typeCheck(
+  dir: string,
+  files: string[],
+): Promise<{ code: number | null; output: string }> {
+  const root = new URL('../', import.meta.url).pathname
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      extends: '../../tsconfig.json',
+      compilerOptions: { noEmit: true, rootDir: '.' },
+      include: files,
+    }),
+  )
+  const tsc = spawn(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  tsc.stdout.on('data', (d) => {
+    output += d
+  })
+  tsc.stderr.on('data', (d) => {
+    output += d
+  })
+  const code = await new Promise<number | null>((resolve) => tsc.once('exit', resolve))
+  return { code, output }
+}

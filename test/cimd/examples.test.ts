@@ -4,18 +4,19 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js'
 import { exportJWK, generateKeyPair } from 'jose'
 import * as oidc from 'openid-client'
 import type { JsonBody } from '../helpers.js'
-import { type Example, followToClient, startExample, visit } from '../integrations/support.js'
+import {
+  type Example,
+  followToClient,
+  HeadlessProvider,
+  startExample,
+  visit,
+} from '../integrations/support.js'
 import { type DocumentServer, startDocumentServer } from './fixtures.js'
 
 let docs: DocumentServer
@@ -32,43 +33,6 @@ const cimdConfig = () => ({
   clientIdMetadataDocuments: { enabled: true },
   fetch: { allowedAddresses: ['127.0.0.2'], caFile: docs.caFile },
 })
-
-/** An OAuthClientProvider that uses a metadata document URL as its client_id (SEP-991). */
-class MetadataDocumentProvider implements OAuthClientProvider {
-  information: OAuthClientInformationMixed | undefined
-  saved: OAuthTokens | undefined
-  verifier = ''
-  authorizationUrl: URL | undefined
-  readonly redirectUrl: string
-  readonly clientMetadata: OAuthClientMetadata
-  readonly clientMetadataUrl: string
-  constructor(redirectUrl: string, clientMetadataUrl: string) {
-    this.redirectUrl = redirectUrl
-    this.clientMetadataUrl = clientMetadataUrl
-    this.clientMetadata = { client_name: 'unused', redirect_uris: [redirectUrl] }
-  }
-  clientInformation() {
-    return this.information
-  }
-  saveClientInformation(information: OAuthClientInformationMixed) {
-    this.information = information
-  }
-  tokens() {
-    return this.saved
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier
-  }
-  codeVerifier() {
-    return this.verifier
-  }
-}
 
 describe('the MCP SDK client with clientMetadataUrl at the MCP example (CIMD on)', () => {
   let mcp: Example
@@ -90,7 +54,11 @@ describe('the MCP SDK client with clientMetadataUrl at the MCP example (CIMD on)
     ).json()) as JsonBody
     assert.equal(discovery.client_id_metadata_document_supported, true)
 
-    const provider = new MetadataDocumentProvider('http://localhost:41234/callback', url)
+    const provider = new HeadlessProvider(
+      'http://localhost:41234/callback',
+      { client_name: 'unused', redirect_uris: ['http://localhost:41234/callback'] },
+      url,
+    )
     const serverUrl = new URL('/mcp', mcp.url)
     assert.equal(await auth(provider, { serverUrl }), 'REDIRECT')
     assert.equal(provider.information?.client_id, url)

@@ -5,7 +5,7 @@ import { SWEEP_LOCKED } from '../../src/cli/clients.js'
 import { SWEEP_LOCK } from '../../src/core/client-lifecycle.js'
 import { epochSeconds } from '../../src/shared/epoch.js'
 import { openStore } from '../../src/storage/open-store.js'
-import { runCli, tempDir } from '../helpers.js'
+import { holdExclusive, runCli, tempDir } from '../helpers.js'
 import {
   createTestDatabase,
   postgresTarget,
@@ -137,19 +137,7 @@ describe('registrar clients sweep while another sweep holds the lock (PostgreSQL
     const store = await openStore(url)
     try {
       await store.createClient(client('idle-pg', { updatedAt: epochSeconds() - 40 * DAY }))
-      let release = () => {}
-      const held = new Promise<void>((resolve) => {
-        release = resolve
-      })
-      let locked = () => {}
-      const holding = new Promise<void>((resolve) => {
-        locked = resolve
-      })
-      const other = store.runExclusive(SWEEP_LOCK, async () => {
-        locked()
-        await held
-      })
-      await holding
+      const release = await holdExclusive(store, SWEEP_LOCK)
       try {
         const json = await runCli(['clients', 'sweep', '--json'], { env })
         assert.equal(json.code, SWEEP_LOCKED, json.stderr)
@@ -170,8 +158,7 @@ describe('registrar clients sweep while another sweep holds the lock (PostgreSQL
         )
         assert.ok(await store.findClient('idle-pg'))
       } finally {
-        release()
-        await other
+        await release()
       }
       // the lock free again, the same command sweeps
       const r = await runCli(['clients', 'sweep', '--json'], { env })

@@ -1,12 +1,11 @@
 // docs/as-side.md "Using Registrar's clients in your authorization server": its programs run as written,
 // its fragment type-checks against the built package, and the example commands start.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { freePort } from '../adapters/support.js'
-import { childEnv, type JsonBody, spawnUntilListening, tempDir } from '../helpers.js'
+import { childEnv, type JsonBody, spawnUntilListening, tempDir, typeCheck } from '../helpers.js'
 import { startExample } from '../integrations/support.js'
 import { block as docBlock, section } from './markdown.js'
 
@@ -199,26 +198,6 @@ ${block('The MCP SDK', 'ts')}`
   for (const [name, text] of Object.entries(files)) {
     writeFileSync(join(dir, name), `${text}\nexport {}\n`)
   }
-  writeFileSync(
-    join(dir, 'tsconfig.json'),
-    JSON.stringify({
-      extends: '../../tsconfig.json',
-      compilerOptions: { noEmit: true, rootDir: '.' },
-      include: Object.keys(files),
-    }),
-  )
-  const tsc = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  let out = ''
-  tsc.stdout.on('data', (d) => {
-    out += d
-  })
-  tsc.stderr.on('data', (d) => {
-    out += d
-  })
-  const code = await new Promise((resolve) => tsc.once('exit', resolve))
-  assert.equal(code, 0, out)
+  const { code, output } = await typeCheck(dir, Object.keys(files))
+  assert.equal(code, 0, output)
 })

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { freePort, send, WEB_CLIENT } from '../adapters/support.js'
-import { spawnUntilListening, tempDir } from '../helpers.js'
+import { spawnUntilListening, tempDir, typeCheck } from '../helpers.js'
 import { block } from './markdown.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
@@ -158,26 +158,6 @@ it("the library pages' examples type-check against the built package (tsc, stric
     writeFileSync(join(dir, `example-${i}.ts`), `${libraryExample(heading)}\nexport {}\n`)
     return `example-${i}.ts`
   })
-  writeFileSync(
-    join(dir, 'tsconfig.json'),
-    JSON.stringify({
-      extends: '../../tsconfig.json',
-      compilerOptions: { noEmit: true, rootDir: '.' },
-      include: files,
-    }),
-  )
-  const tsc = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  let out = ''
-  tsc.stdout.on('data', (d) => {
-    out += d
-  })
-  tsc.stderr.on('data', (d) => {
-    out += d
-  })
-  const code = await new Promise((resolve) => tsc.once('exit', resolve))
-  assert.equal(code, 0, out)
+  const { code, output } = await typeCheck(dir, files)
+  assert.equal(code, 0, output)
 })

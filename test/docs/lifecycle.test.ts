@@ -8,7 +8,7 @@ import { DEFAULTS, resolveConfig } from '../../src/config/resolve.js'
 import { SWEEP_LOCK } from '../../src/core/client-lifecycle.js'
 import { epochSeconds } from '../../src/shared/epoch.js'
 import { openStore } from '../../src/storage/open-store.js'
-import { call, childEnv, ISSUER, tempDir } from '../helpers.js'
+import { call, childEnv, holdExclusive, ISSUER, tempDir } from '../helpers.js'
 import { CLIENTS } from '../interop/real-client-payloads.js'
 import {
   createTestDatabase,
@@ -193,19 +193,7 @@ describe('docs/lifecycle.md: clients sweep that did not run (review finding 6)',
       symlinkSync(join(ROOT, 'bin'), join(scratch.dir, 'bin'))
       writeFileSync(join(scratch.dir, 'registrar.json'), JSON.stringify(config))
       await store.createClient(client('other-400d', { updatedAt: epochSeconds() - 400 * DAY }))
-      let release = () => {}
-      const held = new Promise<void>((resolve) => {
-        release = resolve
-      })
-      let locked = () => {}
-      const holding = new Promise<void>((resolve) => {
-        locked = resolve
-      })
-      const other = store.runExclusive(SWEEP_LOCK, async () => {
-        locked()
-        await held
-      })
-      await holding
+      const release = await holdExclusive(store, SWEEP_LOCK)
       try {
         // REGISTRAR_STORE (over the file's store): the same command on PostgreSQL
         const r = await sh(cron as string, scratch.dir, { REGISTRAR_STORE: url })
@@ -220,8 +208,7 @@ describe('docs/lifecycle.md: clients sweep that did not run (review finding 6)',
         })
         assert.equal(bare.code, 3, bare.stderr)
       } finally {
-        release()
-        await other
+        await release()
       }
       const r = await sh(cron as string, scratch.dir, { REGISTRAR_STORE: url })
       assert.equal(r.code, 0, r.stderr)

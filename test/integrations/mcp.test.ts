@@ -3,52 +3,13 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js'
+import type { OAuthClientMetadata } from '@modelcontextprotocol/sdk/shared/auth.js'
 import { openStore } from '../../src/storage/open-store.js'
 import { type JsonBody, tempDir } from '../helpers.js'
-import { type Example, followToClient, startExample, visit } from './support.js'
-
-/** An in-memory OAuthClientProvider whose "browser" is {@link followToClient}. */
-class HeadlessProvider implements OAuthClientProvider {
-  information: OAuthClientInformationMixed | undefined
-  saved: OAuthTokens | undefined
-  verifier = ''
-  authorizationUrl: URL | undefined
-  readonly redirectUrl: string
-  readonly clientMetadata: OAuthClientMetadata
-  constructor(redirectUrl: string, clientMetadata: OAuthClientMetadata) {
-    this.redirectUrl = redirectUrl
-    this.clientMetadata = clientMetadata
-  }
-  clientInformation() {
-    return this.information
-  }
-  saveClientInformation(information: OAuthClientInformationMixed) {
-    this.information = information
-  }
-  tokens() {
-    return this.saved
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier
-  }
-  codeVerifier() {
-    return this.verifier
-  }
-}
+import { type Example, followToClient, HeadlessProvider, startExample, visit } from './support.js'
 
 /** register (RFC 7591) → authorize (headless, auto-login) → token → tools/call echo. */
 async function connectAndEcho(mcp: Example, provider: HeadlessProvider) {

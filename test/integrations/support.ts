@@ -1,6 +1,12 @@
 import type { ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js'
 import { childEnv, spawnUntilListening, tempDir } from '../helpers.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
@@ -87,4 +93,46 @@ export async function visit(
   // when a slow step (a CLI run on a loaded machine) came in between ("other side closed")
   const res = await fetch(url, { redirect: 'manual', headers: { connection: 'close' } })
   return { status: res.status, location: res.headers.get('location'), body: await res.text() }
+}
+
+/** An in-memory OAuthClientProvider whose "browser" is {@link followToClient}. */
+export class HeadlessProvider implements OAuthClientProvider {
+  information: OAuthClientInformationMixed | undefined
+  saved: OAuthTokens | undefined
+  verifier = ''
+  authorizationUrl: URL | undefined
+  readonly redirectUrl: string
+  readonly clientMetadata: OAuthClientMetadata
+  /** Set: the SDK uses this URL as the client_id (a Client ID Metadata Document) instead of registering. */
+  readonly clientMetadataUrl?: string
+  constructor(
+    redirectUrl: string,
+    clientMetadata: OAuthClientMetadata,
+    clientMetadataUrl?: string,
+  ) {
+    this.redirectUrl = redirectUrl
+    this.clientMetadata = clientMetadata
+    if (clientMetadataUrl !== undefined) this.clientMetadataUrl = clientMetadataUrl
+  }
+  clientInformation() {
+    return this.information
+  }
+  saveClientInformation(information: OAuthClientInformationMixed) {
+    this.information = information
+  }
+  tokens() {
+    return this.saved
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.saved = tokens
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier
+  }
+  codeVerifier() {
+    return this.verifier
+  }
 }
