@@ -356,6 +356,34 @@ describe('CIMD bad input: refused with a reason in the log and the event', () =>
     await refused(docs.url(array), 'not_json')
   })
 
+  it('CIMD-4-c: a more specific application/*+json media type is accepted', async () => {
+    const url = docs.json(
+      path('ld-json'),
+      { redirect_uris: ['https://app.example/cb'] },
+      { 'content-type': 'application/ld+json' },
+    )
+    const { app } = cimdRegistrar()
+    assert.ok(await app.getClient(url))
+    await app.close()
+  })
+
+  it('CIMD-4.3-a: a software_statement inside a document is ignored, its claims never applied', async () => {
+    const claims = { client_name: 'Acme Bank', redirect_uris: ['https://evil.example/cb'] }
+    const unsigned = `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`
+    const url = docs.json(path('with-statement'), {
+      client_name: 'Tool',
+      redirect_uris: ['https://app.example/cb'],
+      software_statement: unsigned,
+    })
+    const { app } = cimdRegistrar()
+    const client = await app.getClient(url)
+    assert.ok(client)
+    assert.equal(client.metadata.client_name, 'Tool')
+    assert.equal(client.metadata.software_statement, undefined)
+    assert.equal(app.matchRedirectUri(client, 'https://evil.example/cb'), undefined)
+    await app.close()
+  })
+
   it('CIMD-4.1-a: a client_secret (even empty) or client_secret_expires_at in the document', async () => {
     for (const member of [{ client_secret: '' }, { client_secret_expires_at: 0 }]) {
       const url = docs.json(path('secret'), {
@@ -396,7 +424,7 @@ describe('CIMD bad input: refused with a reason in the log and the event', () =>
     assert.match((await refused(url, 'invalid_document')).detail, /private/)
   })
 
-  it('CIMD-3-a…e, CIMD-BP-01, D-1, D-2: http, fragment, userinfo, dot segments (also %2e), no path, query, whitespace: refused without a fetch', async () => {
+  it('CIMD-3-a, CIMD-3-b, CIMD-3-c, CIMD-3-d, CIMD-3-e, CIMD-BP-01, D-1, D-2: http, fragment, userinfo, dot segments (also %2e), no path, query, whitespace: refused without a fetch', async () => {
     const base = docs.url('')
     const before = docs.requests.length
     for (const url of [
@@ -471,7 +499,7 @@ describe('CIMD bad input: refused with a reason in the log and the event', () =>
 })
 
 describe('CIMD cache, failures and changes', () => {
-  it('CIMD-5.2-b, CIMD-BP-22: a redirect URI added to the document is used only after the cached copy expires; the change is logged', async () => {
+  it('CIMD-5.2-b, CIMD-5-b, CIMD-4.2-b, CIMD-9.4-a, CIMD-BP-22: a redirect URI added to the document is used only after the cached copy expires; the change is logged', async () => {
     let now = 1_800_000_000
     const p = path('changing')
     const url = docs.json(
@@ -559,7 +587,7 @@ describe('CIMD cache, failures and changes', () => {
     await app.close()
   })
 
-  it('failures are remembered for failureCacheSeconds, then fetched again (CIMD-5.2-c/d bounded)', async () => {
+  it('CIMD-5.2-c, CIMD-5.2-d (bounded, §11): failures are remembered for failureCacheSeconds, then fetched again', async () => {
     let now = 1_800_000_000
     const p = path('fixed-later')
     docs.route(p, (_q, res) => res.writeHead(500).end())
