@@ -95,7 +95,7 @@ describe('authenticateClient: client_secret_basic and client_secret_post (RFC 67
     )
   })
 
-  it('AS-BP-10: the scheme is case-insensitive; malformed Basic, a missing colon or another scheme is 401 with the challenge', async () => {
+  it('AS-BP-10, AS-6749-A-a: the scheme is case-insensitive; malformed Basic, a missing colon, an empty secret, a control character or another scheme is 401 with the challenge', async () => {
     const { client_id, client_secret } = basicClient
     const token = Buffer.from(`${client_id}:${client_secret}`).toString('base64')
     for (const scheme of ['basic', 'BASIC', 'bAsIc']) {
